@@ -1,0 +1,139 @@
+#!/usr/bin/env node
+// `npm run setup`: installs everything the project needs, and only what is
+// missing, so it is cheap to run before every `npm start` and `npm test`.
+//
+//   1. Debian packages of the image pipeline (apt-get, as root);
+//   2. npm dependencies (npm ci);
+//   3. the Pulumi CLI, its Node.js language host and the dynamic provider
+//      shim, built from the Go module proxy into the per-user cache;
+//   4. the TypeScript build.
+"use strict";
+
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const { spawnSync } = require("node:child_process");
+const tc = require("./lib/toolchain");
+
+const quiet = process.argv.includes("--quiet");
+const log = (msg) => console.log(`setup: ${msg}`);
+const verbose = (msg) => quiet || log(msg);
+
+/** Debian packages the image pipeline runs, with why. */
+const DEBIAN_PACKAGES = {
+  mmdebstrap: "builds root file systems",
+  "qemu-utils": "qemu-img: image conversion and resizing",
+  "qemu-system-x86": "the libguestfs appliance and boot tests",
+  "libguestfs-tools": "guestfish, virt-customize",
+  "linux-image-amd64": "a kernel for the libguestfs appliance",
+  e2fsprogs: "mke2fs, resize2fs, debugfs",
+  zstd: "compressed root file system archives",
+};
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: "inherit", ...opts });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`"${cmd} ${args.join(" ")}" returned non-zero exit code ${r.status}`);
+}
+
+function missingDebianPackages() {
+  const names = Object.keys(DEBIAN_PACKAGES);
+  const r = spawnSync("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\n", ...names], { encoding: "utf8" });
+  if (r.error) return []; // not a Debian host: the pipeline reports missing tools itself
+  const installed = new Set(
+    r.stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0]),
+  );
+  return names.filter((n) => !installed.has(n));
+}
+
+function ensureDebianPackages() {
+  const missing = missingDebianPackages();
+  if (missing.length === 0) return verbose("Debian packages present");
+  const cmd = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(" ")}`;
+  if (process.getuid && process.getuid() !== 0) {
+    throw new Error(
+      `missing Debian packages: ${missing.map((m) => `${m} (${DEBIAN_PACKAGES[m]})`).join(", ")}.\n` +
+        `Install them as root and run setup again:\n  sudo sh -c '${cmd}'`,
+    );
+  }
+  log(`installing Debian packages: ${missing.join(" ")}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  run("apt-get", ["update", "-qq"], { env });
+  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { env });
+}
+
+function newer(a, b) {
+  return fs.statSync(a).mtimeMs > fs.statSync(b).mtimeMs;
+}
+
+function ensureNodeModules() {
+  const installed = path.join(tc.ROOT, "node_modules", ".package-lock.json");
+  const lock = path.join(tc.ROOT, "package-lock.json");
+  if (fs.existsSync(installed) && !newer(lock, installed)) return verbose("npm dependencies present");
+  log("installing npm dependencies (npm ci)");
+  run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: tc.ROOT });
+}
+
+function goBinary() {
+  for (const candidate of ["go", "/usr/local/go/bin/go"]) {
+    const r = spawnSync(candidate, ["version"], { encoding: "utf8" });
+    if (r.status === 0) return candidate;
+  }
+  return null;
+}
+
+function ensurePulumiCli() {
+  const found = tc.findCli();
+  if (found) return verbose(`Pulumi CLI ${tc.PULUMI_VERSION} in ${found}`);
+
+  const go = goBinary();
+  if (!go) {
+    throw new Error(
+      `the Pulumi CLI ${tc.PULUMI_VERSION} is not on PATH and Go is not installed to build it.\n` +
+        "Install Go 1.25 or later, or put pulumi, pulumi-language-nodejs and pulumi-resource-pulumi-nodejs " +
+        `${tc.PULUMI_VERSION} on PATH (see README.md).`,
+    );
+  }
+  const dest = tc.builtCliDir();
+  const tmp = `${dest}.tmp-${process.pid}`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const started = Date.now();
+  log(`building the Pulumi CLI ${tc.PULUMI_VERSION} from the Go module proxy into ${dest} (first run only; several minutes)`);
+  try {
+    const ldflags = `-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=${tc.PULUMI_VERSION}`;
+    const env = { ...process.env };
+    run(go, ["build", "-trimpath", "-ldflags", ldflags, "-o", path.join(tmp, "pulumi"), "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"], { cwd: tc.CLI_SOURCE, env });
+    run(go, ["build", "-trimpath", "-ldflags", ldflags, "-o", path.join(tmp, "pulumi-language-nodejs"), "./cmd/pulumi-language-nodejs"], { cwd: tc.CLI_SOURCE, env });
+    const shim = path.join(tc.ROOT, "node_modules", "@pulumi", "pulumi", "pulumi-resource-pulumi-nodejs");
+    fs.copyFileSync(shim, path.join(tmp, "pulumi-resource-pulumi-nodejs"));
+    fs.chmodSync(path.join(tmp, "pulumi-resource-pulumi-nodejs"), 0o755);
+    fs.rmSync(dest, { recursive: true, force: true });
+    fs.renameSync(tmp, dest);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  log(`built the Pulumi CLI in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+function ensureBuild() {
+  // tsc is incremental (tsconfig.json): an up-to-date build costs about a second.
+  verbose("compiling TypeScript");
+  run(process.execPath, [path.join(tc.ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", tc.ROOT]);
+}
+
+function main() {
+  const started = Date.now();
+  ensureDebianPackages();
+  ensureNodeModules();
+  ensurePulumiCli();
+  ensureBuild();
+  verbose(`done in ${((Date.now() - started) / 1000).toFixed(1)} s (cache: ${tc.cacheDir()}, ${os.userInfo().username})`);
+}
+
+try {
+  main();
+} catch (err) {
+  console.error(`setup: ${err.message}`);
+  process.exit(1);
+}

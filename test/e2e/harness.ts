@@ -1,0 +1,137 @@
+// An end-to-end harness around the real Pulumi CLI: a throw-away project
+// directory, a file:// backend and a stack of its own, driven through
+// `scripts/pulumi.js` exactly as `npm run pulumi` drives it.
+import { execFile } from "node:child_process";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const REPO = path.resolve(__dirname, "..", "..", "..");
+const PULUMI_JS = path.join(REPO, "scripts", "pulumi.js");
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** One step of `preview --json`: what the engine would do to which resource. */
+export interface PreviewStep {
+  op: string;
+  urn: string;
+  diffReasons?: string[];
+  replaceReasons?: string[];
+  detailedDiff?: Record<string, { kind: string }>;
+}
+
+export interface Preview {
+  steps: PreviewStep[];
+  changeSummary: Record<string, number>;
+  diagnostics?: { message: string; severity: string; urn?: string }[];
+}
+
+export interface ProjectOptions {
+  /** CommonJS source of the program's index.js. */
+  program: string;
+  /** Stack config, `vm-images:` keys without the namespace are namespaced. */
+  config?: Record<string, string>;
+  /** Extra files, relative path to content. */
+  files?: Record<string, string>;
+  /** Extra environment for every CLI run. */
+  env?: Record<string, string>;
+}
+
+export class TestProject {
+  private constructor(
+    readonly dir: string,
+    readonly stack: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async create(opts: ProjectOptions): Promise<TestProject> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "vm-images-e2e-"));
+    await fs.symlink(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+    await fs.writeFile(
+      path.join(dir, "Pulumi.yaml"),
+      "name: vm-images-e2e\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
+    );
+    await fs.writeFile(path.join(dir, "index.js"), opts.program);
+    for (const [rel, content] of Object.entries(opts.files ?? {})) {
+      await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+      await fs.writeFile(path.join(dir, rel), content);
+    }
+    await fs.mkdir(path.join(dir, ".state"));
+    const env = {
+      PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
+      PULUMI_CONFIG_PASSPHRASE: "e2e",
+      ...opts.env,
+    };
+    const project = new TestProject(dir, "e2e", env);
+    await project.must("stack", "init", project.stack);
+    for (const [key, value] of Object.entries(opts.config ?? {})) await project.setConfig(key, value);
+    return project;
+  }
+
+  /** Run the CLI in the project; never throws on a non-zero exit. */
+  run(...args: string[]): Promise<RunResult> {
+    return new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [PULUMI_JS, "--cwd", this.dir, "--non-interactive", ...args],
+        { env: { ...process.env, ...this.env }, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  }
+
+  /** Run the CLI and throw, with its output, unless it exits 0. */
+  async must(...args: string[]): Promise<RunResult> {
+    const r = await this.run(...args);
+    if (r.code !== 0) {
+      throw new Error(`pulumi ${args.join(" ")} exited ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+    }
+    return r;
+  }
+
+  setConfig(key: string, value: string): Promise<RunResult> {
+    const full = key.includes(":") ? key : `vm-images:${key}`;
+    return this.must("config", "set", "--stack", this.stack, full, value);
+  }
+
+  async preview(...extra: string[]): Promise<Preview> {
+    const r = await this.must("preview", "--stack", this.stack, "--json", ...extra);
+    return JSON.parse(r.stdout) as Preview;
+  }
+
+  up(...extra: string[]): Promise<RunResult> {
+    return this.must("up", "--stack", this.stack, "--yes", "--skip-preview", ...extra);
+  }
+
+  destroy(): Promise<RunResult> {
+    return this.must("destroy", "--stack", this.stack, "--yes", "--skip-preview");
+  }
+
+  async outputs(): Promise<Record<string, unknown>> {
+    const r = await this.must("stack", "output", "--stack", this.stack, "--json", "--show-secrets");
+    return JSON.parse(r.stdout) as Record<string, unknown>;
+  }
+
+  /** Remove the stack's state and the project directory. */
+  async dispose(): Promise<void> {
+    await this.run("stack", "rm", "--stack", this.stack, "--yes", "--force");
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** `op` of each resource whose type ends in `:<type>` (such as "Image"), by resource name. */
+export function opsByName(preview: Preview, type: string): Record<string, string> {
+  const ops: Record<string, string> = {};
+  for (const step of preview.steps) {
+    const [, , qualifiedType, name] = step.urn.split("::");
+    if (qualifiedType.split("$").pop()!.endsWith(`:${type}`)) ops[name] = step.op;
+  }
+  return ops;
+}
