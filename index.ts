@@ -1,11 +1,24 @@
-// The root program of the vm-images project (Pulumi.yaml `main`).
+// The root program of the vm-images project (Pulumi.yaml `main`): builds the
+// image forest of the stack's images file. See README.md for the config keys.
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
-import { ImagesManifest } from "./provider";
+import { ImageForest } from "./provider";
+import { parseStackConfig } from "./provider/stackconfig";
 
-const config = new pulumi.Config("vm-images");
-const dir = path.resolve(config.get("dir") ?? "images");
+const settings = parseStackConfig(pulumi.runtime.allConfig(), pulumi.runtime.getRootDirectory());
+const forest = new ImageForest("images", settings);
 
-const manifest = new ImagesManifest("images-manifest", { dir, images: [] });
-
-export const manifestPath = manifest.path;
+/** Per image: its path, format, size, build key, backend and parent. */
+export const images = Object.fromEntries(
+  Object.entries(forest.images).map(([name, img]) => [
+    name,
+    {
+      path: img.path,
+      format: img.format,
+      sizeBytes: img.sizeBytes,
+      buildKey: img.buildKey,
+      backend: img.backend,
+      parent: img.parent,
+      logFile: img.logFile,
+    },
+  ]),
+);

@@ -4,6 +4,16 @@
 // takes effect on the next operation.
 import type * as pulumi from "@pulumi/pulumi";
 import {
+  type CheckedImageInputs,
+  checkImage,
+  createImage,
+  deleteImage,
+  diffImage,
+  type ImageInputs,
+  type ImageOutputs,
+  readImage,
+} from "./imageprovider";
+import {
   currentSha256,
   type ManifestInputs,
   type ManifestOutputs,
@@ -49,4 +59,17 @@ export const manifestProvider: pulumi.dynamic.ResourceProvider<ManifestInputs, M
   async delete(_id, props) {
     await removeManifest(props);
   },
+};
+
+export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOutputs> = {
+  check: (_olds, news) => checkImage(news),
+  diff: async (_id, olds, news) => diffImage(olds, news as CheckedImageInputs),
+  create: async (inputs) => {
+    const outs = await createImage(inputs as CheckedImageInputs);
+    return { id: outs.path, outs };
+  },
+  // Only inputs that change how, not what, we build reach update (mergeSteps).
+  update: async (_id, olds, news) => ({ outs: { ...olds, ...(news as CheckedImageInputs) } }),
+  read: async (id, props) => readImage(id, props),
+  delete: async (_id, props) => deleteImage(props),
 };

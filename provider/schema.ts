@@ -32,6 +32,9 @@ export const LOCAL_PATH_FIELDS: Partial<Record<ActionType, "localPath" | "file" 
   "tar-in": "tarFile",
 };
 
+/** Backends that build images; `auto` picks one for this host. */
+export const BACKEND_CHOICES = ["auto", "guestfs", "direct"] as const;
+
 /** The qemu size syntax: a number and an optional unit (bytes, k, M, G, T, P, E). */
 export const SIZE_PATTERN = /^(\d+(?:\.\d+)?)([bkmgtpe]?)$/i;
 /** A Debian package name (Debian Policy 5.6.1), optionally with an architecture. */

@@ -1,0 +1,73 @@
+// How libguestfs runs its appliance here: with KVM only when a short probe
+// proves a KVM guest really starts (on some hosts /dev/kvm exists but guests
+// hang), else under TCG software emulation. LIBGUESTFS_BACKEND_SETTINGS set
+// by the user always wins. The verdict is cached per boot of the host.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { run } from "./exec";
+import type { Logger } from "./log";
+
+export type Acceleration = "kvm" | "tcg" | "user-settings";
+
+const PROBE_TIMEOUT_MS = 20_000;
+
+function hostKernel(): string | undefined {
+  try {
+    const k = fs.readdirSync("/boot").filter((f) => f.startsWith("vmlinuz-")).sort().pop();
+    return k && path.join("/boot", k);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Boot the host's kernel under KVM for a moment: does it print its banner? */
+async function kvmWorks(log: Logger, signal: AbortSignal): Promise<boolean> {
+  try {
+    fs.accessSync("/dev/kvm", fs.constants.R_OK | fs.constants.W_OK);
+  } catch {
+    return false;
+  }
+  const kernel = hostKernel();
+  if (!kernel) return false;
+  try {
+    const out = await run(
+      "qemu-system-x86_64",
+      ["-accel", "kvm", "-m", "256", "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
+        "-kernel", kernel, "-append", "console=ttyS0 panic=-1 initcall_blacklist=ALL init=/nonexistent"],
+      { label: "kvm-probe", log, signal, timeoutMs: PROBE_TIMEOUT_MS, capture: true },
+    ).catch((err: { message: string }) => err.message);
+    return /Linux version/.test(out) && /Kernel panic|VFS|end Kernel panic/.test(out);
+  } catch {
+    return false;
+  }
+}
+
+function bootId(): string {
+  try {
+    return fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  } catch {
+    return "unknown-boot";
+  }
+}
+
+/** The environment libguestfs tools run with, and which acceleration that means. */
+export async function guestfsEnvironment(
+  cacheDir: string,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<{ env: Record<string, string>; accel: Acceleration }> {
+  const base = { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct" };
+  if (process.env.LIBGUESTFS_BACKEND_SETTINGS !== undefined) return { env: base, accel: "user-settings" };
+  const verdictFile = path.join(cacheDir, `kvm-probe-${bootId()}`);
+  let verdict: string | undefined;
+  try {
+    verdict = fs.readFileSync(verdictFile, "utf8").trim();
+  } catch {
+    verdict = (await kvmWorks(log, signal)) ? "kvm" : "tcg";
+    fs.mkdirSync(cacheDir, { recursive: true });
+    fs.writeFileSync(verdictFile, `${verdict}\n`);
+  }
+  return verdict === "kvm"
+    ? { env: base, accel: "kvm" }
+    : { env: { ...base, LIBGUESTFS_BACKEND_SETTINGS: "force_tcg" }, accel: "tcg" };
+}

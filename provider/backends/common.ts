@@ -1,0 +1,60 @@
+// What both backends share: the mmdebstrap command line with its package
+// cache, and finding the kernel of a kernel install directory.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { BackendBuild } from "./backend";
+
+/** The kernel package that bootable images get, as in lvh. */
+export const KERNEL_PACKAGE = "linux-image-amd64";
+
+/** Downloaded .deb files, shared by all builds: a rebuild downloads only what is new. */
+export function debCacheDir(cacheDir: string): string {
+  return path.join(cacheDir, "debs");
+}
+
+/**
+ * mmdebstrap into `target` (a tarball or a directory, by its name), with the
+ * image's packages, through the shared .deb cache. `extraHooks` are further
+ * mmdebstrap options (customize hooks of the direct backend).
+ */
+export function bootstrapCommand(
+  b: BackendBuild,
+  target: string,
+  bootable: boolean,
+  extraHooks: string[] = [],
+): { cmd: string; args: string[]; env: Record<string, string> } {
+  const packages = [...(bootable ? [KERNEL_PACKAGE] : []), ...b.image.packages];
+  const cache = debCacheDir(b.cacheDir);
+  fs.mkdirSync(cache, { recursive: true });
+  const args = [
+    "--verbose",
+    ...(packages.length ? [`--include=${packages.join(",")}`] : []),
+    // Keep the downloaded packages: copy the cache in before, and new ones out after.
+    "--skip=essential/unlink",
+    `--setup-hook=mkdir -p "$1/var/cache/apt/archives"`,
+    `--setup-hook=sync-in ${cache} /var/cache/apt/archives/`,
+    ...extraHooks,
+    `--customize-hook=sync-out /var/cache/apt/archives ${cache}`,
+    `--customize-hook=rm -f "$1"/var/cache/apt/archives/*.deb`,
+    b.suite,
+    target,
+    ...(b.mirror ? [b.mirror] : []),
+  ];
+  return { cmd: "mmdebstrap", args, env: { TMPDIR: b.workDir } };
+}
+
+/** lvh's rule: a kernel install directory holds exactly one boot/vmlinuz-* file. */
+export function kernelIn(installDir: string): string {
+  const boot = path.join(installDir, "boot");
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(boot, { withFileTypes: true });
+  } catch {
+    throw new Error(`install-kernel: ${boot} does not exist; expected a kernel install directory with boot/vmlinuz-*`);
+  }
+  const kernels = entries.filter((e) => e.isFile() && e.name.startsWith("vmlinuz-")).map((e) => e.name);
+  if (kernels.length !== 1) {
+    throw new Error(`install-kernel: expected exactly one boot/vmlinuz-* in ${installDir}, found ${kernels.length ? kernels.join(", ") : "none"}`);
+  }
+  return kernels[0];
+}

@@ -1,0 +1,164 @@
+// The Image resource's provider: validation and build keys at `check` (so
+// `pulumi preview` fails early and shows what would be rebuilt), builds at
+// `create`, and a delete that only removes the file this resource built.
+import * as os from "node:os";
+import * as path from "node:path";
+import type * as pulumi from "@pulumi/pulumi";
+import { guestfsEnvironment } from "./accel";
+import type { Backend } from "./backends/backend";
+import { guestfsBackend } from "./backends/guestfs";
+import { buildKey } from "./buildkey";
+import { decideImageDiff, type FileIdentity, sameIdentity, UNKNOWN } from "./diff";
+import { imageFormat } from "./forest";
+import { buildImage, identityOf, removeImageIfOurs } from "./imagebuild";
+import { interruptible, limiter } from "./interrupt";
+import { hashLocalInputs } from "./localfiles";
+import { memoryLogger } from "./log";
+import { type Action, BACKEND_CHOICES, ConfigError, parseImageConfig } from "./schema";
+
+/** The Image resource's inputs, as the program gives them. */
+export interface ImageInputs {
+  dir: string;
+  name: string;
+  parent?: string;
+  parentPath?: string;
+  parentBuildKey?: string;
+  size?: string;
+  bootable?: boolean;
+  packages?: string[];
+  actions?: Action[];
+  baseDir: string;
+  suite: string;
+  mirror?: string;
+  backend: string;
+  mergeSteps: boolean;
+  rebuild?: string;
+}
+
+/** Inputs after `check`: validated, with the backend resolved and the build key computed. */
+export interface CheckedImageInputs extends ImageInputs {
+  backend: "guestfs" | "direct";
+  fileHashes: Record<string, string>;
+  buildKey: string;
+}
+
+export interface ImageOutputs extends CheckedImageInputs {
+  path: string;
+  format: "raw" | "qcow2";
+  sizeBytes: number;
+  identity: FileIdentity;
+  logFile: string;
+  accel: string;
+  stepSeconds: Record<string, number>;
+}
+
+export const BACKENDS: Record<string, Backend> = { guestfs: guestfsBackend };
+const SUITE_PATTERN = /^[a-z][a-z0-9.-]*$/;
+
+/** The per-user cache directory, as scripts/lib/toolchain.js computes it. */
+export function cacheDir(): string {
+  if (process.env.VM_IMAGES_CACHE_DIR) return path.resolve(process.env.VM_IMAGES_CACHE_DIR);
+  return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "pulumi-vm-images");
+}
+
+function resolveBackend(requested: string): "guestfs" | "direct" {
+  // `direct` is not available yet: auto means guestfs.
+  return requested === "direct" ? "direct" : "guestfs";
+}
+
+const isUnknown = (v: unknown) => v === UNKNOWN;
+
+function failure(property: string, image: string, reason: string): pulumi.dynamic.CheckFailure {
+  return { property, reason: `image ${JSON.stringify(image)}: ${property}: ${reason}` };
+}
+
+export async function checkImage(news: ImageInputs): Promise<pulumi.dynamic.CheckResult<CheckedImageInputs>> {
+  const name = typeof news.name === "string" ? news.name : "(unnamed)";
+  const failures: pulumi.dynamic.CheckFailure[] = [];
+  if (typeof news.dir !== "string" || !path.isAbsolute(news.dir)) failures.push(failure("dir", name, "must be an absolute directory path"));
+  if (typeof news.baseDir !== "string" || !path.isAbsolute(news.baseDir)) failures.push(failure("baseDir", name, "must be an absolute directory path"));
+  if (typeof news.suite !== "string" || !SUITE_PATTERN.test(news.suite)) failures.push(failure("suite", name, "must be a Debian suite or codename such as bookworm"));
+  if (news.mirror !== undefined && !/^(https?|file):\/\/\S+$/.test(news.mirror)) failures.push(failure("mirror", name, "must be an http://, https:// or file:// URL"));
+  if (!BACKEND_CHOICES.includes(news.backend as never)) failures.push(failure("backend", name, `must be one of ${BACKEND_CHOICES.join(", ")}`));
+  if (typeof news.mergeSteps !== "boolean") failures.push(failure("mergeSteps", name, "must be true or false"));
+  if (resolveBackend(news.backend) === "direct") failures.push(failure("backend", name, "the direct backend is not available yet; use guestfs or auto"));
+
+  let image;
+  try {
+    image = parseImageConfig({
+      name: news.name, parent: news.parent, size: news.size, bootable: news.bootable,
+      packages: news.packages ?? [], actions: news.actions ?? [],
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    failures.push({ property: err.field.split(/[.[ ]/)[0] || "name", reason: err.message });
+  }
+  if (failures.length || !image) return { inputs: news as CheckedImageInputs, failures };
+
+  let fileHashes: Record<string, string>;
+  try {
+    fileHashes = await hashLocalInputs(image, news.baseDir);
+  } catch (err) {
+    return { inputs: news as CheckedImageInputs, failures: [{ property: "actions", reason: (err as Error).message }] };
+  }
+  const backend = resolveBackend(news.backend);
+  const external = image.parent !== undefined && news.parentBuildKey === undefined;
+  const parentPath = image.parent === undefined ? undefined : (news.parentPath ?? path.join(news.dir, image.parent));
+  const identity = external && parentPath ? identityOf(parentPath) : undefined;
+  const parentFile = external ? (identity ? `${identity.ino}:${identity.size}:${identity.mtimeMs}` : "missing") : undefined;
+  const key = isUnknown(news.parentBuildKey) || isUnknown(news.parentPath)
+    ? UNKNOWN
+    : buildKey({ image, backend, suite: news.suite, mirror: news.mirror, parentBuildKey: news.parentBuildKey, parentFile, fileHashes });
+  return {
+    inputs: { ...news, parentPath, packages: image.packages, actions: image.actions, backend, fileHashes, buildKey: key },
+  };
+}
+
+export function diffImage(olds: ImageOutputs, news: CheckedImageInputs): pulumi.dynamic.DiffResult {
+  const decision = decideImageDiff(olds, news, identityOf(olds.path));
+  return { changes: decision.changes, replaces: decision.replaces, deleteBeforeReplace: false };
+}
+
+const oneAtATime = limiter(Math.max(1, Number(process.env.VM_IMAGES_PARALLEL) || Math.floor(os.cpus().length / 2)));
+
+export function createImage(inputs: CheckedImageInputs): Promise<ImageOutputs> {
+  const image = parseImageConfig({
+    name: inputs.name, parent: inputs.parent, size: inputs.size, bootable: inputs.bootable,
+    packages: inputs.packages ?? [], actions: inputs.actions ?? [],
+  });
+  const backend = BACKENDS[inputs.backend];
+  return oneAtATime(() =>
+    interruptible(async (signal) => {
+      const cache = cacheDir();
+      const accel = await guestfsEnvironment(cache, memoryLogger(), signal);
+      process.stderr.write(`${image.name} | libguestfs acceleration: ${accel.accel}\n`);
+      const built = await buildImage({
+        dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror,
+        baseDir: inputs.baseDir, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
+        cacheDir: cache, signal,
+      });
+      return {
+        ...inputs,
+        path: built.path,
+        format: imageFormat(image.name),
+        sizeBytes: built.sizeBytes,
+        identity: built.identity,
+        logFile: built.logFile,
+        accel: accel.accel,
+        stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, Math.round(t.seconds * 10) / 10])),
+      };
+    }),
+  );
+}
+
+/** Refresh: an image file deleted or changed outside Pulumi reads as gone, so the next `up` builds it again. */
+export function readImage(id: string, props: ImageOutputs | undefined): pulumi.dynamic.ReadResult<ImageOutputs> {
+  if (!props) return { id };
+  return sameIdentity(identityOf(props.path), props.identity) ? { id, props } : {};
+}
+
+export function deleteImage(props: ImageOutputs): void {
+  if (!removeImageIfOurs(props.path, props.identity)) {
+    process.stderr.write(`${props.name} | not deleting ${props.path}: it is not the file this resource built\n`);
+  }
+}

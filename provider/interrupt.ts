@@ -1,0 +1,105 @@
+// Stopping builds cleanly when the build is interrupted. In the provider
+// process, builds in flight are aborted (their commands killed, temp files
+// removed) when:
+//  - the process gets SIGINT or SIGTERM: the Pulumi CLI sends SIGINT to the
+//    provider's process group when it shuts the provider down, and SIGKILL
+//    five seconds later;
+//  - the engine goes away (the CLI was killed): its gRPC port, our first
+//    argument, stops accepting connections.
+// Handlers exist only while builds run, so a program that merely loads this
+// package keeps Node's default signal behaviour.
+import * as net from "node:net";
+
+const builds = new Set<{ controller: AbortController; finished: Promise<unknown> }>();
+let watchdog: NodeJS.Timeout | undefined;
+let stopping = false;
+
+const WATCHDOG_MS = 2_000;
+const GRACE_MS = 4_000;
+
+function engineAddress(): { host: string; port: number } | undefined {
+  const m = /^(127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(process.argv[2] ?? "");
+  return m ? { host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) } : undefined;
+}
+
+function reachable(addr: { host: string; port: number }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect(addr.port, addr.host);
+    sock.setTimeout(1_000);
+    sock.once("connect", () => (sock.destroy(), resolve(true)));
+    sock.once("timeout", () => (sock.destroy(), resolve(true))); // busy, not gone
+    sock.once("error", () => resolve(false));
+  });
+}
+
+async function abortAll(reason: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`vm-images: ${reason}: stopping ${builds.size} build(s)\n`);
+  for (const b of builds) b.controller.abort();
+  await Promise.race([
+    Promise.allSettled([...builds].map((b) => b.finished)),
+    new Promise((r) => setTimeout(r, GRACE_MS)),
+  ]);
+}
+
+const onSignal = (signal: NodeJS.Signals) => {
+  void abortAll(`received ${signal}`).then(() => {
+    uninstall();
+    process.kill(process.pid, signal); // default action: exit
+  });
+};
+
+function install() {
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const addr = engineAddress();
+  if (addr) {
+    let misses = 0;
+    watchdog = setInterval(() => {
+      void reachable(addr).then((ok) => {
+        misses = ok ? 0 : misses + 1;
+        if (misses >= 2) void abortAll("the Pulumi engine is gone").then(() => process.exit(1));
+      });
+    }, WATCHDOG_MS);
+    watchdog.unref();
+  }
+}
+
+function uninstall() {
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  if (watchdog) clearInterval(watchdog);
+  watchdog = undefined;
+}
+
+/** Run `work` with an abort signal that fires when the provider is interrupted. */
+export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  if (builds.size === 0) install();
+  const controller = new AbortController();
+  const finished = work(controller.signal);
+  const entry = { controller, finished };
+  builds.add(entry);
+  try {
+    return await finished;
+  } finally {
+    builds.delete(entry);
+    if (builds.size === 0 && !stopping) uninstall();
+  }
+}
+
+/** At most `n` builds at once in this process: parallel appliance builds on a small host only thrash. */
+export function limiter(n: number) {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await work();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}

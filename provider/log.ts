@@ -1,0 +1,31 @@
+// Build logs: every line goes to the image's log file, prefixed with the
+// step, and to the provider's stderr, which the Pulumi CLI shows the user,
+// prefixed with the image name too.
+import * as fs from "node:fs";
+
+export interface Logger {
+  /** The full log of this build. */
+  readonly file: string;
+  /** Log one line under a label such as "base.img mmdebstrap". */
+  line(label: string, text: string): void;
+  close(): Promise<void>;
+}
+
+export function fileLogger(file: string, echo: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
+  const stream = fs.createWriteStream(file, { flags: "w" });
+  return {
+    file,
+    line(label, text) {
+      const line = `${label} | ${text}`;
+      stream.write(`${new Date().toISOString()} ${line}\n`);
+      echo(line);
+    },
+    close: () => new Promise((resolve) => stream.end(resolve)),
+  };
+}
+
+/** A logger that keeps lines in memory, for tests and dry runs. */
+export function memoryLogger(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  return { file: "(memory)", lines, line: (label, text) => void lines.push(`${label} | ${text}`), close: async () => {} };
+}
