@@ -68,6 +68,11 @@ function resolveBackend(requested: string): "guestfs" | "direct" {
 
 const isUnknown = (v: unknown) => v === UNKNOWN;
 
+/** The engine's protobuf Struct has no `undefined`: leave such keys out. */
+function definedOnly<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}
+
 function failure(property: string, image: string, reason: string): pulumi.dynamic.CheckFailure {
   return { property, reason: `image ${JSON.stringify(image)}: ${property}: ${reason}` };
 }
@@ -110,7 +115,7 @@ export async function checkImage(news: ImageInputs): Promise<pulumi.dynamic.Chec
     ? UNKNOWN
     : buildKey({ image, backend, suite: news.suite, mirror: news.mirror, parentBuildKey: news.parentBuildKey, parentFile, fileHashes });
   return {
-    inputs: { ...news, parentPath, packages: image.packages, actions: image.actions, backend, fileHashes, buildKey: key },
+    inputs: definedOnly({ ...news, parentPath, packages: image.packages, actions: image.actions, backend, fileHashes, buildKey: key }),
   };
 }
 

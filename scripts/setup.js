@@ -25,6 +25,8 @@ const DEBIAN_PACKAGES = {
   "qemu-utils": "qemu-img: image conversion and resizing",
   "qemu-system-x86": "the libguestfs appliance and boot tests",
   "libguestfs-tools": "guestfish, virt-customize",
+  extlinux: "the boot loader of bootable images",
+  "syslinux-common": "the MBR boot code of bootable images",
   "linux-image-amd64": "a kernel for the libguestfs appliance",
   e2fsprogs: "mke2fs, resize2fs, debugfs",
   zstd: "compressed root file system archives",

@@ -28,12 +28,14 @@ const MINUTE = 60_000;
 export const SYSLINUX_MBR = "/usr/lib/syslinux/mbr/mbr.bin";
 
 /** Boot loader configuration of bootable images: the Debian kernel and initrd links, root on the first partition. */
-export const EXTLINUX_CONF = `default linux
-timeout 0
-
-label linux
-  kernel /vmlinuz
-  append initrd=/initrd.img root=/dev/sda1 rw console=ttyS0 net.ifnames=0
+export const EXTLINUX_CONF = `DEFAULT linux
+TIMEOUT 0
+PROMPT 0
+SERIAL 0 115200
+LABEL linux
+  LINUX /vmlinuz
+  INITRD /initrd.img
+  APPEND root=/dev/sda1 rw console=ttyS0,115200 net.ifnames=0
 `;
 
 export const FSTAB = "/dev/sda1 / ext4 errors=remount-ro 0 1\n";
@@ -69,7 +71,8 @@ function rootSteps(b: BackendBuild): Step[] {
         const size = b.image.size ?? DEFAULT_SIZE;
         const script: string[][] = bootable
           ? [
-              ["part-disk", "/dev/sda", "mbr"],
+              ["part-init", "/dev/sda", "mbr"],
+              ["part-add", "/dev/sda", "p", "2048", "-1"],
               ["part-set-bootable", "/dev/sda", "1", "true"],
               ["mkfs", "ext4", "/dev/sda1"],
               ["mount", "/dev/sda1", "/"],
@@ -77,9 +80,11 @@ function rootSteps(b: BackendBuild): Step[] {
               ["write", "/etc/fstab", FSTAB],
               ["mkdir-p", "/boot/extlinux"],
               ["write", "/boot/extlinux/extlinux.conf", EXTLINUX_CONF],
+              // extlinux follows the /vmlinuz and /initrd.img links, so no kernel version is needed.
               ["extlinux", "/boot/extlinux"],
               ["umount", "/"],
-              ["copy-file-to-device", SYSLINUX_MBR, "/dev/sda"],
+              // The 440 bytes of boot code; the partition table after them is kept.
+              ["upload", SYSLINUX_MBR, "/dev/sda"],
             ]
           : [["mkfs", "ext4", "/dev/sda"], ["mount", "/dev/sda", "/"], ["tar-in", tarball, "/"], ["umount", "/"]];
         await guestfish(b, ctx, "guestfish", ["-N", `${disk}=disk:${size}`, "--", ...guestfishScript(script)]);

@@ -56,6 +56,7 @@ export class TestProject {
       "name: vm-images-e2e\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
     );
     await fs.writeFile(path.join(dir, "index.js"), opts.program);
+    await fs.writeFile(path.join(dir, "package.json"), '{ "name": "vm-images-e2e", "private": true }\n');
     for (const [rel, content] of Object.entries(opts.files ?? {})) {
       await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
       await fs.writeFile(path.join(dir, rel), content);
