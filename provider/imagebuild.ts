@@ -131,7 +131,8 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       const prev = fs.existsSync(p.final) ? `; the previous image ${p.final} is unchanged` : "";
       const msg = err instanceof Error ? err.message : String(err);
       log.line(name, `build failed: ${msg}`);
-      throw new Error(`image ${JSON.stringify(name)}: build failed: ${msg}${kept}${prev}\n  log: ${p.log}`);
+      const logRef = msg.includes(p.log) ? "" : `\n  log: ${p.log}`;
+      throw new Error(`image ${JSON.stringify(name)}: build failed: ${msg}${kept}${prev}${logRef}`);
     }
     fs.renameSync(p.temp, p.final);
     fs.rmSync(p.failed, { force: true });

@@ -94,6 +94,10 @@ describe("e2e: an lvh images.json forest through the real pulumi CLI (guestfs)",
     fs.rmSync(path.join(dir, "child.qcow2"));
     const preview = await project.preview();
     expect(opsByName(preview, "Image")).to.deep.equal({ "child.qcow2": "replace" });
+    // refresh drops it from the state, so the next up creates it.
+    await project.must("refresh", "--stack", project.stack, "--yes", "--skip-preview");
+    const after = await project.preview();
+    expect(opsByName(after, "Image")).to.deep.equal({ "child.qcow2": "create" });
   });
 
   it("removes the image files on destroy", async () => {

@@ -24,7 +24,7 @@ export async function guestfishRead(image: string, commands: string[][], partiti
   const args = ["--ro", "-a", image, "-m", dev, "--"];
   commands.forEach((c, i) => args.push(...(i ? [":"] : []), ...c, ":", "echo", sep));
   const { stdout } = await execFileP("guestfish", args, { env: GUESTFS_ENV, maxBuffer: 16 << 20, timeout: 10 * 60_000 });
-  return stdout.split(`${sep}\n`).slice(0, commands.length).map((s) => s.replace(/\n$/, ""));
+  return stdout.split(`${sep}\n`).slice(0, commands.length).map((s) => s.replace(/\n+$/, ""));
 }
 
 /**
