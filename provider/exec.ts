@@ -3,6 +3,7 @@
 // line during long runs, and an error that names the command, its exit code,
 // the last lines of its stderr and the log file.
 import execa from "execa";
+import { createReadStream } from "node:fs";
 import type { Logger } from "./log";
 
 /** The Debian package that provides each tool we run, for "not found" errors. */
@@ -37,6 +38,8 @@ export interface RunOptions {
   cwd?: string;
   env?: Record<string, string | undefined>;
   input?: string;
+  /** A file streamed to the command's stdin. */
+  inputFile?: string;
   /** Also return stdout (it is logged either way). */
   capture?: boolean;
 }
@@ -90,8 +93,8 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     cwd: opts.cwd,
     env: opts.env,
     extendEnv: true,
-    input: opts.input,
-    stdin: opts.input === undefined ? "ignore" : undefined,
+    input: opts.inputFile !== undefined ? createReadStream(opts.inputFile) : opts.input,
+    stdin: opts.input === undefined && opts.inputFile === undefined ? "ignore" : undefined,
     buffer: false,
     reject: false,
     // Killed with the whole build on abort; see `onAbort` below.

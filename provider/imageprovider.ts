@@ -1,11 +1,13 @@
 // The Image resource's provider: validation and build keys at `check` (so
 // `pulumi preview` fails early and shows what would be rebuilt), builds at
 // `create`, and a delete that only removes the file this resource built.
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { guestfsEnvironment } from "./accel";
 import type { Backend } from "./backends/backend";
+import { directBackend } from "./backends/direct";
 import { guestfsBackend } from "./backends/guestfs";
 import { buildKey } from "./buildkey";
 import { decideImageDiff, type FileIdentity, sameIdentity, UNKNOWN } from "./diff";
@@ -52,7 +54,7 @@ export interface ImageOutputs extends CheckedImageInputs {
   stepSeconds: Record<string, number>;
 }
 
-export const BACKENDS: Record<string, Backend> = { guestfs: guestfsBackend };
+export const BACKENDS: Record<string, Backend> = { guestfs: guestfsBackend, direct: directBackend };
 const SUITE_PATTERN = /^[a-z][a-z0-9.-]*$/;
 
 /** The per-user cache directory, as scripts/lib/toolchain.js computes it. */
@@ -61,9 +63,28 @@ export function cacheDir(): string {
   return path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "pulumi-vm-images");
 }
 
-function resolveBackend(requested: string): "guestfs" | "direct" {
-  // `direct` is not available yet: auto means guestfs.
-  return requested === "direct" ? "direct" : "guestfs";
+/** Tools the direct backend runs, besides those both backends need. */
+const DIRECT_TOOLS = ["mmdebstrap", "mke2fs", "unshare", "sfdisk", "extlinux", "chroot", "mount"];
+
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
+    try {
+      fs.accessSync(path.join(dir, tool), fs.constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * `auto` is `direct` where this host can build without a VM: as root (loop
+ * mounts and the chroot's mounts need it) with the tools present; else guestfs.
+ */
+export function resolveBackend(requested: string): "guestfs" | "direct" {
+  if (requested === "guestfs" || requested === "direct") return requested;
+  const root = process.getuid?.() === 0;
+  return root && DIRECT_TOOLS.every(onPath) ? "direct" : "guestfs";
 }
 
 const isUnknown = (v: unknown) => v === UNKNOWN;
@@ -86,7 +107,6 @@ export async function checkImage(news: ImageInputs): Promise<pulumi.dynamic.Chec
   if (news.mirror !== undefined && !/^(https?|file):\/\/\S+$/.test(news.mirror)) failures.push(failure("mirror", name, "must be an http://, https:// or file:// URL"));
   if (!BACKEND_CHOICES.includes(news.backend as never)) failures.push(failure("backend", name, `must be one of ${BACKEND_CHOICES.join(", ")}`));
   if (typeof news.mergeSteps !== "boolean") failures.push(failure("mergeSteps", name, "must be true or false"));
-  if (resolveBackend(news.backend) === "direct") failures.push(failure("backend", name, "the direct backend is not available yet; use guestfs or auto"));
 
   let image;
   try {
@@ -136,7 +156,7 @@ export function createImage(inputs: CheckedImageInputs): Promise<ImageOutputs> {
     interruptible(async (signal) => {
       const cache = cacheDir();
       const accel = await guestfsEnvironment(cache, memoryLogger(), signal);
-      process.stderr.write(`${image.name} | libguestfs acceleration: ${accel.accel}\n`);
+      process.stderr.write(`${image.name} | backend: ${backend.name}; libguestfs acceleration: ${accel.accel}\n`);
       const built = await buildImage({
         dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror,
         baseDir: inputs.baseDir, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,

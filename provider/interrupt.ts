@@ -32,10 +32,11 @@ function reachable(addr: { host: string; port: number }): Promise<boolean> {
   });
 }
 
-async function abortAll(reason: string): Promise<void> {
+async function abortAll(reason: string, tell = true): Promise<void> {
   if (stopping) return;
   stopping = true;
-  process.stderr.write(`vm-images: ${reason}: stopping ${builds.size} build(s)\n`);
+  // Not when the engine is gone: nobody reads our stderr any more.
+  if (tell) process.stderr.write(`vm-images: ${reason}: stopping ${builds.size} build(s)\n`);
   for (const b of builds) b.controller.abort();
   await Promise.race([
     Promise.allSettled([...builds].map((b) => b.finished)),
@@ -43,23 +44,33 @@ async function abortAll(reason: string): Promise<void> {
   ]);
 }
 
+const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
 const onSignal = (signal: NodeJS.Signals) => {
-  void abortAll(`received ${signal}`).then(() => {
-    uninstall();
-    process.kill(process.pid, signal); // default action: exit
-  });
+  // The provider process ends here, as it would have without our handler,
+  // once the builds have removed their temp files.
+  void abortAll(`received ${signal}`).then(() => process.exit(SIGNAL_EXIT[signal] ?? 1));
 };
+
+/**
+ * Once the CLI is gone, writes to our stdout and stderr fail with EPIPE;
+ * unhandled, those errors loop and starve the event loop, so a build could
+ * never finish its cleanup. Dropping them is right: there is no reader.
+ */
+const ignore = () => {};
 
 function install() {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.stdout.on("error", ignore);
+  process.stderr.on("error", ignore);
   const addr = engineAddress();
   if (addr) {
     let misses = 0;
     watchdog = setInterval(() => {
       void reachable(addr).then((ok) => {
         misses = ok ? 0 : misses + 1;
-        if (misses >= 2) void abortAll("the Pulumi engine is gone").then(() => process.exit(1));
+        if (misses >= 2) void abortAll("the Pulumi engine is gone", false).then(() => process.exit(1));
       });
     }, WATCHDOG_MS);
     watchdog.unref();
@@ -69,6 +80,8 @@ function install() {
 function uninstall() {
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
+  process.stdout.off("error", ignore);
+  process.stderr.off("error", ignore);
   if (watchdog) clearInterval(watchdog);
   watchdog = undefined;
 }

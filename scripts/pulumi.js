@@ -4,7 +4,7 @@
 "use strict";
 
 const path = require("node:path");
-const { spawnSync } = require("node:child_process");
+const { spawn } = require("node:child_process");
 const tc = require("./lib/toolchain");
 
 const cli = tc.findCli();
@@ -12,12 +12,16 @@ if (!cli) {
   console.error(`pulumi: the Pulumi CLI ${tc.PULUMI_VERSION} is not set up yet; run \`npm run setup\` first.`);
   process.exit(1);
 }
-const r = spawnSync(path.join(cli, "pulumi"), process.argv.slice(2), {
-  stdio: "inherit",
-  env: tc.offlineEnv(cli),
-});
-if (r.error) {
-  console.error(`pulumi: ${r.error.message}`);
+const child = spawn(path.join(cli, "pulumi"), process.argv.slice(2), { stdio: "inherit", env: tc.offlineEnv(cli) });
+
+// Ctrl-C reaches the CLI itself, which shares our process group: the first
+// one cancels, a second one terminates. Forwarding it too would double it.
+process.on("SIGINT", () => {});
+// SIGTERM and SIGHUP are usually sent to us alone: pass them on.
+for (const signal of ["SIGTERM", "SIGHUP"]) process.on(signal, () => child.kill(signal));
+
+child.on("error", (err) => {
+  console.error(`pulumi: ${err.message}`);
   process.exit(1);
-}
-process.exit(r.status ?? 1);
+});
+child.on("exit", (code, signal) => process.exit(code ?? (signal === "SIGINT" ? 130 : 1)));

@@ -41,6 +41,7 @@ describe("e2e: an lvh images.json forest through the real pulumi CLI (guestfs)",
     writeForest(forest(["jq"]));
     await project.setConfig("imagesFile", "images.json");
     await project.setConfig("dir", "images");
+    await project.setConfig("backend", "guestfs");
   });
   after(async () => project?.dispose());
 

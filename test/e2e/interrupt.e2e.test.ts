@@ -32,8 +32,14 @@ function exited(child: ChildProcess): Promise<number | null> {
 describe("e2e: interrupting pulumi up", function () {
   this.timeout(20 * 60_000);
 
-  for (const [signal, stage] of [["SIGINT", "guestfish"], ["SIGTERM", "mmdebstrap"]] as const) {
-    it(`on ${signal} during ${stage}, leaves no process, temp file or image`, async () => {
+  // SIGINT as a terminal's Ctrl-C sends it, to the whole foreground process
+  // group; SIGTERM as a process manager sends it, to the one process it started.
+  const cases = [
+    { signal: "SIGINT", target: "process group", stage: "guestfish" },
+    { signal: "SIGTERM", target: "wrapper", stage: "mmdebstrap" },
+  ] as const;
+  for (const { signal, target, stage } of cases) {
+    it(`on ${signal} to the ${target} during ${stage}, leaves no process, temp file or image`, async () => {
       const project = await TestProject.create({
         program: `require(${JSON.stringify(path.join(REPO, "dist", "index.js"))});\n`,
         files: {
@@ -44,16 +50,19 @@ describe("e2e: interrupting pulumi up", function () {
       try {
         await project.setConfig("imagesFile", "images.json");
         await project.setConfig("dir", "images");
+        await project.setConfig("backend", "guestfs");
         const up = spawn(process.execPath, [PULUMI_JS, "--cwd", project.dir, "--non-interactive", "up", "--yes", "--skip-preview", "--stack", project.stack], {
           env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(project.dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: "e2e" },
           stdio: "ignore",
+          detached: true, // its own process group, as a shell gives a foreground job
         });
+        const send = () => (target === "process group" ? process.kill(-up.pid!, signal) : up.kill(signal));
         await waitFor(`${stage} to start`, () => processesMentioning(dir).some((p) => p.includes(stage)), 5 * 60_000);
-        // As a user does: Ctrl-C, which asks the CLI to cancel, then again, which ends it.
-        up.kill(signal);
+        // As a user does: once, which asks the CLI to cancel, then again, which ends it.
+        send();
         await new Promise((r) => setTimeout(r, 1000));
-        up.kill(signal);
-        await exited(up);
+        send();
+        expect(await exited(up)).not.to.equal(0);
         await waitFor("build processes to end", () => processesMentioning(dir).length === 0, 60_000);
         const left = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.endsWith(".log")) : [];
         expect(left, "files left in the images dir").to.deep.equal([]);
