@@ -25,6 +25,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   mount: "mount",
   umount: "mount",
   chroot: "coreutils",
+  unshare: "util-linux",
   extlinux: "extlinux",
 };
 

@@ -29,6 +29,9 @@ export function bootstrapCommand(
   const args = [
     "--verbose",
     ...(packages.length ? [`--include=${packages.join(",")}`] : []),
+    // In a chroot, initramfs-tools cannot see the root device, so it would
+    // leave fsck out of the initramfs; tell it the root file system type.
+    ...(bootable ? [`--setup-hook=mkdir -p "$1/etc/initramfs-tools/conf.d" && echo FSTYPE=ext4 > "$1/etc/initramfs-tools/conf.d/fstype"`] : []),
     // Keep the downloaded packages: copy the cache in before, and new ones out after.
     "--skip=essential/unlink",
     `--setup-hook=mkdir -p "$1/var/cache/apt/archives"`,
@@ -40,6 +43,12 @@ export function bootstrapCommand(
     target,
     ...(b.mirror ? [b.mirror] : []),
   ];
+  // As root, mmdebstrap mounts /proc, /sys and /dev into its scratch root. In
+  // a private mount namespace those mounts end with it, however it ends, so
+  // removing the work directory afterwards can never reach the host's.
+  if (process.getuid?.() === 0) {
+    return { cmd: "unshare", args: ["--mount", "--propagation", "private", "--", "mmdebstrap", ...args], env: { TMPDIR: b.workDir } };
+  }
   return { cmd: "mmdebstrap", args, env: { TMPDIR: b.workDir } };
 }
 

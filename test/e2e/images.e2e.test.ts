@@ -36,7 +36,7 @@ describe("e2e: an lvh images.json forest through the real pulumi CLI (guestfs)",
   const images = async () => (await project.outputs()).images as Record<string, ImageOut>;
 
   before(async () => {
-    project = await TestProject.create({ program: `require(${JSON.stringify(path.join(REPO, "dist", "index.js"))});\n` });
+    project = await TestProject.create({ program: `module.exports = require(${JSON.stringify(path.join(REPO, "dist", "index.js"))});\n` });
     dir = path.join(project.dir, "images");
     writeForest(forest(["jq"]));
     await project.setConfig("imagesFile", "images.json");

@@ -41,7 +41,7 @@ describe("e2e: interrupting pulumi up", function () {
   for (const { signal, target, stage } of cases) {
     it(`on ${signal} to the ${target} during ${stage}, leaves no process, temp file or image`, async () => {
       const project = await TestProject.create({
-        program: `require(${JSON.stringify(path.join(REPO, "dist", "index.js"))});\n`,
+        program: `module.exports = require(${JSON.stringify(path.join(REPO, "dist", "index.js"))});\n`,
         files: {
           "images.json": JSON.stringify([{ name: "int.img", image_size: "2G", bootable: false, packages: [] }]),
         },

@@ -14,6 +14,7 @@ import { buildImage } from "../../provider/imagebuild";
 import { cacheDir } from "../../provider/imageprovider";
 import { memoryLogger } from "../../provider/log";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/schema";
+import { writeActionFixtures } from "../support/fixtures";
 import { bootToLogin } from "../support/guest";
 import { imageTree, treeDiff } from "../support/tree";
 
@@ -51,12 +52,7 @@ describe("integration: direct backend with the real tools", function () {
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-direct-"));
-    fs.writeFileSync(path.join(work, "env.sh"), "export VM_IMAGES_TEST=1\n");
-    fs.mkdirSync(path.join(work, "bootstrap"));
-    fs.writeFileSync(path.join(work, "bootstrap", "net.sh"), "#!/bin/sh\nip link\n", { mode: 0o755 });
-    fs.mkdirSync(path.join(work, "tar", "extra"), { recursive: true });
-    fs.writeFileSync(path.join(work, "tar", "extra", "hello.txt"), "from a tarball\n");
-    execFileSync("tar", ["-cf", path.join(work, "extra.tar"), "-C", path.join(work, "tar"), "extra"]);
+    writeActionFixtures(work);
     guestfsEnv = (await guestfsEnvironment(cacheDir(), memoryLogger(), new AbortController().signal)).env;
   });
   after(() => fs.rmSync(work, { recursive: true, force: true }));

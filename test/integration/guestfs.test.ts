@@ -11,6 +11,7 @@ import { buildImage, identityOf, type ImageBuildRequest } from "../../provider/i
 import { cacheDir } from "../../provider/imageprovider";
 import { memoryLogger } from "../../provider/log";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/schema";
+import { writeActionFixtures } from "../support/fixtures";
 import { bootToLogin, guestfishRead } from "../support/guest";
 
 describe("integration: guestfs backend with the real tools", function () {
@@ -32,17 +33,7 @@ describe("integration: guestfs backend with the real tools", function () {
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-guestfs-"));
     dir = path.join(work, "images");
-    // Local files for the actions that read them.
-    fs.writeFileSync(path.join(work, "env.sh"), "export VM_IMAGES_TEST=1\n");
-    fs.mkdirSync(path.join(work, "bootstrap"));
-    fs.writeFileSync(path.join(work, "bootstrap", "net.sh"), "#!/bin/sh\nip link\n", { mode: 0o755 });
-    fs.mkdirSync(path.join(work, "tar", "extra"), { recursive: true });
-    fs.writeFileSync(path.join(work, "tar", "extra", "hello.txt"), "from a tarball\n");
-    execFileSync("tar", ["-cf", path.join(work, "extra.tar"), "-C", path.join(work, "tar"), "extra"]);
-    fs.mkdirSync(path.join(work, "kernel", "boot"), { recursive: true });
-    fs.mkdirSync(path.join(work, "kernel", "lib", "modules", "9.9.9-test"), { recursive: true });
-    fs.writeFileSync(path.join(work, "kernel", "boot", "vmlinuz-9.9.9-test"), "not really a kernel\n");
-    fs.writeFileSync(path.join(work, "kernel", "lib", "modules", "9.9.9-test", "modules.dep"), "\n");
+    writeActionFixtures(work);
     guestfsEnv = (await guestfsEnvironment(cacheDir(), memoryLogger(), new AbortController().signal)).env;
   });
 
