@@ -19,6 +19,10 @@ root="$1"; shift
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --rbind /dev "$root/dev"
+if [ -n "$VM_IMAGES_DEB_CACHE" ]; then
+  mkdir -p "$VM_IMAGES_DEB_CACHE/partial" "$root/var/cache/apt/archives"
+  mount --bind "$VM_IMAGES_DEB_CACHE" "$root/var/cache/apt/archives"
+fi
 if [ -f /etc/resolv.conf ]; then
   if [ ! -e "$root/etc/resolv.conf" ] && [ ! -L "$root/etc/resolv.conf" ]; then : > "$root/etc/resolv.conf"; made_resolv=1; fi
   [ -L "$root/etc/resolv.conf" ] || mount --bind /etc/resolv.conf "$root/etc/resolv.conf"
@@ -58,16 +62,21 @@ function guestSh(script: string, ...args: string[]): string[] {
   return ["/bin/sh", "-c", script, "sh", ...args];
 }
 
-/** Install packages with the guest's apt, no services started, through the shared .deb cache. */
-export async function aptInstall(root: string, packages: readonly string[], ctx: BuildContext): Promise<void> {
+/**
+ * Install packages with the guest's apt as virt-customize --install does
+ * (recommends included, new conffiles), starting no services. The shared
+ * .deb cache is mounted over the image's archive directory, so downloads
+ * outlive the build and never land in the image.
+ */
+export async function aptInstall(root: string, packages: readonly string[], debCache: string, ctx: BuildContext): Promise<void> {
   if (packages.length === 0) return;
   // policy-rc.d keeps daemons (docker, sshd) from starting inside the chroot.
   await inChroot(root, guestSh(
     `printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
-apt-get update && apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold "$@"; status=$?
-rm -f /usr/sbin/policy-rc.d; apt-get clean; exit $status`,
+apt-get -q -y update && apt-get -q -y -o Dpkg::Options::=--force-confnew install "$@"; status=$?
+rm -f /usr/sbin/policy-rc.d; exit $status`,
     ...packages,
-  ), ctx, { label: "apt-get" });
+  ), ctx, { label: "apt-get", env: { VM_IMAGES_DEB_CACHE: debCache } });
 }
 
 /** Apply one action inside the root directory, with the meaning virt-customize gives it. */

@@ -20,7 +20,7 @@ import type { BuildContext, Step } from "../pipeline";
 import { sizeBytes } from "../schema";
 import type { Backend, BackendBuild } from "./backend";
 import { aptInstall, applyAction } from "./chroot";
-import { bootstrapCommand, kernelIn } from "./common";
+import { bootstrapCommand, debCacheDir, kernelIn } from "./common";
 import { EXTLINUX_CONF, FSTAB, SYSLINUX_MBR } from "./guestfs";
 
 const MINUTE = 60_000;
@@ -154,7 +154,10 @@ function steps(b: BackendBuild): Step[] {
         if (raw !== b.parentPath) fs.rmSync(raw, { force: true });
       },
     });
-    list.push({ name: "install packages (apt-get in chroot)", do: (ctx) => aptInstall(root, b.image.packages, ctx) });
+    list.push({
+      name: "install packages (apt-get in chroot)",
+      do: (ctx) => aptInstall(root, b.image.packages, debCacheDir(b.cacheDir), ctx),
+    });
   } else {
     list.push({
       name: "bootstrap root file system (mmdebstrap)",
