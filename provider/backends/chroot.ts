@@ -73,7 +73,7 @@ export async function aptInstall(root: string, packages: readonly string[], debC
   // policy-rc.d keeps daemons (docker, sshd) from starting inside the chroot.
   await inChroot(root, guestSh(
     `printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
-apt-get -q -y update && apt-get -q -y -o Dpkg::Options::=--force-confnew install "$@"; status=$?
+apt-get -q -y update && apt-get -q -y -o Dpkg::Options::=--force-confnew -o Dpkg::Options::=--force-unsafe-io install "$@"; status=$?
 rm -f /usr/sbin/policy-rc.d; exit $status`,
     ...packages,
   ), ctx, { label: "apt-get", env: { VM_IMAGES_DEB_CACHE: debCache } });
