@@ -16,7 +16,7 @@ import { buildImage, identityOf, removeImageIfOurs } from "./imagebuild";
 import { interruptible, limiter } from "./interrupt";
 import { hashLocalInputs } from "./localfiles";
 import { memoryLogger } from "./log";
-import { type Action, BACKEND_CHOICES, ConfigError, parseImageConfig } from "./schema";
+import { type Action, BACKEND_CHOICES, ConfigError, MIRROR_PATTERN, parseImageConfig, SUITE_PATTERN } from "./schema";
 
 /** The Image resource's inputs, as the program gives them. */
 export interface ImageInputs {
@@ -55,7 +55,6 @@ export interface ImageOutputs extends CheckedImageInputs {
 }
 
 export const BACKENDS: Record<string, Backend> = { guestfs: guestfsBackend, direct: directBackend };
-const SUITE_PATTERN = /^[a-z][a-z0-9.-]*$/;
 
 /** The per-user cache directory, as scripts/lib/toolchain.js computes it. */
 export function cacheDir(): string {
@@ -104,7 +103,7 @@ export async function checkImage(news: ImageInputs): Promise<pulumi.dynamic.Chec
   if (typeof news.dir !== "string" || !path.isAbsolute(news.dir)) failures.push(failure("dir", name, "must be an absolute directory path"));
   if (typeof news.baseDir !== "string" || !path.isAbsolute(news.baseDir)) failures.push(failure("baseDir", name, "must be an absolute directory path"));
   if (typeof news.suite !== "string" || !SUITE_PATTERN.test(news.suite)) failures.push(failure("suite", name, "must be a Debian suite or codename such as bookworm"));
-  if (news.mirror !== undefined && !/^(https?|file):\/\/\S+$/.test(news.mirror)) failures.push(failure("mirror", name, "must be an http://, https:// or file:// URL"));
+  if (news.mirror !== undefined && !MIRROR_PATTERN.test(news.mirror)) failures.push(failure("mirror", name, "must be an http://, https:// or file:// URL"));
   if (!BACKEND_CHOICES.includes(news.backend as never)) failures.push(failure("backend", name, `must be one of ${BACKEND_CHOICES.join(", ")}`));
   if (typeof news.mergeSteps !== "boolean") failures.push(failure("mergeSteps", name, "must be true or false"));
 

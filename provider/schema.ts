@@ -35,6 +35,11 @@ export const LOCAL_PATH_FIELDS: Partial<Record<ActionType, "localPath" | "file" 
 /** Backends that build images; `auto` picks one for this host. */
 export const BACKEND_CHOICES = ["auto", "guestfs", "direct"] as const;
 
+/** A Debian suite or codename, such as bookworm or stable. */
+export const SUITE_PATTERN = /^[a-z][a-z0-9.-]*$/;
+/** A Debian mirror: an http, https or file URL. */
+export const MIRROR_PATTERN = /^(https?|file):\/\/\S+$/;
+
 /** The qemu size syntax: a number and an optional unit (bytes, k, M, G, T, P, E). */
 export const SIZE_PATTERN = /^(\d+(?:\.\d+)?)([bkmgtpe]?)$/i;
 /** A Debian package name (Debian Policy 5.6.1), optionally with an architecture. */

@@ -1,7 +1,7 @@
 // The root program's stack configuration (`vm-images:*` keys), validated:
 // an unknown key or a bad value names the key and what it accepts.
 import * as path from "node:path";
-import { BACKEND_CHOICES } from "./schema";
+import { BACKEND_CHOICES, MIRROR_PATTERN, SUITE_PATTERN } from "./schema";
 
 export interface StackSettings {
   imagesFile: string;
@@ -47,10 +47,10 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
     throw new StackConfigError(`vm-images:mergeSteps: ${JSON.stringify(mergeSteps)} must be true or false`);
   }
   const suite = values.suite ?? "bookworm";
-  if (!/^[a-z][a-z0-9.-]*$/.test(suite)) {
+  if (!SUITE_PATTERN.test(suite)) {
     throw new StackConfigError(`vm-images:suite: ${JSON.stringify(suite)} is not a Debian suite such as bookworm`);
   }
-  if (values.mirror !== undefined && !/^(https?|file):\/\/\S+$/.test(values.mirror)) {
+  if (values.mirror !== undefined && !MIRROR_PATTERN.test(values.mirror)) {
     throw new StackConfigError(`vm-images:mirror: ${JSON.stringify(values.mirror)} must be an http://, https:// or file:// URL`);
   }
   return {

@@ -1,0 +1,82 @@
+import { expect } from "chai";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { UNKNOWN } from "../../provider/diff";
+import { checkImage, type ImageInputs } from "../../provider/imageprovider";
+import { parseStackConfig, StackConfigError } from "../../provider/stackconfig";
+
+describe("Image check", () => {
+  const base = (over: Partial<ImageInputs> = {}): ImageInputs => ({
+    dir: "/images", name: "base.img", baseDir: os.tmpdir(), suite: "bookworm", backend: "guestfs", mergeSteps: true,
+    packages: ["curl"], actions: [], ...over,
+  });
+
+  it("computes the build key and file hashes", async () => {
+    const r = await checkImage(base());
+    expect(r.failures ?? []).to.deep.equal([]);
+    expect(r.inputs!.buildKey).to.match(/^[0-9a-f]{64}$/);
+    expect(r.inputs!.fileHashes).to.deep.equal({});
+  });
+
+  it("leaves the build key unknown while the parent's output is (preview)", async () => {
+    const r = await checkImage(base({ name: "c.qcow2", parent: "base.img", parentPath: UNKNOWN, parentBuildKey: UNKNOWN }));
+    expect(r.inputs!.buildKey).to.equal(UNKNOWN);
+  });
+
+  const failures: [string, Partial<ImageInputs>, string, RegExp][] = [
+    ["a relative dir", { dir: "images" }, "dir", /image "base\.img": dir: must be an absolute directory path/],
+    ["a bad suite", { suite: "Bookworm!" }, "suite", /suite: must be a Debian suite/],
+    ["a bad mirror", { mirror: "deb.debian.org" }, "mirror", /mirror: must be an http/],
+    ["an unknown backend", { backend: "vmware" }, "backend", /backend: must be one of auto, guestfs, direct/],
+    ["a bad package", { packages: ["no such"] }, "packages", /image "base\.img": packages\[0\]: "no such" is not a valid Debian package name/],
+    ["an unknown action", { actions: [{ type: "explode" } as never] }, "actions", /image "base\.img": actions\[0\]\.type: unknown action type "explode"/],
+    ["a missing local file", { actions: [{ type: "upload", file: "nope.sh", dest: "/x" }] }, "actions",
+      /image "base\.img": actions\[0\] \(upload\)\.file: .*nope\.sh does not exist \(relative paths are resolved against/],
+  ];
+  for (const [what, over, property, reason] of failures) {
+    it(`refuses ${what}, naming the image and field`, async () => {
+      const r = await checkImage(base(over));
+      expect(r.failures).to.have.length(1);
+      expect(r.failures![0].property).to.equal(property);
+      expect(r.failures![0].reason).to.match(reason);
+    });
+  }
+
+  it("hashes the local files an action reads", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-check-"));
+    try {
+      fs.writeFileSync(path.join(dir, "env.sh"), "X=1\n");
+      const r = await checkImage(base({ baseDir: dir, actions: [{ type: "upload", file: "env.sh", dest: "/etc/env.sh" }] }));
+      expect(Object.keys(r.inputs!.fileHashes)).to.deep.equal(["env.sh"]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("stack config", () => {
+  it("applies the defaults, resolving paths against the project", () => {
+    expect(parseStackConfig({}, "/p")).to.deep.equal({
+      imagesFile: "/p/examples/seed/images.json", dir: "/p/images", suite: "bookworm", mirror: undefined,
+      backend: "auto", mergeSteps: true, rebuild: undefined,
+    });
+  });
+
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ "vm-images:imageFile": "x" }, /unknown stack config key vm-images:imageFile; the keys are:\n {2}vm-images:imagesFile:/],
+    [{ "vm-images:backend": "kvm" }, /vm-images:backend: "kvm" is not one of auto, guestfs, direct/],
+    [{ "vm-images:mergeSteps": "yes" }, /vm-images:mergeSteps: "yes" must be true or false/],
+    [{ "vm-images:suite": "Sid" }, /vm-images:suite: "Sid" is not a Debian suite/],
+    [{ "vm-images:mirror": "mirror" }, /vm-images:mirror: "mirror" must be an http/],
+  ];
+  for (const [config, message] of bad) {
+    it(`refuses ${Object.keys(config)[0]}=${Object.values(config)[0]}`, () => {
+      expect(() => parseStackConfig(config, "/p")).to.throw(StackConfigError, message);
+    });
+  }
+
+  it("ignores other projects' keys", () => {
+    expect(parseStackConfig({ "aws:region": "x" }, "/p").backend).to.equal("auto");
+  });
+});
