@@ -111,6 +111,8 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly logFile: pulumi.Output<string>;
   /** How libguestfs ran: "kvm", "tcg" or "user-settings". */
   declare readonly accel: pulumi.Output<string>;
+  /** Seconds each step of the build that made it took. */
+  declare readonly stepSeconds: pulumi.Output<Record<string, number>>;
 
   constructor(resourceName: string, args: ImageArgs, opts?: pulumi.CustomResourceOptions) {
     const parentImage = args.parent instanceof Image ? args.parent : undefined;
@@ -137,6 +139,7 @@ export class Image extends pulumi.dynamic.Resource {
       sizeBytes: undefined,
       logFile: undefined,
       accel: undefined,
+      stepSeconds: undefined,
     };
     super(forwardingProvider("imageProvider"), resourceName, props, opts, "vm-images", "Image");
   }
