@@ -67,3 +67,25 @@ export function kernelIn(installDir: string): string {
   }
   return kernels[0];
 }
+
+/** The first 512 bytes of a raw disk image. */
+export function readSector0(file: string): Buffer {
+  const fd = fs.openSync(file, "r");
+  try {
+    const buf = Buffer.alloc(512);
+    fs.readSync(fd, buf, 0, 512, 0);
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Where the first partition of an MBR disk starts, in bytes, or 0 for a file
+ * system on the whole disk (a non-bootable image): no boot signature, or an
+ * empty first partition entry.
+ */
+export function partitionOffset(sector0: Buffer): number {
+  if (sector0[510] !== 0x55 || sector0[511] !== 0xaa || sector0[446 + 4] === 0) return 0;
+  return sector0.readUInt32LE(446 + 8) * 512;
+}

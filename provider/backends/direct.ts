@@ -20,7 +20,7 @@ import type { BuildContext, Step } from "../pipeline";
 import { sizeBytes } from "../schema";
 import type { Backend, BackendBuild } from "./backend";
 import { aptInstall, applyAction } from "./chroot";
-import { bootstrapCommand, debCacheDir, kernelIn } from "./common";
+import { bootstrapCommand, debCacheDir, kernelIn, partitionOffset, readSector0 } from "./common";
 import { EXTLINUX_CONF, FSTAB, SYSLINUX_MBR } from "./guestfs";
 
 const MINUTE = 60_000;
@@ -32,12 +32,6 @@ const ns = (ctx: BuildContext, label: string, script: string, args: string[]) =>
     label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
   });
 
-/** Where the first partition starts, or 0 for a file system on the whole disk. */
-export function partitionOffset(sector0: Buffer): number {
-  if (sector0[510] !== 0x55 || sector0[511] !== 0xaa || sector0[446 + 4] === 0) return 0;
-  return sector0.readUInt32LE(446 + 8) * 512;
-}
-
 /** The parent as a raw disk: itself, or converted from qcow2 into the work directory. */
 async function rawParent(b: BackendBuild, ctx: BuildContext): Promise<string> {
   const parent = b.parentPath!;
@@ -47,17 +41,6 @@ async function rawParent(b: BackendBuild, ctx: BuildContext): Promise<string> {
     label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
   });
   return raw;
-}
-
-function readSector0(file: string): Buffer {
-  const fd = fs.openSync(file, "r");
-  try {
-    const buf = Buffer.alloc(512);
-    fs.readSync(fd, buf, 0, 512, 0);
-    return buf;
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 interface Layout {
@@ -176,7 +159,6 @@ function steps(b: BackendBuild): Step[] {
         const extra = [...UNSAFE_IO_HOOKS, ...(layout.bootable ? ONE_INITRAMFS_HOOKS : [])];
         const { cmd, args, env } = bootstrapCommand(b, root, layout.bootable, extra);
         await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env });
-        fs.rmSync(path.join(root, "lost+found"), { recursive: true, force: true });
       },
     });
   }

@@ -20,7 +20,7 @@ import { imageFormat } from "../forest";
 import { resolveLocal } from "../localfiles";
 import type { BuildContext, Step } from "../pipeline";
 import type { Backend, BackendBuild } from "./backend";
-import { bootstrapCommand, kernelIn } from "./common";
+import { bootstrapCommand, kernelIn, partitionOffset, readSector0 } from "./common";
 
 const MINUTE = 60_000;
 
@@ -141,22 +141,10 @@ function derivedSteps(b: BackendBuild): Step[] {
 
 /** Whether the image starts with an MBR partition table (a bootable image) rather than a bare file system. */
 async function hasPartitionTable(image: string, workDir: string, ctx: BuildContext): Promise<boolean> {
-  let sector: Buffer;
-  if (imageFormat(image) === "raw") {
-    const fd = fs.openSync(image, "r");
-    try {
-      sector = Buffer.alloc(512);
-      fs.readSync(fd, sector, 0, 512, 0);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } else {
-    const out = path.join(workDir, "sector0");
-    await qemuImg(ctx, ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=1", `if=${image}`, `of=${out}`]);
-    sector = fs.readFileSync(out);
-  }
-  // Boot signature 55 AA and a non-empty first partition entry.
-  return sector[510] === 0x55 && sector[511] === 0xaa && sector[446 + 4] !== 0;
+  if (imageFormat(image) === "raw") return partitionOffset(readSector0(image)) > 0;
+  const out = path.join(workDir, "sector0");
+  await qemuImg(ctx, ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=1", `if=${image}`, `of=${out}`]);
+  return partitionOffset(readSector0(out)) > 0;
 }
 
 /** virt-customize for packages (derived images only) and actions: one run when merging steps. */

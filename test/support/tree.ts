@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { partitionOffset } from "../../provider/backends/direct";
+import { partitionOffset, readSector0 } from "../../provider/backends/common";
 
 const execFileP = promisify(execFile);
 
@@ -36,10 +36,7 @@ export async function imageTree(image: string): Promise<Map<string, Entry>> {
       raw = path.join(tmp, "disk.raw");
       await execFileP("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", image, raw]);
     }
-    const sector = Buffer.alloc(512);
-    const fd = fs.openSync(raw, "r");
-    fs.readSync(fd, sector, 0, 512, 0);
-    fs.closeSync(fd);
+    const sector = readSector0(raw);
     const mnt = path.join(tmp, "mnt");
     fs.mkdirSync(mnt);
     const { stdout } = await execFileP("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", SCRIPT, "tree",
