@@ -27,8 +27,9 @@ const MINUTE = 60_000;
 /** The first partition of bootable images starts at 1 MiB, as guestfish's part-add 2048 puts it. */
 export const PARTITION_OFFSET = 2048 * 512;
 
+/** A constant bash script, with `args` as "$1"..., in a private mount namespace. */
 const ns = (ctx: BuildContext, label: string, script: string, args: string[]) =>
-  run("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", `set -e\n${script}`, "vm-images", ...args], {
+  run("unshare", ["--mount", "--propagation", "private", "--", "/bin/bash", "-c", `set -eo pipefail\n${script}`, "vm-images", ...args], {
     label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
   });
 
@@ -130,7 +131,11 @@ function steps(b: BackendBuild): Step[] {
         fs.mkdirSync(mnt, { recursive: true });
         fs.mkdirSync(root, { recursive: true });
         try {
-          await ns(ctx, "copy", `mount -o ro,loop,offset="$2" "$1" "$3"\ncp -a "$3/." "$4/"\numount "$3"`, [raw, String(offset), mnt, root]);
+          // A tar pipe reads and writes at once: about 4 s here where cp -a took 13-22 s.
+          await ns(ctx, "copy", `mount -o ro,loop,offset="$2" "$1" "$3"
+tar_opts=(--numeric-owner --xattrs --xattrs-include='*' --acls)
+(cd "$3" && tar "\${tar_opts[@]}" --sparse -cf - .) | (cd "$4" && tar "\${tar_opts[@]}" -xpf -)
+umount "$3"`, [raw, String(offset), mnt, root]);
         } catch (err) {
           if (ctx.signal.aborted) throw err;
           ctx.log.line(ctx.image, `no loop mount here (${(err as Error).message.split("\n")[0]}); falling back to libguestfs to copy the parent`);
