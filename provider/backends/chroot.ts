@@ -38,7 +38,6 @@ const MINUTE = 60_000;
 export interface ChrootOptions {
   label: string;
   timeoutMs?: number;
-  input?: string;
   /** A host file streamed to the command's stdin. */
   inputFile?: string;
   env?: Record<string, string>;
@@ -51,7 +50,6 @@ export async function inChroot(root: string, argv: string[], ctx: BuildContext, 
     log: ctx.log,
     signal: ctx.signal,
     timeoutMs: opts.timeoutMs ?? 60 * MINUTE,
-    input: opts.input,
     inputFile: opts.inputFile,
     env: { LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...opts.env },
   });
