@@ -43,6 +43,12 @@ export interface RunOptions {
   inputFile?: string;
   /** Also return stdout (it is logged either way). */
   capture?: boolean;
+  /**
+   * How to stop the command on abort or timeout: SIGTERM, then SIGKILL 5 s
+   * later (the default), or at once with SIGKILL for commands whose
+   * descendants the kernel ends with them (a PID namespace).
+   */
+  killSignal?: "SIGTERM" | "SIGKILL";
 }
 
 export class CommandError extends Error {
@@ -117,7 +123,8 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   const stop = (reason: string) => {
     if (why) return;
     why = reason;
-    child.kill("SIGTERM", { forceKillAfterTimeout: 5000 });
+    if (opts.killSignal === "SIGKILL") child.kill("SIGKILL");
+    else child.kill("SIGTERM", { forceKillAfterTimeout: 5000 });
   };
   const onAbort = () => stop("interrupted");
   opts.signal?.addEventListener("abort", onAbort, { once: true });

@@ -15,6 +15,8 @@ export interface Step {
   name: string;
   do(ctx: BuildContext): Promise<void>;
   cleanup?(ctx: BuildContext): Promise<void>;
+  /** Asked when the step's turn comes: false skips it (it is neither logged nor timed). */
+  when?(): boolean;
 }
 
 export interface StepTiming {
@@ -37,6 +39,7 @@ export async function runSteps(steps: readonly Step[], ctx: BuildContext): Promi
   try {
     for (const step of steps) {
       if (ctx.signal.aborted) throw new InterruptedError(ctx.image);
+      if (step.when && !step.when()) continue;
       started.push(step);
       const t0 = Date.now();
       ctx.log.line(ctx.image, `step: ${step.name}`);

@@ -1,10 +1,13 @@
-// Running commands inside a root file system directory, VM-less.
+// Running commands inside a root file system, VM-less: a directory, or the
+// file system of a raw disk image, loop-mounted read-write for each command.
 //
-// Each command runs in a private mount namespace (unshare --mount), where
-// /proc, /sys, /dev and the host's resolv.conf are mounted into the root;
-// the namespace, and so every mount, ends with the command, even when the
-// build is killed. The host shell runs only the constant script below; the
-// command and its arguments reach it as "$@", never as shell code.
+// Each command runs in private mount and PID namespaces (unshare --mount
+// --pid --fork), where the disk, /proc, /sys, /dev and the host's
+// resolv.conf are mounted into the root. When the command ends, whatever it
+// left running is killed and the disk is unmounted; if the build is killed,
+// the kernel ends the namespaces, their processes and every mount with it.
+// The host shell runs only the constant script below; the command and its
+// arguments reach it as "$@", never as shell code.
 //
 // File actions go through the guest's own tools inside the chroot, so an
 // absolute symlink in the image resolves inside the image, never on the host.
@@ -14,8 +17,15 @@ import { run } from "../exec";
 import type { BuildContext } from "../pipeline";
 import type { Action } from "../schema";
 
+/** Where a chroot's files are: a directory, or a raw disk whose file system (at `offset` bytes) is mounted on `dir`. */
+export interface RootFs {
+  dir: string;
+  disk?: { file: string; offset: number };
+}
+
 const ENTER = `set -e
 root="$1"; shift
+if [ -n "$VM_IMAGES_DISK" ]; then mount -o "loop,offset=$VM_IMAGES_DISK_OFFSET" "$VM_IMAGES_DISK" "$root"; fi
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --rbind /dev "$root/dev"
@@ -30,7 +40,14 @@ fi
 set +e
 chroot "$root" "$@"
 status=$?
+# We are PID 1 of this namespace: nothing the command started outlives it.
+kill -s KILL -- -1 2>/dev/null
 if [ -n "$made_resolv" ]; then umount "$root/etc/resolv.conf"; rm -f "$root/etc/resolv.conf"; fi
+if [ -n "$VM_IMAGES_DISK" ]; then
+  # Unmounted here, cleanly, before the next command mounts the disk again.
+  for try in 1 2 3 4 5 6 7 8 9 10; do umount -R "$root" 2>/dev/null && exit $status; sleep 0.2; done
+  umount -R "$root" || { echo "vm-images: could not unmount the image from $root" >&2; exit 1; }
+fi
 exit $status`;
 
 const MINUTE = 60_000;
@@ -43,15 +60,23 @@ export interface ChrootOptions {
   env?: Record<string, string>;
 }
 
+const NAMESPACES = ["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child"];
+
 /** Run argv inside `root` with /proc, /sys, /dev and DNS available. */
-export async function inChroot(root: string, argv: string[], ctx: BuildContext, opts: ChrootOptions): Promise<string> {
-  return run("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", ENTER, "vm-images-chroot", root, ...argv], {
+export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, opts: ChrootOptions): Promise<string> {
+  const disk = root.disk ? { VM_IMAGES_DISK: root.disk.file, VM_IMAGES_DISK_OFFSET: String(root.disk.offset) } : {};
+  return run("unshare", [...NAMESPACES, "--", "/bin/sh", "-c", ENTER, "vm-images-chroot", root.dir, ...argv], {
     label: `${ctx.image} ${opts.label}`,
     log: ctx.log,
     signal: ctx.signal,
     timeoutMs: opts.timeoutMs ?? 60 * MINUTE,
     inputFile: opts.inputFile,
-    env: { LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ...opts.env },
+    // The kernel ends the namespace, and everything in it, with unshare.
+    killSignal: "SIGKILL",
+    env: {
+      LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      ...disk, ...opts.env,
+    },
   });
 }
 
@@ -66,7 +91,7 @@ function guestSh(script: string, ...args: string[]): string[] {
  * .deb cache is mounted over the image's archive directory, so downloads
  * outlive the build and never land in the image.
  */
-export async function aptInstall(root: string, packages: readonly string[], debCache: string, ctx: BuildContext): Promise<void> {
+export async function aptInstall(root: RootFs, packages: readonly string[], debCache: string, ctx: BuildContext): Promise<void> {
   if (packages.length === 0) return;
   // policy-rc.d keeps daemons (docker, sshd) from starting inside the chroot.
   await inChroot(root, guestSh(
@@ -79,7 +104,7 @@ rm -f /usr/sbin/policy-rc.d; exit $status`,
 
 /** Apply one action inside the root directory, with the meaning virt-customize gives it. */
 export async function applyAction(
-  root: string,
+  root: RootFs,
   action: Action,
   ctx: BuildContext,
   resolve: (local: string) => string,
@@ -140,9 +165,9 @@ if [ -n "$old" ] && [ -f /etc/hosts ]; then sed -i "s/\\b$old\\b/$1/g" /etc/host
 }
 
 /** Copy host `parent/name` into the guest directory `dest` (which must exist), as root-owned files. */
-async function tarInto(root: string, parent: string, name: string, dest: string, ctx: BuildContext, label: string) {
+async function tarInto(root: RootFs, parent: string, name: string, dest: string, ctx: BuildContext, label: string) {
   // Staged as a tar file in the build's work directory, next to the root.
-  const archive = path.join(path.dirname(root), `copy-${process.hrtime.bigint()}.tar`);
+  const archive = path.join(path.dirname(root.dir), `copy-${process.hrtime.bigint()}.tar`);
   await run("tar", ["--owner=0", "--group=0", "--numeric-owner", "-cf", archive, "-C", parent, "--", name], {
     label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
   });

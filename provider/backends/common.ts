@@ -25,20 +25,29 @@ export function bootstrapCommand(
 ): { cmd: string; args: string[]; env: Record<string, string> } {
   const packages = [...(bootable ? [KERNEL_PACKAGE] : []), ...b.image.packages];
   const cache = debCacheDir(b.cacheDir);
-  fs.mkdirSync(cache, { recursive: true });
+  fs.mkdirSync(path.join(cache, "partial"), { recursive: true });
+  const root = process.getuid?.() === 0;
+  const archives = `"$1/var/cache/apt/archives"`;
+  const quotedCache = `'${cache.replace(/'/g, "'\\''")}'`;
+  // Keep the downloaded packages. As root, the cache itself is mounted over
+  // the archive directory (in mmdebstrap's private mount namespace) and
+  // unmounted before the image is finished; otherwise it is copied in
+  // before and the new packages out after.
+  const cacheHooks = root
+    ? { setup: [`--setup-hook=mkdir -p ${archives} && mount --bind ${quotedCache} ${archives}`], customize: [`--customize-hook=umount ${archives}`] }
+    : { setup: [`--setup-hook=mkdir -p ${archives}`, `--setup-hook=sync-in ${cache} /var/cache/apt/archives/`],
+        customize: [`--customize-hook=sync-out /var/cache/apt/archives ${cache}`] };
   const args = [
     "--verbose",
     ...(packages.length ? [`--include=${packages.join(",")}`] : []),
     // In a chroot, initramfs-tools cannot see the root device, so it would
     // leave fsck out of the initramfs; tell it the root file system type.
     ...(bootable ? [`--setup-hook=mkdir -p "$1/etc/initramfs-tools/conf.d" && echo FSTYPE=ext4 > "$1/etc/initramfs-tools/conf.d/fstype"`] : []),
-    // Keep the downloaded packages: copy the cache in before, and new ones out after.
     "--skip=essential/unlink",
-    `--setup-hook=mkdir -p "$1/var/cache/apt/archives"`,
-    `--setup-hook=sync-in ${cache} /var/cache/apt/archives/`,
+    ...cacheHooks.setup,
     ...extraHooks,
-    `--customize-hook=sync-out /var/cache/apt/archives ${cache}`,
-    `--customize-hook=rm -f "$1"/var/cache/apt/archives/*.deb`,
+    ...cacheHooks.customize,
+    `--customize-hook=rm -f ${archives}/*.deb`,
     b.suite,
     target,
     ...(b.mirror ? [b.mirror] : []),
@@ -46,7 +55,7 @@ export function bootstrapCommand(
   // As root, mmdebstrap mounts /proc, /sys and /dev into its scratch root. In
   // a private mount namespace those mounts end with it, however it ends, so
   // removing the work directory afterwards can never reach the host's.
-  if (process.getuid?.() === 0) {
+  if (root) {
     return { cmd: "unshare", args: ["--mount", "--propagation", "private", "--", "mmdebstrap", ...args], env: { TMPDIR: b.workDir } };
   }
   return { cmd: "mmdebstrap", args, env: { TMPDIR: b.workDir } };
