@@ -62,3 +62,65 @@ export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileI
   const changes = replaces.length > 0 || differs(olds.mergeSteps, news.mergeSteps);
   return { changes, replaces: [...new Set(replaces)] };
 }
+
+/** The inputs that explain a rebuild, as check() sees them (old inputs from the state, new ones checked). */
+export interface ReasonInputs {
+  dir?: string;
+  name?: string;
+  size?: string;
+  bootable?: boolean;
+  packages?: readonly string[];
+  actions?: readonly { comment?: string }[];
+  suite?: string;
+  mirror?: string;
+  backend?: string;
+  rebuild?: string;
+  fileHashes?: Record<string, string>;
+  parent?: string;
+  parentBuildKey?: string;
+  parentPath?: string;
+  buildKey?: string;
+}
+
+const withoutComments = (actions: ReasonInputs["actions"]) => (actions ?? []).map(({ comment: _c, ...rest }) => rest);
+
+/**
+ * Why an image would be rebuilt, in words, for `pulumi preview --diff`:
+ * which settings changed, which local files changed (by the name the images
+ * file gives them), and whether its parent is rebuilt. Empty for a new image
+ * or one whose build key is unchanged.
+ */
+export function rebuildReasons(olds: ReasonInputs | undefined, news: ReasonInputs): string[] {
+  if (!olds?.buildKey) return [];
+  const reasons: string[] = [];
+  const changed = (what: string, a: unknown, b: unknown) => differs(a, b) && reasons.push(`${what} changed`);
+  changed("dir", olds.dir, news.dir);
+  changed("name", olds.name, news.name);
+  changed("rebuild trigger", olds.rebuild, news.rebuild);
+  if (news.parentPath === UNKNOWN) reasons.push("parent replaced");
+  if (news.buildKey !== UNKNOWN && olds.buildKey === news.buildKey) return [...new Set(reasons)];
+  changed("packages", [...new Set(olds.packages ?? [])].sort(), [...new Set(news.packages ?? [])].sort());
+  changed("actions", withoutComments(olds.actions), withoutComments(news.actions));
+  changed("size", olds.size, news.size);
+  changed("bootable", olds.bootable, news.bootable);
+  changed("suite", olds.suite, news.suite);
+  changed("mirror", olds.mirror, news.mirror);
+  changed("backend", olds.backend, news.backend);
+  changed("parent", olds.parent, news.parent);
+  const oldFiles = olds.fileHashes ?? {};
+  const newFiles = news.fileHashes ?? {};
+  for (const file of [...new Set([...Object.keys(oldFiles), ...Object.keys(newFiles)])].sort()) {
+    if (!(file in oldFiles)) reasons.push(`file ${file} added`);
+    else if (!(file in newFiles)) reasons.push(`file ${file} no longer used`);
+    else if (oldFiles[file] !== newFiles[file]) reasons.push(`file ${file} changed`);
+  }
+  if (news.parentBuildKey === UNKNOWN || news.parentPath === UNKNOWN || (olds.parentBuildKey !== undefined && differs(olds.parentBuildKey, news.parentBuildKey))) {
+    reasons.push("parent replaced");
+  }
+  if (reasons.length === 0) {
+    reasons.push(news.parent !== undefined && news.parentBuildKey === undefined
+      ? "parent image file changed"
+      : "build pipeline changed");
+  }
+  return [...new Set(reasons)];
+}

@@ -9,8 +9,8 @@ import { guestfsEnvironment } from "./accel";
 import type { Backend } from "./backends/backend";
 import { directBackend } from "./backends/direct";
 import { guestfsBackend } from "./backends/guestfs";
-import { buildKey } from "./buildkey";
-import { decideImageDiff, type FileIdentity, sameIdentity, UNKNOWN } from "./diff";
+import { buildKey, canonicalJson } from "./buildkey";
+import { decideImageDiff, type FileIdentity, rebuildReasons, sameIdentity, UNKNOWN } from "./diff";
 import { imageFormat } from "./forest";
 import { buildImage, identityOf, removeImageIfOurs } from "./imagebuild";
 import { interruptible, limiter } from "./interrupt";
@@ -42,6 +42,8 @@ export interface CheckedImageInputs extends ImageInputs {
   backend: "guestfs" | "direct";
   fileHashes: Record<string, string>;
   buildKey: string;
+  /** Why this image would be rebuilt, compared with the inputs it was built from (shown by `pulumi preview --diff`). */
+  rebuildReasons: string[];
 }
 
 export interface ImageOutputs extends CheckedImageInputs {
@@ -88,6 +90,9 @@ export function resolveBackend(requested: string): "guestfs" | "direct" {
 
 const isUnknown = (v: unknown) => v === UNKNOWN;
 
+/** Where the Node.js SDK keeps a dynamic resource's serialized provider among its inputs. */
+const PROVIDER_KEY = "__provider";
+
 /** The engine's protobuf Struct has no `undefined`: leave such keys out. */
 function definedOnly<T extends object>(obj: T): T {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
@@ -97,7 +102,25 @@ function failure(property: string, image: string, reason: string): pulumi.dynami
   return { property, reason: `image ${JSON.stringify(image)}: ${property}: ${reason}` };
 }
 
-export async function checkImage(news: ImageInputs): Promise<pulumi.dynamic.CheckResult<CheckedImageInputs>> {
+/**
+ * The engine checks a resource it replaces a second time, without its old
+ * inputs, and keeps the result as the new inputs. The reasons found by the
+ * first check (the one with the old inputs) are carried over to the second
+ * here, in this provider process, which serves one operation.
+ */
+const carriedReasons = new Map<string, string[]>();
+
+function reasonsFor(olds: Partial<CheckedImageInputs> | undefined, checked: Omit<CheckedImageInputs, "rebuildReasons">): string[] {
+  const key = canonicalJson({ ...checked, [PROVIDER_KEY]: undefined, rebuildReasons: undefined });
+  if (olds?.buildKey) {
+    const reasons = rebuildReasons(olds, checked);
+    carriedReasons.set(key, reasons);
+    return reasons;
+  }
+  return carriedReasons.get(key) ?? (checked.parentBuildKey === UNKNOWN ? ["parent replaced"] : []);
+}
+
+export async function checkImage(news: ImageInputs, olds?: Partial<CheckedImageInputs>): Promise<pulumi.dynamic.CheckResult<CheckedImageInputs>> {
   const name = typeof news.name === "string" ? news.name : "(unnamed)";
   const failures: pulumi.dynamic.CheckFailure[] = [];
   if (typeof news.dir !== "string" || !path.isAbsolute(news.dir)) failures.push(failure("dir", name, "must be an absolute directory path"));
@@ -133,9 +156,8 @@ export async function checkImage(news: ImageInputs): Promise<pulumi.dynamic.Chec
   const key = isUnknown(news.parentBuildKey) || isUnknown(news.parentPath)
     ? UNKNOWN
     : buildKey({ image, backend, suite: news.suite, mirror: news.mirror, parentBuildKey: news.parentBuildKey, parentFile, fileHashes });
-  return {
-    inputs: definedOnly({ ...news, parentPath, packages: image.packages, actions: image.actions, backend, fileHashes, buildKey: key }),
-  };
+  const checked = { ...news, parentPath, packages: image.packages, actions: image.actions, backend, fileHashes, buildKey: key };
+  return { inputs: definedOnly({ ...checked, rebuildReasons: reasonsFor(olds, checked) }) };
 }
 
 export function diffImage(olds: ImageOutputs, news: CheckedImageInputs): pulumi.dynamic.DiffResult {

@@ -62,7 +62,7 @@ export const manifestProvider: pulumi.dynamic.ResourceProvider<ManifestInputs, M
 };
 
 export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOutputs> = {
-  check: (_olds, news) => checkImage(news),
+  check: (olds, news) => checkImage(news, olds as Partial<CheckedImageInputs>),
   diff: async (_id, olds, news) => diffImage(olds, news as CheckedImageInputs),
   create: async (inputs) => {
     const outs = await createImage(inputs as CheckedImageInputs);

@@ -50,6 +50,9 @@ export class ImagesManifest extends pulumi.dynamic.Resource {
   }
 }
 
+/** Properties of an Image that are outputs of its build, not inputs. */
+const IMAGE_OUTPUTS_ONLY = ["accel", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds"];
+
 /** Arguments of {@link Image}. */
 export interface ImageArgs {
   /** The images directory (absolute, or relative to the current directory). */
@@ -113,6 +116,8 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly accel: pulumi.Output<string>;
   /** Seconds each step of the build that made it took. */
   declare readonly stepSeconds: pulumi.Output<Record<string, number>>;
+  /** Why the last build replaced the image before it, such as "file bootstrap/net.sh changed" or "parent replaced". */
+  declare readonly rebuildReasons: pulumi.Output<string[]>;
 
   constructor(resourceName: string, args: ImageArgs, opts?: pulumi.CustomResourceOptions) {
     const parentImage = args.parent instanceof Image ? args.parent : undefined;
@@ -140,8 +145,11 @@ export class Image extends pulumi.dynamic.Resource {
       logFile: undefined,
       accel: undefined,
       stepSeconds: undefined,
+      rebuildReasons: undefined,
     };
-    super(forwardingProvider("imageProvider"), resourceName, props, opts, "vm-images", "Image");
+    // Outputs only: a rebuild shows them as gone, which would bury the inputs that explain it.
+    const hideDiffs = [...IMAGE_OUTPUTS_ONLY, ...(opts?.hideDiffs ?? [])];
+    super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs }, "vm-images", "Image");
   }
 }
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { decideImageDiff, type DiffState, UNKNOWN } from "../../provider/diff";
+import { decideImageDiff, type DiffState, rebuildReasons, UNKNOWN } from "../../provider/diff";
 
 const identity = { ino: 1, size: 100, mtimeMs: 5 };
 const olds: DiffState = {
@@ -23,4 +23,39 @@ describe("diff decisions", () => {
   for (const [what, news, onDisk, expected] of table) {
     it(what, () => expect(decideImageDiff(olds, { ...olds, ...news }, onDisk)).to.deep.equal(expected));
   }
+});
+
+describe("rebuild reasons", () => {
+  const built = {
+    dir: "/i", name: "net.qcow2", parent: "base.qcow2", packages: ["iperf3", "socat"],
+    actions: [{ type: "run-command", cmd: "/root/bootstrap/net.sh", comment: "net" }],
+    suite: "bookworm", backend: "direct", fileHashes: { "bootstrap/net.sh": "h1", "env.sh": "h2" } as Record<string, string>,
+    parentBuildKey: "p1", buildKey: "k1",
+  };
+  const reasons = (news: Partial<typeof built> & { size?: string; rebuild?: string }) => rebuildReasons(built, { ...built, ...news });
+
+  it("gives none for a new image or an unchanged build key", () => {
+    expect(rebuildReasons(undefined, built)).to.deep.equal([]);
+    expect(rebuildReasons({}, built)).to.deep.equal([]);
+    expect(reasons({ packages: ["socat", "iperf3", "socat"] })).to.deep.equal([]);
+  });
+  it("names a changed, added or dropped local file by the path the images file gives it", () => {
+    expect(reasons({ buildKey: "k2", fileHashes: { "bootstrap/net.sh": "h3", "env.sh": "h2" } })).to.deep.equal(["file bootstrap/net.sh changed"]);
+    expect(reasons({ buildKey: "k2", fileHashes: { "bootstrap/net.sh": "h1", "env.sh": "h2", "bootstrap/bpf.sh": "h4" } }))
+      .to.deep.equal(["file bootstrap/bpf.sh added"]);
+    expect(reasons({ buildKey: "k2", fileHashes: { "env.sh": "h2" } })).to.deep.equal(["file bootstrap/net.sh no longer used"]);
+  });
+  it("says parent replaced when the parent's build key is unknown (preview) or changed", () => {
+    expect(reasons({ buildKey: UNKNOWN, parentBuildKey: UNKNOWN })).to.deep.equal(["parent replaced"]);
+    expect(reasons({ buildKey: "k2", parentBuildKey: "p2" })).to.deep.equal(["parent replaced"]);
+  });
+  it("names changed settings, ignoring action comments", () => {
+    expect(reasons({ buildKey: "k2", packages: ["iperf3"], size: "10G" })).to.deep.equal(["packages changed", "size changed"]);
+    expect(reasons({ buildKey: "k2", actions: [{ type: "run-command", cmd: "true", comment: "net" }] })).to.deep.equal(["actions changed"]);
+    expect(reasons({ actions: [{ type: "run-command", cmd: "/root/bootstrap/net.sh", comment: "other" }] })).to.deep.equal([]);
+    expect(reasons({ rebuild: "2" })).to.deep.equal(["rebuild trigger changed"]);
+  });
+  it("falls back to the pipeline when nothing else explains a new build key", () => {
+    expect(reasons({ buildKey: "k2" })).to.deep.equal(["build pipeline changed"]);
+  });
 });
