@@ -9,17 +9,19 @@ const os = require("node:os");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 
-const REPO = path.resolve(__dirname, "..");
+/** The Pulumi project: this repository, or --cwd. */
+let project = path.resolve(__dirname, "..");
 const USAGE = `usage: npm run lvh -- images build [flags]
 
   --dir DIR          lvh's data directory: images from DIR/images.json, built into DIR/images
                      (saved in the stack's config; without it the stack's config is used)
-  --image NAME       build NAME and the images it derives from, then the images derived from it
+  --image NAME       build NAME, the images it derives from and the images derived from it
   --force-rebuild    rebuild the images even if they are up to date (with --image: that one)
   --dry-run          show what would be built and why (pulumi preview --diff); build nothing
   --merge-steps[=B]  merge virt-customize steps (true or false; saved in the stack's config)
   --pkg-repo SUITE   Debian suite of root images (saved in the stack's config)
-  --stack NAME       the Pulumi stack (default: lvh with --dir, else $VM_IMAGES_STACK or dev)`;
+  --stack NAME       the Pulumi stack (default: lvh with --dir, else $VM_IMAGES_STACK or dev)
+  --cwd DIR          the Pulumi project (default: this repository)`;
 
 class UsageError extends Error {}
 
@@ -40,6 +42,7 @@ function parseArgs(argv) {
       case "--dir": opts.dir = value(flag, inline); break;
       case "--image": opts.image = value(flag, inline); break;
       case "--stack": opts.stack = value(flag, inline); break;
+      case "--cwd": opts.cwd = value(flag, inline); break;
       case "--pkg-repo": opts.suite = value(flag, inline); break;
       case "--force-rebuild": opts.forceRebuild = true; break;
       case "--dry-run": opts.dryRun = true; break;
@@ -58,7 +61,7 @@ function parseArgs(argv) {
 /** Run the project's pulumi CLI; exits with its code on failure unless `check` is false. */
 function pulumi(args, { quiet = false, check = true } = {}) {
   const r = spawnSync(process.execPath, [path.join(__dirname, "pulumi.js"), ...args], {
-    cwd: REPO, encoding: "utf8", stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit",
+    cwd: project, encoding: "utf8", stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit",
   });
   if (check && r.status !== 0) {
     if (quiet) process.stderr.write(r.stderr || r.stdout || "");
@@ -69,7 +72,7 @@ function pulumi(args, { quiet = false, check = true } = {}) {
 
 /** A path for the stack config: relative to the project when inside it. */
 function configPath(p) {
-  const rel = path.relative(REPO, p);
+  const rel = path.relative(project, p);
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
 }
 
@@ -80,6 +83,7 @@ function main() {
   const { loadLvhImagesFile } = require("../dist/provider/imagesfile");
   const { parseStackConfig } = require("../dist/provider/stackconfig");
   const where = process.env.INIT_CWD || process.cwd();
+  if (opts.cwd) project = path.resolve(where, opts.cwd);
   const stack = opts.stack;
 
   pulumi(["stack", "select", stack, "--create", "--non-interactive"], { quiet: true });
@@ -100,7 +104,7 @@ function main() {
   if (opts.dryRun && Object.keys(settings).length) {
     scratch = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-lvh-"));
     const copy = path.join(scratch, `Pulumi.${stack}.yaml`);
-    const own = path.join(REPO, `Pulumi.${stack}.yaml`);
+    const own = path.join(project, `Pulumi.${stack}.yaml`);
     fs.writeFileSync(copy, fs.existsSync(own) ? fs.readFileSync(own) : "");
     configFile = ["--config-file", copy];
   }
@@ -110,10 +114,10 @@ function main() {
     }
     const config = JSON.parse(pulumi(["config", "--stack", stack, ...configFile, "--json"], { quiet: true }).stdout || "{}");
     const values = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v.value)]));
-    const stackSettings = parseStackConfig(values, REPO);
+    const stackSettings = parseStackConfig(values, project);
     const forest = ImageForest.of(loadLvhImagesFile(stackSettings.imagesFile));
-    const project = /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(REPO, "Pulumi.yaml"), "utf8"))[1];
-    const urn = (name) => imageUrn(stack, project, name);
+    const projectName = /^name:\s*(\S+)/m.exec(fs.readFileSync(path.join(project, "Pulumi.yaml"), "utf8"))[1];
+    const urn = (name) => imageUrn(stack, projectName, name);
 
     const args = [];
     let images = forest.names();
@@ -121,11 +125,12 @@ function main() {
       if (!forest.has(opts.image)) {
         throw new UsageError(`--image ${opts.image}: no such image in ${stackSettings.imagesFile}; the images are ${forest.names().join(", ")}`);
       }
-      // The image and what it derives from, as lvh builds them; then, so that
-      // the stack stays consistent, every image derived from a rebuilt one.
-      const chain = [opts.image, ...forest.dependencies(opts.image)];
+      // The image and what it derives from, as lvh builds them, and the
+      // images derived from it, so that none is left derived from an old
+      // image. (--target-dependents would also take in the images derived
+      // from its ancestors: its siblings.)
+      const chain = [opts.image, ...forest.dependencies(opts.image).reverse(), ...forest.descendants(opts.image)];
       for (const name of chain) args.push("--target", urn(name));
-      args.push("--target-dependents");
       images = [opts.image];
     }
     if (opts.forceRebuild) for (const name of images) args.push("--replace", urn(name));

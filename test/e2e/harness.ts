@@ -45,8 +45,30 @@ export class TestProject {
   private constructor(
     readonly dir: string,
     readonly stack: string,
-    private readonly env: Record<string, string>,
+    private readonly env: Record<string, string | undefined>,
   ) {}
+
+  /**
+   * This repository's own project with one of its shipped stacks, in a
+   * throw-away directory: Pulumi.yaml, the stack's file and examples/ are
+   * copied (so a test may edit them), dist/ and node_modules/ linked, and the
+   * state kept in a file:// backend of its own. The passphrase is the local
+   * default the shipped stack files were made with.
+   */
+  static async fromRepo(stack: string): Promise<TestProject> {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "vm-images-e2e-"));
+    for (const link of ["node_modules", "dist", "package.json"]) await fs.symlink(path.join(REPO, link), path.join(dir, link));
+    for (const file of ["Pulumi.yaml", `Pulumi.${stack}.yaml`]) await fs.copyFile(path.join(REPO, file), path.join(dir, file));
+    await fs.cp(path.join(REPO, "examples"), path.join(dir, "examples"), { recursive: true });
+    await fs.mkdir(path.join(dir, ".state"));
+    const project = new TestProject(dir, stack, {
+      PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
+      PULUMI_CONFIG_PASSPHRASE: undefined,
+      PULUMI_CONFIG_PASSPHRASE_FILE: undefined,
+    });
+    await project.must("stack", "init", stack);
+    return project;
+  }
 
   static async create(opts: ProjectOptions): Promise<TestProject> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "vm-images-e2e-"));
@@ -79,12 +101,28 @@ export class TestProject {
       execFile(
         process.execPath,
         [PULUMI_JS, "--cwd", this.dir, "--non-interactive", ...args],
-        { env: { ...process.env, ...this.env }, maxBuffer: 64 * 1024 * 1024 },
+        { env: this.environment(), maxBuffer: 64 * 1024 * 1024 },
         (err, stdout, stderr) => {
           const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
           resolve({ code, stdout, stderr });
         },
       );
+    });
+  }
+
+  /** The environment of CLI runs: ours with the project's settings; an undefined value removes a variable. */
+  environment(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.env };
+    for (const [k, v] of Object.entries(this.env)) if (v === undefined) delete env[k];
+    return env;
+  }
+
+  /** Run a script of this repository (such as scripts/lvh.js) with the project's environment; never throws. */
+  script(file: string, ...args: string[]): Promise<RunResult> {
+    return new Promise((resolve) => {
+      execFile(process.execPath, [path.join(REPO, file), ...args], { env: this.environment(), maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+      });
     });
   }
 

@@ -1,0 +1,75 @@
+// The stacks shipped in the repository, through the real CLI: each previews
+// one create per image of its images file; the ci stack builds, and an
+// edited bootstrap script replaces exactly the images that read it and their
+// descendants, with preview --diff naming the file and the parent.
+import { expect } from "chai";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ImageForest } from "../../provider/forest";
+import { loadLvhImagesFile } from "../../provider/imagesfile";
+import { opsByName, REPO, TestProject } from "./harness";
+
+/** The images file a shipped stack names. */
+function imagesFileOf(stack: string): string {
+  const m = /vm-images:imagesFile:\s*(\S+)/.exec(fs.readFileSync(path.join(REPO, `Pulumi.${stack}.yaml`), "utf8"));
+  return path.join(REPO, m![1]);
+}
+
+describe("e2e: the shipped stacks", function () {
+  this.timeout(40 * 60_000);
+
+  for (const stack of ["dev", "ci"]) {
+    it(`${stack}: a fresh preview lists one create per image of its images file, and builds nothing`, async () => {
+      const project = await TestProject.fromRepo(stack);
+      try {
+        const names = ImageForest.of(loadLvhImagesFile(imagesFileOf(stack))).names();
+        const preview = await project.preview();
+        expect(opsByName(preview, "Image")).to.deep.equal(Object.fromEntries(names.map((n) => [n, "create"])));
+        expect(fs.existsSync(path.join(project.dir, "images"))).to.equal(false);
+      } finally {
+        await project.dispose();
+      }
+    });
+  }
+
+  describe("ci: rebuilds what an edited bootstrap script reaches", () => {
+    let project: TestProject;
+    const script = (name: string) => path.join(project.dir, "examples", "ci", "bootstrap", name);
+
+    before(async () => {
+      project = await TestProject.fromRepo("ci");
+      await project.up();
+    });
+    after(async () => project?.dispose());
+
+    it("exports each image's path, format, size, build key, backend and parent", async () => {
+      const images = (await project.outputs()).images as Record<string, Record<string, unknown>>;
+      expect(Object.keys(images).sort()).to.deep.equal(["base.qcow2", "bpf.qcow2", "net.qcow2", "router.qcow2"]);
+      for (const [name, img] of Object.entries(images)) {
+        expect(img.path).to.equal(path.join(project.dir, "images", "ci", name));
+        expect(fs.statSync(img.path as string).size).to.equal(img.sizeBytes);
+        expect(img).to.include({ format: "qcow2" });
+        expect(img.buildKey).to.match(/^[0-9a-f]{64}$/);
+        expect(img.backend).to.be.oneOf(["direct", "guestfs"]);
+      }
+      expect(images["router.qcow2"].parent).to.equal("net.qcow2");
+      expect(images["base.qcow2"].parent).to.equal(undefined);
+    });
+
+    it("net.sh, read by net.qcow2's copy-in: net.qcow2 and router.qcow2 are replaced, and --diff says why", async () => {
+      fs.appendFileSync(script("net.sh"), "echo edited >> /root/results/net\n");
+      const preview = await project.preview();
+      expect(opsByName(preview, "Image")).to.deep.equal({ "net.qcow2": "replace", "router.qcow2": "replace" });
+      const diff = (await project.must("preview", "--stack", project.stack, "--diff")).stdout;
+      expect(diff).to.include('"file bootstrap/net.sh changed"');
+      expect(diff).to.include('"parent replaced"');
+      expect(diff).to.match(/~ fileHashes\s*: \{\s*~ bootstrap\/net\.sh\s*:/);
+    });
+
+    it("bpf.sh, uploaded by bpf.qcow2 and copied in by net.qcow2: both and router.qcow2", async () => {
+      fs.appendFileSync(script("bpf.sh"), "echo edited >> /root/results/bpf\n");
+      const preview = await project.preview();
+      expect(opsByName(preview, "Image")).to.deep.equal({ "bpf.qcow2": "replace", "net.qcow2": "replace", "router.qcow2": "replace" });
+    });
+  });
+});
