@@ -144,10 +144,10 @@ function rootSteps(b: BackendBuild, disk: string): Step[] {
 }
 
 /**
- * Copy the parent's disk as raw and grow it to the image's size: the disk
- * (MBR partition 1 for a bootable one) and then its file system, online
- * through a loop mount. Returns the file system's offset in the disk, or
- * undefined where loop mounts fail.
+ * Copy the parent's disk as raw and grow it to the image's size: the disk,
+ * MBR partition 1 of a bootable one, then its file system (e2fsck and
+ * resize2fs on the loop device). Returns the file system's offset in the
+ * disk, or undefined where loop mounts fail.
  */
 async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext): Promise<number | undefined> {
   const parent = b.parentPath!;
