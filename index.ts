@@ -3,9 +3,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ImageForest } from "./provider";
 import { parseStackConfig } from "./provider/stackconfig";
+import { FOREST_NAME } from "./provider/urns";
 
 const settings = parseStackConfig(pulumi.runtime.allConfig(), pulumi.runtime.getRootDirectory());
-const forest = new ImageForest("images", settings);
+const forest = new ImageForest(FOREST_NAME, settings);
 
 /** Per image: its path, format, size, build key, backend and parent. */
 export const images = Object.fromEntries(

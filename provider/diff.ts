@@ -1,5 +1,6 @@
 // Diff decisions for an image, pure: given the recorded state, the new
 // checked inputs and what is on disk now, whether to rebuild and why.
+import { canonicalJson } from "./buildkey";
 
 /** The sentinel Pulumi uses for a value not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -37,8 +38,9 @@ export function sameIdentity(a: FileIdentity | undefined, b: FileIdentity | unde
   return !!a && !!b && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
+/** Whether two values differ, whatever the order of their objects' keys (the engine hands back old inputs with sorted keys). */
 function differs(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) !== JSON.stringify(b ?? null);
+  return canonicalJson(a ?? null) !== canonicalJson(b ?? null);
 }
 
 /**

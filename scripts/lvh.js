@@ -78,7 +78,7 @@ function configPath(p) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const { imageUrn } = require("../dist/provider/urns");
+  const { forestUrn, imageUrn } = require("../dist/provider/urns");
   const { ImageForest } = require("../dist/provider/forest");
   const { loadLvhImagesFile } = require("../dist/provider/imagesfile");
   const { parseStackConfig } = require("../dist/provider/stackconfig");
@@ -131,6 +131,7 @@ function main() {
       // from its ancestors: its siblings.)
       const chain = [opts.image, ...forest.dependencies(opts.image).reverse(), ...forest.descendants(opts.image)];
       for (const name of chain) args.push("--target", urn(name));
+      args.push("--target", forestUrn(stack, projectName));
       images = [opts.image];
     }
     if (opts.forceRebuild) for (const name of images) args.push("--replace", urn(name));

@@ -117,10 +117,12 @@ export class TestProject {
     return env;
   }
 
-  /** Run a script of this repository (such as scripts/lvh.js) with the project's environment; never throws. */
+  /** Run a script of this repository (such as scripts/lvh.js) in the project directory, with its environment; never throws. */
   script(file: string, ...args: string[]): Promise<RunResult> {
+    const env = this.environment();
+    delete env.INIT_CWD; // set by npm for `npm test`; the script resolves paths against it
     return new Promise((resolve) => {
-      execFile(process.execPath, [path.join(REPO, file), ...args], { env: this.environment(), maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      execFile(process.execPath, [path.join(REPO, file), ...args], { cwd: this.dir, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
       });
     });

@@ -25,7 +25,7 @@ describe("e2e: lvh's build flags through npm run lvh", function () {
   let images: string;
 
   const lvh = async (...args: string[]): Promise<RunResult> => {
-    const r = await project.script("scripts/lvh.js", "images", "build", "--cwd", project.dir, ...args);
+    const r = await project.script("scripts/lvh.js", "images", "build", "--cwd", project.dir, "--stack", "lvh", ...args);
     if (r.code !== 0) throw new Error(`lvh ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
     return r;
   };
@@ -52,7 +52,7 @@ describe("e2e: lvh's build flags through npm run lvh", function () {
 
   it("--image builds the image and what it derives from, not its siblings", async () => {
     const r = await lvh("--dir", "_data", "--image", "a.qcow2");
-    expect(r.stdout).to.match(/^lvh: pulumi up --yes --stack lvh --target '?urn:pulumi:lvh::vm-images::\S+::a\.qcow2'? --target '?\S+::base\.img'?$/m);
+    expect(r.stdout).to.match(/^lvh: pulumi up --yes --stack lvh --target '?urn:pulumi:lvh::vm-images::\S+::a\.qcow2'? --target '?\S+::base\.img'? --target '?urn:pulumi:lvh::vm-images::vm-images:index:ImageForest::images'?$/m);
     expect(fs.existsSync(path.join(images, "base.img"))).to.equal(true);
     expect(fs.existsSync(path.join(images, "a.qcow2"))).to.equal(true);
     expect(fs.existsSync(path.join(images, "b.qcow2"))).to.equal(false);

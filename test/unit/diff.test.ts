@@ -53,6 +53,8 @@ describe("rebuild reasons", () => {
     expect(reasons({ buildKey: "k2", packages: ["iperf3"], size: "10G" })).to.deep.equal(["packages changed", "size changed"]);
     expect(reasons({ buildKey: "k2", actions: [{ type: "run-command", cmd: "true", comment: "net" }] })).to.deep.equal(["actions changed"]);
     expect(reasons({ actions: [{ type: "run-command", cmd: "/root/bootstrap/net.sh", comment: "other" }] })).to.deep.equal([]);
+    // The engine hands old inputs back with their keys sorted.
+    expect(reasons({ buildKey: "k2", actions: [{ cmd: "/root/bootstrap/net.sh", type: "run-command" } as never] })).to.deep.equal(["build pipeline changed"]);
     expect(reasons({ rebuild: "2" })).to.deep.equal(["rebuild trigger changed"]);
   });
   it("falls back to the pipeline when nothing else explains a new build key", () => {
