@@ -116,7 +116,7 @@ export function rebuildReasons(olds: ReasonInputs | undefined, news: ReasonInput
     else if (!(file in newFiles)) reasons.push(`file ${file} no longer used`);
     else if (oldFiles[file] !== newFiles[file]) reasons.push(`file ${file} changed`);
   }
-  if (news.parentBuildKey === UNKNOWN || news.parentPath === UNKNOWN || (olds.parentBuildKey !== undefined && differs(olds.parentBuildKey, news.parentBuildKey))) {
+  if (news.parentBuildKey === UNKNOWN || (olds.parentBuildKey !== undefined && differs(olds.parentBuildKey, news.parentBuildKey))) {
     reasons.push("parent replaced");
   }
   if (reasons.length === 0) {

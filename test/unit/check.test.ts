@@ -24,6 +24,15 @@ describe("Image check", () => {
     expect(r.inputs!.buildKey).to.equal(UNKNOWN);
   });
 
+  it("keeps the reasons of a replacement through the engine's second check, which has no old inputs", async () => {
+    const built = (await checkImage(base())).inputs!;
+    const first = await checkImage(base({ packages: ["curl", "jq"] }), built);
+    expect(first.inputs!.rebuildReasons).to.deep.equal(["packages changed"]);
+    const second = await checkImage(base({ packages: ["curl", "jq"] }));
+    expect(second.inputs!.rebuildReasons).to.deep.equal(["packages changed"]);
+    expect((await checkImage(base({ packages: ["tree"] }))).inputs!.rebuildReasons).to.deep.equal([]);
+  });
+
   const failures: [string, Partial<ImageInputs>, string, RegExp][] = [
     ["a relative dir", { dir: "images" }, "dir", /image "base\.img": dir: must be an absolute directory path/],
     ["a bad suite", { suite: "Bookworm!" }, "suite", /suite: must be a Debian suite/],
