@@ -37,6 +37,9 @@ export interface BuiltImage {
   timings: StepTiming[];
 }
 
+/** How long a failed build waits for an interrupt that may be on its way before calling it a failure. */
+const INTERRUPT_GRACE_MS = 500;
+
 const TEMP_TAG = /\.(building|work)-(\d+)$/;
 
 export function imagePaths(dir: string, name: string, pid = process.pid) {
@@ -119,6 +122,10 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     try {
       timings = await runSteps(req.backend.steps(build), ctx);
     } catch (err) {
+      // Ctrl-C reaches the tools (they share the terminal's process group) as
+      // well as this process: a tool may die of it before our own handler
+      // has aborted the build. Let a pending interrupt arrive first.
+      if (!req.signal.aborted) await new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS));
       if (err instanceof InterruptedError || req.signal.aborted) {
         fs.rmSync(p.temp, { force: true });
         throw err instanceof InterruptedError ? err : new InterruptedError(name);
