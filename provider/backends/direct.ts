@@ -147,9 +147,9 @@ function rootSteps(b: BackendBuild, disk: string): Step[] {
  * Copy the parent's disk as raw and grow it to the image's size: the disk,
  * MBR partition 1 of a bootable one, then its file system (e2fsck and
  * resize2fs on the loop device). Returns the file system's offset in the
- * disk, or undefined where loop mounts fail.
+ * disk, and whether loop mounts work here.
  */
-async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext): Promise<number | undefined> {
+async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext): Promise<{ offset: number; loop: boolean }> {
   const parent = b.parentPath!;
   await run("qemu-img", ["convert", "-f", imageFormat(parent), "-O", "raw", parent, disk], {
     label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
@@ -188,14 +188,13 @@ fi`, [disk, String(offset), mnt, grow ? "grow" : "keep"]);
   } catch (err) {
     if (ctx.signal.aborted || (err as CommandError).exitCode !== NO_LOOP_MOUNT) throw err;
     ctx.log.line(ctx.image, "no loop mount here; falling back to libguestfs to copy the parent's files");
-    return undefined;
+    return { offset, loop: false };
   }
-  return offset;
+  return { offset, loop: true };
 }
 
 /** Where loop mounts fail: the parent's files out through libguestfs, into a directory. */
-async function copyParentTree(b: BackendBuild, disk: string, tree: string, ctx: BuildContext): Promise<void> {
-  const offset = partitionOffset(readSector0(disk));
+async function copyParentTree(b: BackendBuild, disk: string, offset: number, tree: string, ctx: BuildContext): Promise<void> {
   const tarball = path.join(b.workDir, "parent.tar");
   fs.mkdirSync(tree, { recursive: true });
   await run("guestfish", ["--ro", "--format=raw", "-a", disk, "-m", offset ? "/dev/sda1" : "/dev/sda", "--",
@@ -214,17 +213,19 @@ function derivedSteps(b: BackendBuild, disk: string): Step[] {
   // The parent's file system in the copied disk, or, where loop mounts fail, its files in a directory.
   const root: RootFs = { dir: path.join(b.workDir, "root") };
   let inTree = false;
+  let offset = 0;
   return [
     {
       name: "copy parent disk (qemu-img convert)",
       do: async (ctx) => {
-        const offset = await copyParentDisk(b, disk, ctx);
+        const copied = await copyParentDisk(b, disk, ctx);
+        offset = copied.offset;
         fs.mkdirSync(root.dir, { recursive: true });
-        if (offset !== undefined) {
+        if (copied.loop) {
           root.disk = { file: disk, offset };
           return;
         }
-        await copyParentTree(b, disk, tree, ctx);
+        await copyParentTree(b, disk, offset, tree, ctx);
         root.dir = tree;
         inTree = true;
       },
@@ -239,7 +240,7 @@ function derivedSteps(b: BackendBuild, disk: string): Step[] {
       name: "make disk (mke2fs -d)",
       when: () => inTree,
       do: async (ctx) => {
-        const layout = { bootable: partitionOffset(readSector0(disk)) > 0, bytes: fs.statSync(disk).size };
+        const layout = { bootable: offset > 0, bytes: fs.statSync(disk).size };
         await makeDisk(b, tree, disk, layout, ctx);
       },
     },

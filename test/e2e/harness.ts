@@ -41,6 +41,15 @@ export interface ProjectOptions {
   env?: Record<string, string>;
 }
 
+/** Run a Node.js script; resolves with its exit code and output, never throws. */
+function runNode(args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { ...opts, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
 export class TestProject {
   private constructor(
     readonly dir: string,
@@ -97,17 +106,7 @@ export class TestProject {
 
   /** Run the CLI in the project; never throws on a non-zero exit. */
   run(...args: string[]): Promise<RunResult> {
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        [PULUMI_JS, "--cwd", this.dir, "--non-interactive", ...args],
-        { env: this.environment(), maxBuffer: 64 * 1024 * 1024 },
-        (err, stdout, stderr) => {
-          const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
-          resolve({ code, stdout, stderr });
-        },
-      );
-    });
+    return runNode([PULUMI_JS, "--cwd", this.dir, "--non-interactive", ...args], { env: this.environment() });
   }
 
   /** The environment of CLI runs: ours with the project's settings; an undefined value removes a variable. */
@@ -121,11 +120,7 @@ export class TestProject {
   script(file: string, ...args: string[]): Promise<RunResult> {
     const env = this.environment();
     delete env.INIT_CWD; // set by npm for `npm test`; the script resolves paths against it
-    return new Promise((resolve) => {
-      execFile(process.execPath, [path.join(REPO, file), ...args], { cwd: this.dir, env, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-      });
-    });
+    return runNode([path.join(REPO, file), ...args], { cwd: this.dir, env });
   }
 
   /** Run the CLI and throw, with its output, unless it exits 0. */
