@@ -2,8 +2,8 @@
 // image forest of the stack's images file. See README.md for the config keys.
 import * as pulumi from "@pulumi/pulumi";
 import { ImageForest } from "./provider";
-import { parseStackConfig } from "./provider/stackconfig";
-import { FOREST_NAME } from "./provider/urns";
+import { parseStackConfig } from "./provider/model/stackconfig";
+import { FOREST_NAME } from "./provider/model/urns";
 
 const settings = parseStackConfig(pulumi.runtime.allConfig(), pulumi.runtime.getRootDirectory());
 const forest = new ImageForest(FOREST_NAME, settings);

@@ -1,5 +1,8 @@
 // pulumi-vm-images: Debian VM disk images as Pulumi resources.
-export { Image, type ImageArgs, ImageForest, type ImageForestArgs, ImagesManifest, type ImagesManifestArgs } from "./resources";
-export { ImageForest as Forest, imageFormat } from "./forest";
-export { loadLvhImagesFile } from "./imagesfile";
-export * from "./schema";
+export { Image, type ImageArgs, ImageForest, type ImageForestArgs, ImagesManifest, type ImagesManifestArgs } from "./pulumi/resources";
+export { Forest } from "./model/forest";
+export { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./model/image";
+export { loadLvhImagesFile } from "./model/imagesfile";
+export * from "./model/config";
+export { fromLvhImage, parseLvhImages, toLvhAction, toLvhImage } from "./model/lvh";
+export { ACTION_FIELDS, ACTION_TYPES, ACTIONS, ActionSchema as Action, type ActionInput } from "./actions";

@@ -78,10 +78,10 @@ function configPath(p) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
-  const { forestUrn, imageUrn } = require("../dist/provider/urns");
-  const { ImageForest } = require("../dist/provider/forest");
-  const { loadLvhImagesFile } = require("../dist/provider/imagesfile");
-  const { parseStackConfig } = require("../dist/provider/stackconfig");
+  const { forestUrn, imageUrn } = require("../dist/provider/model/urns");
+  const { Forest: ImageForest } = require("../dist/provider/model/forest");
+  const { loadLvhImagesFile } = require("../dist/provider/model/imagesfile");
+  const { parseStackConfig } = require("../dist/provider/model/stackconfig");
   const where = process.env.INIT_CWD || process.cwd();
   if (opts.cwd) project = path.resolve(where, opts.cwd);
   const stack = opts.stack;

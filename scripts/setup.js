@@ -30,6 +30,7 @@ const DEBIAN_PACKAGES = {
   "linux-image-amd64": "a kernel for the libguestfs appliance",
   e2fsprogs: "mke2fs, resize2fs, debugfs",
   zstd: "compressed root file system archives",
+  shellcheck: "checks the shell scripts in npm test",
 };
 
 function run(cmd, args, opts = {}) {

@@ -4,20 +4,13 @@
 
 const crypto = require("node:crypto");
 const fs = require("node:fs");
-const os = require("node:os");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
+const { cacheDir } = require("./cachedir");
 
 const PULUMI_VERSION = "v3.248.0";
 const ROOT = path.resolve(__dirname, "..", "..");
 const CLI_SOURCE = path.join(ROOT, "tools", "pulumi-cli");
-
-/** The per-user cache: $VM_IMAGES_CACHE_DIR, else $XDG_CACHE_HOME/pulumi-vm-images, else ~/.cache/pulumi-vm-images. */
-function cacheDir() {
-  if (process.env.VM_IMAGES_CACHE_DIR) return path.resolve(process.env.VM_IMAGES_CACHE_DIR);
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(base, "pulumi-vm-images");
-}
 
 /** Files whose content decides the built CLI; a change to any of them builds a new one. */
 function cliSourceFiles(dir = CLI_SOURCE) {

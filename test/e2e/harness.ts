@@ -39,15 +39,25 @@ export interface ProjectOptions {
   files?: Record<string, string>;
   /** Extra environment for every CLI run. */
   env?: Record<string, string>;
+  /**
+   * The program's own npm dependencies, installed with `npm install` into its
+   * directory; without them the program uses this repository's node_modules.
+   */
+  dependencies?: Record<string, string>;
+}
+
+/** Run a command; resolves with its exit code and output, never throws. */
+export function runCommand(cmd: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { ...opts, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
 }
 
 /** Run a Node.js script; resolves with its exit code and output, never throws. */
 function runNode(args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { ...opts, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
+  return runCommand(process.execPath, args, opts);
 }
 
 export class TestProject {
@@ -81,16 +91,22 @@ export class TestProject {
 
   static async create(opts: ProjectOptions): Promise<TestProject> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "vm-images-e2e-"));
-    await fs.symlink(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
     await fs.writeFile(
       path.join(dir, "Pulumi.yaml"),
       "name: vm-images-e2e\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
     );
     await fs.writeFile(path.join(dir, "index.js"), opts.program);
-    await fs.writeFile(path.join(dir, "package.json"), '{ "name": "vm-images-e2e", "private": true }\n');
+    const pkg = { name: "vm-images-e2e", private: true, ...(opts.dependencies ? { dependencies: opts.dependencies } : {}) };
+    await fs.writeFile(path.join(dir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
     for (const [rel, content] of Object.entries(opts.files ?? {})) {
       await fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
       await fs.writeFile(path.join(dir, rel), content);
+    }
+    if (opts.dependencies) {
+      const npm = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: dir, env: process.env });
+      if (npm.code !== 0) throw new Error(`npm install in ${dir} exited ${npm.code}\n${npm.stdout}\n${npm.stderr}`);
+    } else {
+      await fs.symlink(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
     }
     await fs.mkdir(path.join(dir, ".state"));
     const env = {

@@ -5,8 +5,8 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ImageForest } from "../../provider/forest";
-import { loadLvhImagesFile } from "../../provider/imagesfile";
+import { Forest as ImageForest } from "../../provider/model/forest";
+import { loadLvhImagesFile } from "../../provider/model/imagesfile";
 import { opsByName, REPO, TestProject } from "./harness";
 
 /** The images file a shipped stack names. */

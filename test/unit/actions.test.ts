@@ -1,6 +1,7 @@
 import { expect } from "chai";
-import { type ActionContext, customizeArgs, customizeInvocations } from "../../provider/actions";
-import { type Action, parseImageConfig } from "../../provider/schema";
+import { type Action, type ActionContext, customizeArgs } from "../../provider/actions";
+import { customizeInvocations } from "../../provider/actions/customize";
+import { parseImageConfig } from "../../provider/model/config";
 
 const ctx: ActionContext = {
   resolve: (p) => `/base/${p}`,

@@ -2,9 +2,10 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildKey, type BuildKeyInputs, canonicalJson } from "../../provider/buildkey";
-import { hashLocalInputs } from "../../provider/localfiles";
-import { parseImageConfig } from "../../provider/schema";
+import { buildKey, type BuildKeyInputs } from "../../provider/model/buildkey";
+import { canonicalJson } from "../../provider/model/hash";
+import { hashLocalInputs } from "../../provider/model/localinputs";
+import { parseImageConfig } from "../../provider/model/config";
 
 const base = (): BuildKeyInputs => ({
   image: parseImageConfig({

@@ -2,9 +2,9 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UNKNOWN } from "../../provider/diff";
-import { checkImage, type ImageInputs } from "../../provider/imageprovider";
-import { parseStackConfig, StackConfigError } from "../../provider/stackconfig";
+import { UNKNOWN } from "../../provider/model/diff";
+import { checkImage, type ImageInputs } from "../../provider/pulumi/imageprovider";
+import { parseStackConfig, StackConfigError } from "../../provider/model/stackconfig";
 
 describe("Image check", () => {
   const base = (over: Partial<ImageInputs> = {}): ImageInputs => ({

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { decideImageDiff, type DiffState, rebuildReasons, UNKNOWN } from "../../provider/diff";
+import { decideImageDiff, type DiffState, rebuildReasons, UNKNOWN } from "../../provider/model/diff";
 
 const identity = { ino: 1, size: 100, mtimeMs: 5 };
 const olds: DiffState = {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
-import { ImageForest, imageFormat } from "../../provider/forest";
-import { ConfigError, type ImageConfig, parseImageConfig } from "../../provider/schema";
+import { Forest as ImageForest } from "../../provider/model/forest";
+import { imageFormat } from "../../provider/model/image";
+import { ConfigError, type ImageConfig, parseImageConfig } from "../../provider/model/config";
 
 const img = (name: string, parent?: string): ImageConfig => parseImageConfig({ name, parent });
 

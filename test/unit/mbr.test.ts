@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { partitionOffset } from "../../provider/backends/common";
+import { partitionOffset } from "../../provider/build/boot";
 
 describe("MBR layout", () => {
   const sector = (type: number, startLba: number, signature = true) => {

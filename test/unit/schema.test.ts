@@ -1,13 +1,7 @@
 import { expect } from "chai";
-import {
-  ACTION_FIELDS,
-  ACTION_TYPES,
-  ConfigError,
-  parseImageConfig,
-  parseLvhImages,
-  sizeBytes,
-  toLvhImage,
-} from "../../provider/schema";
+import { ACTION_FIELDS, ACTION_TYPES } from "../../provider/actions";
+import { ConfigError, parseImageConfig, sizeBytes } from "../../provider/model/config";
+import { parseLvhImages, toLvhImage } from "../../provider/model/lvh";
 
 /** One lvh op of every action type, as lvh's own JSON spells it. */
 const LVH_ACTIONS: Record<string, Record<string, string>> = {

@@ -2,7 +2,7 @@
 // that loads this package by name: no file paths, no captured modules.
 import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { forwardingProvider } from "../../provider/resources";
+import { forwardingProvider } from "../../provider/pulumi/forwarding";
 
 describe("serialized dynamic providers", () => {
   for (const name of ["manifestProvider", "imageProvider"] as const) {

@@ -1,0 +1,244 @@
+// The direct backend: the same images as the guestfs backend, without a VM.
+//
+//   root image:    mmdebstrap into a directory; actions in a chroot;
+//                  mke2fs -d into the disk (for a bootable image: an MBR
+//                  partition, extlinux through a loop mount, the MBR code);
+//                  qemu-img convert for qcow2.
+//   derived image: the parent's disk copied (qemu-img convert to raw) and
+//                  grown if a size is set; apt-get install and the actions in
+//                  a chroot on its file system, loop-mounted for each
+//                  command; qemu-img convert for qcow2. As lvh and the guestfs
+//                  backend do, the parent's file system is edited, not remade.
+//
+// Loop mounts run in private mount namespaces, so nothing stays mounted if
+// the build is killed. Where loop mounts fail (some containers), a derived
+// image falls back to copying the parent's files out with libguestfs and
+// making a new file system, and says so.
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { sizeBytes } from "../../model/config";
+import { DEFAULT_SIZE, imageFormat, isBootable } from "../../model/image";
+import { actionContext } from "../actioncontext";
+import { installMbrCode, PARTITION_OFFSET, partitionOffset, readSector0, writeBootConfig } from "../boot";
+import { debCacheDir } from "../cache";
+import { aptInstall, applyAction, type RootFs } from "../chroot";
+import { type CommandError, MINUTE, run } from "../exec";
+import { bootstrapCommand, hook } from "../mmdebstrap";
+import type { BuildContext, Step } from "../pipeline";
+import { hostScript } from "../shell";
+import type { Backend, BackendBuild } from "./backend";
+
+/** Exit code of sh/prepare-parent-disk.sh when a loop mount fails. */
+const NO_LOOP_MOUNT = 64;
+
+/** A script of build/sh/, with `args` as "$1"..., in a private mount namespace. */
+const ns = (ctx: BuildContext, label: string, script: string, args: string[]) =>
+  run("unshare", ["--mount", "--propagation", "private", "--", "/bin/bash", hostScript(script), ...args], {
+    label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
+  });
+
+/** Remove a directory tree; `rm` is several times faster than Node's recursive delete on a root file system. */
+async function removeTree(dir: string): Promise<void> {
+  try {
+    await promisify(execFile)("rm", ["-rf", "--one-file-system", "--", dir]);
+  } catch {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Layout {
+  bootable: boolean;
+  bytes: number;
+}
+
+/** mke2fs -d the root directory into the disk, bootable (MBR, partition, extlinux) or not. */
+async function makeDisk(b: BackendBuild, root: string, disk: string, layout: Layout, ctx: BuildContext): Promise<void> {
+  fs.rmSync(disk, { force: true });
+  fs.writeFileSync(disk, "");
+  fs.truncateSync(disk, layout.bytes);
+  const mke2fs = (args: string[]) => run("mke2fs", ["-q", "-F", "-t", "ext4", "-d", root, ...args], {
+    label: `${ctx.image} mke2fs`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
+  });
+  if (!layout.bootable) {
+    await mke2fs([disk]);
+    return;
+  }
+  await run("sfdisk", ["--quiet", disk], {
+    label: `${ctx.image} sfdisk`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE,
+    input: `label: dos\nstart=${PARTITION_OFFSET / 512}, type=83, bootable\n`,
+  });
+  await mke2fs(["-E", `offset=${PARTITION_OFFSET}`, disk, `${Math.floor((layout.bytes - PARTITION_OFFSET) / 1024)}k`]);
+  const mnt = path.join(b.workDir, "mnt");
+  fs.mkdirSync(mnt, { recursive: true });
+  try {
+    await ns(ctx, "extlinux", "extlinux-install.sh", [
+      disk, String(PARTITION_OFFSET), mnt,
+    ]);
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    ctx.log.line(ctx.image, `no loop mount here (${(err as Error).message.split("\n")[0]}); falling back to libguestfs for extlinux`);
+    await run("guestfish", ["--format=raw", "-a", disk, "-m", "/dev/sda1", "--", "extlinux", "/boot/extlinux"], {
+      label: `${ctx.image} guestfish`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE, env: b.guestfsEnv,
+    });
+  }
+  installMbrCode(disk);
+}
+
+/**
+ * The kernel's postinst and a dpkg trigger each build the initramfs (about
+ * 30 s apiece here): divert update-initramfs while packages install, and
+ * build the initramfs once afterwards.
+ */
+const ONE_INITRAMFS_HOOKS = [hook("essential", "defer-initramfs"), hook("customize", "build-initramfs")];
+
+/**
+ * No fsync per file while dpkg unpacks: the directory is packed into a new
+ * disk afterwards, so a crash midway loses nothing. Only while building:
+ * mmdebstrap's --dpkgopt would leave it in the image.
+ */
+const UNSAFE_IO_HOOKS = [hook("setup", "unsafe-io-on"), hook("customize", "unsafe-io-off")];
+
+function rootSteps(b: BackendBuild, disk: string): Step[] {
+  const tree = path.join(b.workDir, "rootfs");
+  const root: RootFs = { dir: tree };
+  const layout: Layout = { bootable: isBootable(b.image), bytes: sizeBytes(b.image.size ?? DEFAULT_SIZE) };
+  return [
+    {
+      name: "bootstrap root file system (mmdebstrap)",
+      do: async (ctx) => {
+        const extra = [...UNSAFE_IO_HOOKS, ...(layout.bootable ? ONE_INITRAMFS_HOOKS : [])];
+        const { cmd, args, env } = bootstrapCommand(b, tree, layout.bootable, extra);
+        await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env });
+        if (layout.bootable) writeBootConfig(tree);
+      },
+      cleanup: () => removeTree(tree),
+    },
+    ...actionSteps(b, root),
+    { name: "make disk (mke2fs -d)", do: (ctx) => makeDisk(b, tree, disk, layout, ctx) },
+  ];
+}
+
+/**
+ * Copy the parent's disk as raw and grow it to the image's size: the disk,
+ * MBR partition 1 of a bootable one, then its file system (e2fsck and
+ * resize2fs on the loop device). Returns the file system's offset in the
+ * disk, and whether loop mounts work here.
+ */
+async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext): Promise<{ offset: number; loop: boolean }> {
+  const parent = b.parentPath!;
+  await run("qemu-img", ["convert", "-f", imageFormat(parent), "-O", "raw", parent, disk], {
+    label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
+  });
+  const offset = partitionOffset(readSector0(disk));
+  const current = fs.statSync(disk).size;
+  const wanted = b.image.size ? sizeBytes(b.image.size) : current;
+  if (wanted < current) {
+    throw new Error(`image_size ${b.image.size} is smaller than the parent's disk (${current} bytes); a derived image can only grow`);
+  }
+  if (wanted > current) {
+    fs.truncateSync(disk, wanted);
+    if (offset) {
+      await run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", "-N", "1", disk], {
+        label: `${ctx.image} sfdisk`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE, input: ",+\n",
+      });
+    }
+  }
+  const mnt = path.join(b.workDir, "mnt");
+  fs.mkdirSync(mnt, { recursive: true });
+  const grow = wanted > current;
+  try {
+    // Mounting also proves that loop mounts work here.
+    await ns(ctx, grow ? "resize2fs" : "mount", "prepare-parent-disk.sh", [disk, String(offset), mnt, grow ? "grow" : "keep"]);
+  } catch (err) {
+    if (ctx.signal.aborted || (err as CommandError).exitCode !== NO_LOOP_MOUNT) throw err;
+    ctx.log.line(ctx.image, "no loop mount here; falling back to libguestfs to copy the parent's files");
+    return { offset, loop: false };
+  }
+  return { offset, loop: true };
+}
+
+/** Where loop mounts fail: the parent's files out through libguestfs, into a directory. */
+async function copyParentTree(b: BackendBuild, disk: string, offset: number, tree: string, ctx: BuildContext): Promise<void> {
+  const tarball = path.join(b.workDir, "parent.tar");
+  fs.mkdirSync(tree, { recursive: true });
+  await run("guestfish", ["--ro", "--format=raw", "-a", disk, "-m", offset ? "/dev/sda1" : "/dev/sda", "--",
+    "tar-out", "/", tarball, "numericowner:true", "xattrs:true"], {
+    label: `${ctx.image} guestfish`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE, env: b.guestfsEnv,
+  });
+  await run("tar", ["--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf", tarball, "-C", tree], {
+    label: `${ctx.image} tar`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
+  });
+  fs.rmSync(tarball, { force: true });
+  fs.rmSync(path.join(tree, "lost+found"), { recursive: true, force: true });
+}
+
+function derivedSteps(b: BackendBuild, disk: string): Step[] {
+  const tree = path.join(b.workDir, "rootfs");
+  // The parent's file system in the copied disk, or, where loop mounts fail, its files in a directory.
+  const root: RootFs = { dir: path.join(b.workDir, "root") };
+  let inTree = false;
+  let offset = 0;
+  return [
+    {
+      name: "copy parent disk (qemu-img convert)",
+      do: async (ctx) => {
+        const copied = await copyParentDisk(b, disk, ctx);
+        offset = copied.offset;
+        fs.mkdirSync(root.dir, { recursive: true });
+        if (copied.loop) {
+          root.disk = { file: disk, offset };
+          return;
+        }
+        await copyParentTree(b, disk, offset, tree, ctx);
+        root.dir = tree;
+        inTree = true;
+      },
+      cleanup: () => removeTree(tree),
+    },
+    {
+      name: "install packages (apt-get in chroot)",
+      do: (ctx) => aptInstall(root, b.image.packages, debCacheDir(b.cacheDir), ctx),
+    },
+    ...actionSteps(b, root),
+    {
+      name: "make disk (mke2fs -d)",
+      when: () => inTree,
+      do: async (ctx) => {
+        const layout = { bootable: offset > 0, bytes: fs.statSync(disk).size };
+        await makeDisk(b, tree, disk, layout, ctx);
+      },
+    },
+  ];
+}
+
+function actionSteps(b: BackendBuild, root: RootFs): Step[] {
+  if (!b.image.actions.length) return [];
+  return [{
+    name: "run actions (chroot)",
+    do: async (ctx) => {
+      const actx = actionContext(b.baseDir);
+      for (const action of b.image.actions) await applyAction(root, action, ctx, actx);
+    },
+  }];
+}
+
+function steps(b: BackendBuild): Step[] {
+  const disk = b.format === "raw" ? b.target : path.join(b.workDir, "disk.raw");
+  const list = b.parentPath ? derivedSteps(b, disk) : rootSteps(b, disk);
+  if (b.format === "qcow2") {
+    list.push({
+      name: "convert to qcow2 (qemu-img)",
+      do: async (ctx) => {
+        await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", disk, b.target], {
+          label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
+        });
+      },
+      cleanup: async () => fs.rmSync(disk, { force: true }),
+    });
+  }
+  return list;
+}
+
+export const directBackend: Backend = { name: "direct", steps };

@@ -1,0 +1,17 @@
+// The per-user cache: downloaded packages and host probes, shared by every
+// build and stack of the user. Its directory is defined once, in
+// scripts/lib/cachedir.js, which setup also uses for the tools it builds.
+import * as path from "node:path";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const shared: { cacheDir(): string } = require(path.resolve(__dirname, "..", "..", "..", "scripts", "lib", "cachedir.js"));
+
+/** `VM_IMAGES_CACHE_DIR`, else `$XDG_CACHE_HOME/pulumi-vm-images`, else `~/.cache/pulumi-vm-images`. */
+export function cacheDir(): string {
+  return shared.cacheDir();
+}
+
+/** Downloaded .deb files, shared by all builds: a rebuild downloads only what is new. */
+export function debCacheDir(cache: string): string {
+  return path.join(cache, "debs");
+}

@@ -1,0 +1,163 @@
+// The one place that spawns processes. Every command gets a timeout, an
+// abort signal, its output logged line by line as `label | line`, a heartbeat
+// line during long runs, and an error that names the command, its exit code,
+// the last lines of its stderr and the log file.
+import execa from "execa";
+import { createReadStream } from "node:fs";
+import type { Logger } from "./log";
+
+/** The Debian package that provides each tool we run, for "not found" errors. */
+export const TOOL_PACKAGES: Record<string, string> = {
+  mmdebstrap: "mmdebstrap",
+  "qemu-img": "qemu-utils",
+  "qemu-system-x86_64": "qemu-system-x86",
+  guestfish: "libguestfs-tools",
+  "virt-customize": "libguestfs-tools",
+  "virt-cat": "libguestfs-tools",
+  mke2fs: "e2fsprogs",
+  resize2fs: "e2fsprogs",
+  e2fsck: "e2fsprogs",
+  debugfs: "e2fsprogs",
+  zstd: "zstd",
+  tar: "tar",
+  sfdisk: "fdisk",
+  losetup: "mount",
+  mount: "mount",
+  umount: "mount",
+  chroot: "coreutils",
+  unshare: "util-linux",
+  extlinux: "extlinux",
+};
+
+export interface RunOptions {
+  /** Prefix of every logged line, such as "base.img mmdebstrap". */
+  label: string;
+  log: Logger;
+  /** Kill the command after this long. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  input?: string;
+  /** A file streamed to the command's stdin. */
+  inputFile?: string;
+  /** Also return stdout (it is logged either way). */
+  capture?: boolean;
+  /**
+   * How to stop the command on abort or timeout: SIGTERM, then SIGKILL 5 s
+   * later (the default), or at once with SIGKILL for commands whose
+   * descendants the kernel ends with them (a PID namespace).
+   */
+  killSignal?: "SIGTERM" | "SIGKILL";
+}
+
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | undefined,
+    readonly stderrTail: string[],
+  ) {
+    super(message);
+    this.name = "CommandError";
+  }
+}
+
+/** A minute in milliseconds, the unit of our commands' time limits. */
+export const MINUTE = 60_000;
+
+const HEARTBEAT_MS = 30_000;
+const TAIL_LINES = 15;
+
+function quote(args: readonly string[]): string {
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
+}
+
+/** Split a stream into lines, calling `onLine` for each complete one. */
+function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  if (!stream) return;
+  let buf = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk: string) => {
+    buf += chunk;
+    let nl: number;
+    while ((nl = buf.search(/[\r\n]/)) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (line.trim() !== "") onLine(line);
+    }
+  });
+  stream.on("end", () => buf.trim() !== "" && onLine(buf));
+}
+
+/**
+ * Run `cmd args` without a shell. Resolves with stdout (when `capture`),
+ * rejects with a CommandError on failure, timeout or abort.
+ */
+export async function run(cmd: string, args: readonly string[], opts: RunOptions): Promise<string> {
+  const { label, log } = opts;
+  const shown = quote([cmd, ...args]);
+  if (opts.signal?.aborted) throw new CommandError(`"${shown}" not started: the build was interrupted`, undefined, []);
+  log.line(label, `$ ${shown}`);
+  const started = Date.now();
+  const child = execa(cmd, [...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    extendEnv: true,
+    input: opts.inputFile !== undefined ? createReadStream(opts.inputFile) : opts.input,
+    stdin: opts.input === undefined && opts.inputFile === undefined ? "ignore" : undefined,
+    buffer: false,
+    reject: false,
+    // Killed with the whole build on abort; see `onAbort` below.
+    cleanup: true,
+  });
+  const out: string[] = [];
+  const tail: string[] = [];
+  lines(child.stdout, (l) => {
+    if (opts.capture) out.push(l);
+    log.line(label, l);
+  });
+  lines(child.stderr, (l) => {
+    tail.push(l);
+    if (tail.length > TAIL_LINES) tail.shift();
+    log.line(label, l);
+  });
+
+  let why: string | undefined;
+  const stop = (reason: string) => {
+    if (why) return;
+    why = reason;
+    if (opts.killSignal === "SIGKILL") child.kill("SIGKILL");
+    else child.kill("SIGTERM", { forceKillAfterTimeout: 5000 });
+  };
+  const onAbort = () => stop("interrupted");
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const timer = setTimeout(() => stop(`timed out after ${Math.round(opts.timeoutMs / 1000)} s`), opts.timeoutMs);
+  const heartbeat = setInterval(() => {
+    log.line(label, `... still running (${Math.round((Date.now() - started) / 1000)} s)`);
+  }, HEARTBEAT_MS);
+
+  try {
+    const result = await child;
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const notFound = (result as { code?: string }).code === "ENOENT" || result.exitCode === 127;
+    if (notFound) {
+      const pkg = TOOL_PACKAGES[cmd];
+      throw new CommandError(
+        `"${cmd}" not found${pkg ? `: install the Debian package ${pkg} (apt-get install ${pkg}), or run npm run setup` : ""}`,
+        result.exitCode,
+        tail,
+      );
+    }
+    if (why || result.exitCode !== 0) {
+      const status = why ?? `returned non-zero exit code ${result.exitCode}`;
+      const stderr = tail.length ? `\n  last lines of stderr:\n    ${tail.join("\n    ")}` : "";
+      throw new CommandError(`"${shown}" ${status}${stderr}\n  full log: ${log.file}`, result.exitCode, tail);
+    }
+    log.line(label, `done in ${secs} s`);
+    return out.join("\n");
+  } finally {
+    clearTimeout(timer);
+    clearInterval(heartbeat);
+    opts.signal?.removeEventListener("abort", onAbort);
+  }
+}

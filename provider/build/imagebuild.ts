@@ -1,0 +1,152 @@
+// Building one image safely: into a temp file next to the image, renamed
+// into place only on success. A failed build leaves the previous image as it
+// was and keeps the partial one at `<name>.failed`; an interrupted one leaves
+// nothing. Temp files are named after the building process, so a later build
+// removes those of a process that died.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ImageConfig } from "../model/config";
+import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
+import { imageFormat } from "../model/image";
+import type { Backend, BackendBuild } from "./backends/backend";
+import { fileLogger, type Logger } from "./log";
+import { InterruptedError, runSteps, type StepTiming } from "./pipeline";
+
+export interface ImageBuildRequest {
+  dir: string;
+  image: ImageConfig;
+  parentPath?: string;
+  suite: string;
+  mirror?: string;
+  baseDir: string;
+  mergeSteps: boolean;
+  backend: Backend;
+  guestfsEnv: Record<string, string>;
+  cacheDir: string;
+  signal: AbortSignal;
+  /** Where log lines go besides the log file (the provider's stderr by default). */
+  echo?: (line: string) => void;
+}
+
+export interface BuiltImage {
+  path: string;
+  format: "raw" | "qcow2";
+  identity: FileIdentity;
+  sizeBytes: number;
+  logFile: string;
+  timings: StepTiming[];
+}
+
+/** How long a failed build waits for an interrupt that may be on its way before calling it a failure. */
+const INTERRUPT_GRACE_MS = 500;
+
+const TEMP_TAG = /\.(building|work)-(\d+)$/;
+
+export function imagePaths(dir: string, name: string, pid = process.pid) {
+  return {
+    final: path.join(dir, name),
+    temp: path.join(dir, `.${name}.building-${pid}`),
+    work: path.join(dir, `.${name}.work-${pid}`),
+    failed: path.join(dir, `${name}.failed`),
+    log: path.join(dir, `${name}.log`),
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Remove temp files of this image left by build processes that no longer run. */
+export function sweepStaleTemps(dir: string, name: string, log?: Logger): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const m = TEMP_TAG.exec(entry);
+    if (!m || !entry.startsWith(`.${name}.`) || entry !== `.${name}.${m[1]}-${m[2]}`) continue;
+    if (Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+    log?.line(name, `removed ${entry}, left by an interrupted build`);
+  }
+}
+
+export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
+  const name = req.image.name;
+  const p = imagePaths(req.dir, name);
+  fs.mkdirSync(req.dir, { recursive: true });
+  const log = fileLogger(p.log, req.echo);
+  const ctx = { image: name, log, signal: req.signal };
+  const started = Date.now();
+  try {
+    sweepStaleTemps(req.dir, name, log);
+    if (req.parentPath && !fs.existsSync(req.parentPath)) {
+      throw new Error(
+        `image ${JSON.stringify(name)}: parent image ${req.parentPath} does not exist; ` +
+          "build it first or put the file in the images directory",
+      );
+    }
+    fs.rmSync(p.temp, { force: true });
+    fs.mkdirSync(p.work, { recursive: true });
+    const build: BackendBuild = {
+      image: req.image,
+      format: imageFormat(name),
+      target: p.temp,
+      workDir: p.work,
+      parentPath: req.parentPath,
+      suite: req.suite,
+      mirror: req.mirror,
+      baseDir: req.baseDir,
+      mergeSteps: req.mergeSteps,
+      guestfsEnv: req.guestfsEnv,
+      cacheDir: req.cacheDir,
+    };
+    log.line(name, `building with the ${req.backend.name} backend into ${p.final}`);
+    let timings: StepTiming[];
+    try {
+      timings = await runSteps(req.backend.steps(build), ctx);
+    } catch (err) {
+      // Ctrl-C reaches the tools (they share the terminal's process group) as
+      // well as this process: a tool may die of it before our own handler
+      // has aborted the build. Let a pending interrupt arrive first.
+      if (!req.signal.aborted) await new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS));
+      if (err instanceof InterruptedError || req.signal.aborted) {
+        fs.rmSync(p.temp, { force: true });
+        throw err instanceof InterruptedError ? err : new InterruptedError(name);
+      }
+      let kept = "";
+      if (fs.existsSync(p.temp)) {
+        fs.renameSync(p.temp, p.failed);
+        kept = `; the partial image is kept at ${p.failed}`;
+      }
+      const prev = fs.existsSync(p.final) ? `; the previous image ${p.final} is unchanged` : "";
+      const msg = err instanceof Error ? err.message : String(err);
+      log.line(name, `build failed: ${msg}`);
+      const logRef = msg.includes(p.log) ? "" : `\n  log: ${p.log}`;
+      throw new Error(`image ${JSON.stringify(name)}: build failed: ${msg}${kept}${prev}${logRef}`);
+    }
+    fs.renameSync(p.temp, p.final);
+    fs.rmSync(p.failed, { force: true });
+    const identity = identityOf(p.final)!;
+    log.line(name, `built ${p.final} (${identity.size} bytes) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return { path: p.final, format: build.format, identity, sizeBytes: identity.size, logFile: p.log, timings };
+  } finally {
+    fs.rmSync(p.work, { recursive: true, force: true });
+    fs.rmSync(p.temp, { force: true });
+    await log.close();
+  }
+}
+
+/** Remove the image only if it is still the file that build produced. Returns whether it did. */
+export function removeImageIfOurs(file: string, identity: FileIdentity | undefined): boolean {
+  if (!sameIdentity(identityOf(file), identity)) return false;
+  fs.rmSync(file, { force: true });
+  return true;
+}

@@ -1,0 +1,66 @@
+// The mmdebstrap command line of root images, both backends: the image's
+// packages (and the kernel of a bootable image), through the shared .deb
+// cache, with our hooks from sh/mmdebstrap-hook.sh.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { shQuote } from "../actions";
+import type { BackendBuild } from "./backends/backend";
+import { debCacheDir } from "./cache";
+import { hostScript } from "./shell";
+
+/** The kernel package that bootable images get, as in lvh. */
+export const KERNEL_PACKAGE = "linux-image-amd64";
+
+type HookPhase = "setup" | "essential" | "customize";
+
+/** An mmdebstrap hook option running one of our named hooks with the root directory and `args`. */
+export function hook(phase: HookPhase, name: string, ...args: string[]): string {
+  return `--${phase}-hook=sh ${shQuote(hostScript("mmdebstrap-hook.sh"))} ${name} "$1"${args.map((a) => ` ${shQuote(a)}`).join("")}`;
+}
+
+/**
+ * mmdebstrap into `target` (a tarball or a directory, by its name), with the
+ * image's packages, through the shared .deb cache. `extraHooks` are further
+ * mmdebstrap options (customize hooks of the direct backend).
+ */
+export function bootstrapCommand(
+  b: BackendBuild,
+  target: string,
+  bootable: boolean,
+  extraHooks: string[] = [],
+): { cmd: string; args: string[]; env: Record<string, string> } {
+  const packages = [...(bootable ? [KERNEL_PACKAGE] : []), ...b.image.packages];
+  const cache = debCacheDir(b.cacheDir);
+  fs.mkdirSync(path.join(cache, "partial"), { recursive: true });
+  const root = process.getuid?.() === 0;
+  // Keep the downloaded packages. As root, the cache itself is mounted over
+  // the archive directory (in mmdebstrap's private mount namespace) and
+  // unmounted before the image is finished; otherwise it is copied in
+  // before and the new packages out after.
+  const cacheHooks = root
+    ? { setup: [hook("setup", "mount-debs", cache)], customize: [hook("customize", "unmount-debs")] }
+    : { setup: [hook("setup", "make-archives"), `--setup-hook=sync-in ${cache} /var/cache/apt/archives/`],
+        customize: [`--customize-hook=sync-out /var/cache/apt/archives ${cache}`] };
+  const args = [
+    "--verbose",
+    ...(packages.length ? [`--include=${packages.join(",")}`] : []),
+    // In a chroot, initramfs-tools cannot see the root device, so it would
+    // leave fsck out of the initramfs; tell it the root file system type.
+    ...(bootable ? [hook("setup", "fstype")] : []),
+    "--skip=essential/unlink",
+    ...cacheHooks.setup,
+    ...extraHooks,
+    ...cacheHooks.customize,
+    hook("customize", "remove-debs"),
+    b.suite,
+    target,
+    ...(b.mirror ? [b.mirror] : []),
+  ];
+  // As root, mmdebstrap mounts /proc, /sys and /dev into its scratch root. In
+  // a private mount namespace those mounts end with it, however it ends, so
+  // removing the work directory afterwards can never reach the host's.
+  if (root) {
+    return { cmd: "unshare", args: ["--mount", "--propagation", "private", "--", "mmdebstrap", ...args], env: { TMPDIR: b.workDir } };
+  }
+  return { cmd: "mmdebstrap", args, env: { TMPDIR: b.workDir } };
+}

@@ -1,0 +1,48 @@
+// The build key: what an image is built from, hashed. Two builds with the
+// same key produce the same image, so a changed key is exactly when an image
+// (and everything derived from it) must be rebuilt.
+import type { ImageConfig } from "./config";
+import { canonicalJson, sha256 } from "./hash";
+import { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./image";
+
+/**
+ * Bumped whenever the pipeline changes what it builds from the same inputs,
+ * so existing images are rebuilt by the new pipeline.
+ */
+export const PIPELINE_VERSION = 1;
+
+export interface BuildKeyInputs {
+  image: ImageConfig;
+  /** "guestfs" or "direct": the backend that builds it. */
+  backend: string;
+  suite: string;
+  mirror?: string;
+  /** The parent's build key, for a parent of the forest. */
+  parentBuildKey?: string;
+  /** Identity of an external parent image file (size, mtime, inode). */
+  parentFile?: string;
+  /** hashLocalInputs() of the image. */
+  fileHashes: Record<string, string>;
+}
+
+export function buildKey(inputs: BuildKeyInputs): string {
+  const { image } = inputs;
+  const material = {
+    pipeline: PIPELINE_VERSION,
+    format: imageFormat(image.name),
+    root: isRootBuild(image),
+    bootable: isBootable(image),
+    size: image.size ?? (isRootBuild(image) ? DEFAULT_SIZE : undefined),
+    // Installation order does not change the result; duplicates neither.
+    packages: [...new Set(image.packages)].sort(),
+    // Order does matter for actions; their comments do not.
+    actions: image.actions.map(({ comment: _comment, ...rest }) => rest),
+    backend: inputs.backend,
+    suite: isRootBuild(image) ? inputs.suite : undefined,
+    mirror: isRootBuild(image) ? inputs.mirror : undefined,
+    parentBuildKey: inputs.parentBuildKey,
+    parentFile: inputs.parentFile,
+    files: inputs.fileHashes,
+  };
+  return sha256(canonicalJson(material));
+}

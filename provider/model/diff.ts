@@ -1,0 +1,118 @@
+// Diff decisions for an image, pure: given the recorded state, the new
+// checked inputs and what is on disk now, whether to rebuild and why.
+import { canonicalJson } from "./hash";
+import { type FileIdentity, sameIdentity } from "./identity";
+
+/** The sentinel Pulumi uses for a value not known yet (during preview). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface DiffInputs {
+  dir: string;
+  name: string;
+  buildKey: string;
+  /** Inputs that, when changed, need no rebuild (they change how, not what, we build). */
+  mergeSteps?: boolean;
+  rebuild?: string;
+  fileHashes?: Record<string, string>;
+  parentBuildKey?: string;
+}
+
+export interface DiffState extends DiffInputs {
+  path: string;
+  identity: FileIdentity;
+}
+
+export interface DiffDecision {
+  changes: boolean;
+  /** Properties whose change forces a rebuild; empty means an in-place update. */
+  replaces: string[];
+}
+
+/** Whether two values differ, whatever the order of their objects' keys (the engine hands back old inputs with sorted keys). */
+function differs(a: unknown, b: unknown): boolean {
+  return canonicalJson(a ?? null) !== canonicalJson(b ?? null);
+}
+
+/**
+ * Rebuild when the build key changed (or is not known yet, as during a
+ * preview where the parent is rebuilt), when the image moves, when the
+ * `rebuild` trigger changed, or when the image file is gone or is no longer
+ * the one we built. `replaces` names the inputs that explain why.
+ */
+export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileIdentity | undefined): DiffDecision {
+  const replaces: string[] = [];
+  if (olds.dir !== news.dir) replaces.push("dir");
+  if (olds.name !== news.name) replaces.push("name");
+  if (differs(olds.rebuild, news.rebuild)) replaces.push("rebuild");
+  if (news.buildKey === UNKNOWN || olds.buildKey !== news.buildKey) {
+    // Name the cause where we can: a local file, the parent, or else the configuration.
+    if (differs(olds.fileHashes, news.fileHashes)) replaces.push("fileHashes");
+    if (news.parentBuildKey === UNKNOWN || differs(olds.parentBuildKey, news.parentBuildKey)) replaces.push("parentBuildKey");
+    replaces.push("buildKey");
+  }
+  if (!sameIdentity(olds.identity, onDisk)) replaces.push("path");
+  const changes = replaces.length > 0 || differs(olds.mergeSteps, news.mergeSteps);
+  return { changes, replaces: [...new Set(replaces)] };
+}
+
+/** The inputs that explain a rebuild, as check() sees them (old inputs from the state, new ones checked). */
+export interface ReasonInputs {
+  dir?: string;
+  name?: string;
+  size?: string;
+  bootable?: boolean;
+  packages?: readonly string[];
+  actions?: readonly { comment?: string }[];
+  suite?: string;
+  mirror?: string;
+  backend?: string;
+  rebuild?: string;
+  fileHashes?: Record<string, string>;
+  parent?: string;
+  parentBuildKey?: string;
+  parentPath?: string;
+  buildKey?: string;
+}
+
+const withoutComments = (actions: ReasonInputs["actions"]) => (actions ?? []).map(({ comment: _c, ...rest }) => rest);
+
+/**
+ * Why an image would be rebuilt, in words, for `pulumi preview --diff`:
+ * which settings changed, which local files changed (by the name the images
+ * file gives them), and whether its parent is rebuilt. Empty for a new image
+ * or one whose build key is unchanged.
+ */
+export function rebuildReasons(olds: ReasonInputs | undefined, news: ReasonInputs): string[] {
+  if (!olds?.buildKey) return [];
+  const reasons: string[] = [];
+  const changed = (what: string, a: unknown, b: unknown) => differs(a, b) && reasons.push(`${what} changed`);
+  changed("dir", olds.dir, news.dir);
+  changed("name", olds.name, news.name);
+  changed("rebuild trigger", olds.rebuild, news.rebuild);
+  if (news.parentPath === UNKNOWN) reasons.push("parent replaced");
+  if (news.buildKey !== UNKNOWN && olds.buildKey === news.buildKey) return [...new Set(reasons)];
+  changed("packages", [...new Set(olds.packages ?? [])].sort(), [...new Set(news.packages ?? [])].sort());
+  changed("actions", withoutComments(olds.actions), withoutComments(news.actions));
+  changed("size", olds.size, news.size);
+  changed("bootable", olds.bootable, news.bootable);
+  changed("suite", olds.suite, news.suite);
+  changed("mirror", olds.mirror, news.mirror);
+  changed("backend", olds.backend, news.backend);
+  changed("parent", olds.parent, news.parent);
+  const oldFiles = olds.fileHashes ?? {};
+  const newFiles = news.fileHashes ?? {};
+  for (const file of [...new Set([...Object.keys(oldFiles), ...Object.keys(newFiles)])].sort()) {
+    if (!(file in oldFiles)) reasons.push(`file ${file} added`);
+    else if (!(file in newFiles)) reasons.push(`file ${file} no longer used`);
+    else if (oldFiles[file] !== newFiles[file]) reasons.push(`file ${file} changed`);
+  }
+  if (news.parentBuildKey === UNKNOWN || (olds.parentBuildKey !== undefined && differs(olds.parentBuildKey, news.parentBuildKey))) {
+    reasons.push("parent replaced");
+  }
+  if (reasons.length === 0) {
+    reasons.push(news.parent !== undefined && news.parentBuildKey === undefined
+      ? "parent image file changed"
+      : "build pipeline changed");
+  }
+  return [...new Set(reasons)];
+}

@@ -1,0 +1,198 @@
+// Pulumi resources of this package. Their providers are one-line forwarders
+// into ./providers, required by package name at run time (see forwarding.ts).
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { ManifestInputs } from "../build/manifest";
+import { type Action, type ImageConfigInput, parseImageConfig } from "../model/config";
+import { Forest } from "../model/forest";
+import { loadLvhImagesFile } from "../model/imagesfile";
+import { forwardingProvider } from "./forwarding";
+
+type Args<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** Arguments of {@link ImagesManifest}. */
+export type ImagesManifestArgs = Args<ManifestInputs>;
+
+/**
+ * The forest's configuration saved as `images.json` in the images directory,
+ * as `lvh images build` does.
+ *
+ * @example
+ * new ImagesManifest("manifest", { dir: "images", images: [{ name: "base.img", packages: ["curl"] }] });
+ */
+export class ImagesManifest extends pulumi.dynamic.Resource {
+  /** Path of the manifest file. */
+  declare readonly path: pulumi.Output<string>;
+  /** sha256 of its content. */
+  declare readonly sha256: pulumi.Output<string>;
+
+  constructor(name: string, args: ImagesManifestArgs, opts?: pulumi.CustomResourceOptions) {
+    super(forwardingProvider("manifestProvider"), name, { ...args, path: undefined, sha256: undefined }, opts, "vm-images", "ImagesManifest");
+  }
+}
+
+/** Properties of an Image that are outputs of its build, not inputs. */
+const IMAGE_OUTPUTS_ONLY = ["accel", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds"];
+
+/** Arguments of {@link Image}. */
+export interface ImageArgs {
+  /** The images directory (absolute, or relative to the current directory). */
+  dir: pulumi.Input<string>;
+  /** File name of the image; `.qcow2` means qcow2, anything else raw. @example "base.img" */
+  name: pulumi.Input<string>;
+  /**
+   * The image this one is derived from: another `Image` (built first), or the
+   * file name of an existing image in `dir`. Unset: a root image, made by mmdebstrap.
+   */
+  parent?: Image | string;
+  /** Disk size in qemu's syntax. @default "8G" for a root image; a derived image keeps its parent's size. */
+  size?: pulumi.Input<string>;
+  /** Root images only: partition table, kernel and boot loader. @default true */
+  bootable?: pulumi.Input<boolean>;
+  /** Debian packages to install. @default [] @example ["curl", "iproute2"] */
+  packages?: pulumi.Input<pulumi.Input<string>[]>;
+  /** Actions, run in order after the packages. @default [] @example [{ type: "run-command", cmd: "passwd -d root" }] */
+  actions?: pulumi.Input<Action[]>;
+  /** Directory that relative local paths of actions resolve against. @default the current directory */
+  baseDir?: pulumi.Input<string>;
+  /** Debian suite of root images. @default "bookworm" */
+  suite?: pulumi.Input<string>;
+  /** Debian mirror of root images (lvh's --pkg-repo mirror). @default Debian's default mirror */
+  mirror?: pulumi.Input<string>;
+  /** "guestfs", "direct" or "auto". @default "auto" */
+  backend?: pulumi.Input<string>;
+  /** Merge consecutive virt-customize steps into one invocation. @default true */
+  mergeSteps?: pulumi.Input<boolean>;
+  /** Any value; changing it rebuilds the image (lvh's --force-rebuild). */
+  rebuild?: pulumi.Input<string>;
+}
+
+/**
+ * A Debian VM disk image, built by `pulumi up` and rebuilt exactly when its
+ * build key changes: its configuration, the content of any local file its
+ * actions read, or its parent.
+ *
+ * @example
+ * const base = new Image("base.img", { dir: "images", name: "base.img", packages: ["curl"] });
+ * const child = new Image("k8s.qcow2", { dir: "images", name: "k8s.qcow2", parent: base, packages: ["docker.io"] });
+ */
+export class Image extends pulumi.dynamic.Resource {
+  /** Path of the image file. */
+  declare readonly path: pulumi.Output<string>;
+  /** "raw" or "qcow2". */
+  declare readonly format: pulumi.Output<string>;
+  /** sha256 over everything the image is built from. */
+  declare readonly buildKey: pulumi.Output<string>;
+  /** Size of the image file in bytes. */
+  declare readonly sizeBytes: pulumi.Output<number>;
+  /** The backend that built it: "guestfs" or "direct". */
+  declare readonly backend: pulumi.Output<string>;
+  /** The image's file name. */
+  declare readonly name: pulumi.Output<string>;
+  /** The parent image's file name, if any. */
+  declare readonly parent: pulumi.Output<string | undefined>;
+  /** The full log of the build that made it. */
+  declare readonly logFile: pulumi.Output<string>;
+  /** How libguestfs ran: "kvm", "tcg" or "user-settings". */
+  declare readonly accel: pulumi.Output<string>;
+  /** Seconds each step of the build that made it took. */
+  declare readonly stepSeconds: pulumi.Output<Record<string, number>>;
+  /** Why the last build replaced the image before it, such as "file bootstrap/net.sh changed" or "parent replaced". */
+  declare readonly rebuildReasons: pulumi.Output<string[]>;
+
+  constructor(resourceName: string, args: ImageArgs, opts?: pulumi.CustomResourceOptions) {
+    const parentImage = args.parent instanceof Image ? args.parent : undefined;
+    const props = {
+      dir: pulumi.output(args.dir).apply((d) => path.resolve(d)),
+      name: args.name,
+      parent: parentImage ? parentImage.name : args.parent,
+      parentPath: parentImage?.path,
+      parentBuildKey: parentImage?.buildKey,
+      size: args.size,
+      bootable: args.bootable,
+      packages: args.packages ?? [],
+      actions: args.actions ?? [],
+      baseDir: pulumi.output(args.baseDir ?? ".").apply((d) => path.resolve(d)),
+      suite: args.suite ?? "bookworm",
+      mirror: args.mirror,
+      backend: args.backend ?? "auto",
+      mergeSteps: args.mergeSteps ?? true,
+      rebuild: args.rebuild,
+      // Outputs.
+      path: undefined,
+      format: undefined,
+      buildKey: undefined,
+      sizeBytes: undefined,
+      logFile: undefined,
+      accel: undefined,
+      stepSeconds: undefined,
+      rebuildReasons: undefined,
+    };
+    // Outputs only: a rebuild shows them as gone, which would bury the inputs that explain it.
+    const hideDiffs = [...IMAGE_OUTPUTS_ONLY, ...(opts?.hideDiffs ?? [])];
+    super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs }, "vm-images", "Image");
+  }
+}
+
+/** Settings every image of a forest shares. */
+export interface ForestSettings {
+  /** The images directory. */
+  dir: string;
+  /** Directory that relative local paths of actions resolve against: the images file's directory for lvh files. */
+  baseDir?: string;
+  suite?: string;
+  mirror?: string;
+  backend?: string;
+  mergeSteps?: boolean;
+  /** Changing it rebuilds every image of the forest. */
+  rebuild?: string;
+}
+
+/** Arguments of {@link ImageForest}: the images, or an lvh images.json to read them from. */
+export type ImageForestArgs = ForestSettings & ({ images: ImageConfigInput[] } | { imagesFile: string });
+
+/**
+ * An lvh image forest: one {@link Image} per configured image, each child
+ * derived from its parent's `Image`, so Pulumi builds parents first and
+ * rebuilds every descendant of a rebuilt image.
+ *
+ * @example
+ * const forest = new ImageForest("images", { imagesFile: "images.json", dir: "images" });
+ * export const paths = forest.paths;
+ */
+export class ImageForest extends pulumi.ComponentResource {
+  /** The images, by name. */
+  readonly images: Record<string, Image>;
+  /** The forest's structure. */
+  readonly forest: Forest;
+
+  constructor(name: string, args: ImageForestArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("vm-images:index:ImageForest", name, {}, opts);
+    const configs = "imagesFile" in args
+      ? loadLvhImagesFile(args.imagesFile)
+      : args.images.map((img, i) => parseImageConfig(img, i));
+    const baseDir = args.baseDir ?? ("imagesFile" in args ? path.dirname(path.resolve(args.imagesFile)) : ".");
+    this.forest = Forest.of(configs);
+    this.images = {};
+    for (const imageName of this.forest.buildOrder()) {
+      const cfg = this.forest.get(imageName);
+      const parent = this.forest.inForestParent(imageName);
+      this.images[imageName] = new Image(imageName, {
+        dir: args.dir,
+        name: cfg.name,
+        parent: parent === undefined ? cfg.parent : this.images[parent],
+        size: cfg.size,
+        bootable: cfg.bootable,
+        packages: cfg.packages,
+        actions: cfg.actions,
+        baseDir,
+        suite: args.suite,
+        mirror: args.mirror,
+        backend: args.backend,
+        mergeSteps: args.mergeSteps,
+        rebuild: args.rebuild,
+      }, { parent: this });
+    }
+    this.registerOutputs({});
+  }
+}
