@@ -2,7 +2,7 @@
 export { Image, type ImageArgs, ImageForest, type ImageForestArgs, ImagesManifest, type ImagesManifestArgs } from "./pulumi/resources";
 export { Forest } from "./model/forest";
 export { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./model/image";
-export { loadLvhImagesFile } from "./model/imagesfile";
+export { loadLvhImagesFile, readLvhImagesFile } from "./model/imagesfile";
 export * from "./model/config";
-export { fromLvhImage, parseLvhImages, toLvhAction, toLvhImage } from "./model/lvh";
+export { type LvhImages, parseLvhImages, readLvhImages, toLvhAction, toLvhImage } from "./model/lvh";
 export { ACTION_FIELDS, ACTION_TYPES, ACTIONS, ActionSchema as Action, type ActionInput } from "./actions";
