@@ -11,8 +11,10 @@ import {
   type ManifestOutputs,
   manifestPath,
   removeManifest,
+  renderManifest,
   writeManifest,
 } from "../build/manifest";
+import { ConfigError } from "../model/config";
 import {
   type CheckedImageInputs,
   checkImage,
@@ -30,7 +32,14 @@ export const manifestProvider: pulumi.dynamic.ResourceProvider<ManifestInputs, M
       failures.push({ property: "dir", reason: "ImagesManifest: dir must be a non-empty path" });
     }
     if (!Array.isArray(news.images)) {
-      failures.push({ property: "images", reason: "ImagesManifest: images must be a list of lvh image configurations" });
+      failures.push({ property: "images", reason: "ImagesManifest: images must be a list of image configurations" });
+    } else {
+      try {
+        renderManifest(news.images);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        failures.push({ property: "images", reason: `ImagesManifest: ${err.message}` });
+      }
     }
     return { inputs: news, failures };
   },
