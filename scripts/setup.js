@@ -31,6 +31,8 @@ const DEBIAN_PACKAGES = {
   e2fsprogs: "mke2fs, resize2fs, debugfs",
   zstd: "compressed root file system archives",
   shellcheck: "checks the shell scripts in npm test",
+  bubblewrap: "the direct backend's sandbox for package scripts and actions",
+  slirp4netns: "the sandbox's network, without the host's loopback",
 };
 
 function run(cmd, args, opts = {}) {

@@ -1,14 +1,12 @@
-// Running commands inside a root file system, VM-less: a directory, or the
-// file system of a raw disk image, loop-mounted read-write for each command.
+// Running commands inside an image's root file system, VM-less: a
+// directory, or the file system of a raw disk image, loop-mounted for each
+// command. Every command that runs guest code (package scripts, actions)
+// runs in sh/sandbox-run.sh's bubblewrap sandbox: nothing it does reaches
+// the build host. The script is PID 1 of private mount and PID namespaces,
+// so if the build is killed, the kernel ends its processes and mounts.
+// User strings reach the scripts as "$@", never as shell code.
 //
-// Each command runs in private mount and PID namespaces (unshare --mount
-// --pid --fork), where sh/chroot-enter.sh mounts the disk, /proc, /sys, /dev
-// and the host's resolv.conf into the root. When the command ends, whatever
-// it left running is killed and the disk is unmounted; if the build is
-// killed, the kernel ends the namespaces, their processes and every mount
-// with it. User strings reach the scripts as "$@", never as shell code.
-//
-// File actions go through the guest's own tools inside the chroot, so an
+// File actions go through the guest's own tools inside the sandbox, so an
 // absolute symlink in the image resolves inside the image, never on the host.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -32,12 +30,15 @@ export interface ChrootOptions {
   env?: Record<string, string>;
 }
 
-const NAMESPACES = ["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child"];
+/** Private mount and PID namespaces, with a /proc of the new PID namespace (slirp4netns finds the sandbox's network namespace there). */
+const NAMESPACES = ["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "--mount-proc"];
 
-/** Run argv inside `root` with /proc, /sys, /dev and DNS available. */
+/** Run argv inside `root`, in the sandbox, with the network and DNS available. */
 export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, opts: ChrootOptions): Promise<string> {
   const disk = root.disk ? { VM_IMAGES_DISK: root.disk.file, VM_IMAGES_DISK_OFFSET: String(root.disk.offset) } : {};
-  return run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("chroot-enter.sh"), root.dir, ...argv], {
+  // The run's scratch files live in the build's work directory, removed with it.
+  const runDir = path.join(path.dirname(root.dir), "sandbox");
+  return run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
     label: `${ctx.image} ${opts.label}`,
     log: ctx.log,
     signal: ctx.signal,
@@ -59,12 +60,17 @@ function guestSh(relative: string, args: readonly string[]): string[] {
 
 /**
  * Install packages with the guest's apt as virt-customize --install does
- * (recommends included, new conffiles), starting no services. The shared
- * .deb cache is mounted over the image's archive directory, so downloads
- * outlive the build and never land in the image.
+ * (recommends included, new conffiles), starting no services. Two runs: apt
+ * downloads and verifies what is missing from the shared .deb cache (no
+ * package script runs), which then joins the cache; then it installs, with
+ * the cache read-only. So parallel builds share the cache, no build can
+ * damage it, and no .deb lands in the image.
  */
 export async function aptInstall(root: RootFs, packages: readonly string[], debCache: string, ctx: BuildContext): Promise<void> {
   if (packages.length === 0) return;
+  await inChroot(root, guestSh("build/sh/apt-download.sh", packages), ctx, {
+    label: "apt-get download", env: { VM_IMAGES_DEB_CACHE: debCache, VM_IMAGES_ADOPT_DEBS: "1" },
+  });
   await inChroot(root, guestSh("build/sh/apt-install.sh", packages), ctx, { label: "apt-get", env: { VM_IMAGES_DEB_CACHE: debCache } });
 }
 

@@ -33,12 +33,12 @@ export function bootstrapCommand(
   const cache = debCacheDir(b.cacheDir);
   fs.mkdirSync(path.join(cache, "partial"), { recursive: true });
   const root = process.getuid?.() === 0;
-  // Keep the downloaded packages. As root, the cache itself is mounted over
-  // the archive directory (in mmdebstrap's private mount namespace) and
-  // unmounted before the image is finished; otherwise it is copied in
-  // before and the new packages out after.
+  // Keep the downloaded packages. As root, the cache is mounted read-only
+  // (in mmdebstrap's private mount namespace) and linked into the archive
+  // directory, and what apt downloads joins it at the end; otherwise it is
+  // copied in before and the new packages out after.
   const cacheHooks = root
-    ? { setup: [hook("setup", "mount-debs", cache)], customize: [hook("customize", "unmount-debs")] }
+    ? { setup: [hook("setup", "mount-debs", cache)], customize: [hook("customize", "unmount-debs", cache)] }
     : { setup: [hook("setup", "make-archives"), `--setup-hook=sync-in ${cache} /var/cache/apt/archives/`],
         customize: [`--customize-hook=sync-out /var/cache/apt/archives ${cache}`] };
   const args = [

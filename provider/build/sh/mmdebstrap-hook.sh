@@ -8,9 +8,21 @@ archives="$root/var/cache/apt/archives"
 case "$hook" in
   # Without a root device to look at, initramfs-tools would leave fsck out.
   fstype) mkdir -p "$root/etc/initramfs-tools/conf.d"; echo FSTYPE=ext4 > "$root/etc/initramfs-tools/conf.d/fstype" ;;
-  # The shared .deb cache, $1, over the archive directory (as root, in mmdebstrap's mount namespace).
-  mount-debs) mkdir -p "$archives"; mount --bind "$1" "$archives" ;;
-  unmount-debs) umount "$archives" ;;
+  # The shared .deb cache, $1, read-only (as root, in mmdebstrap's mount
+  # namespace), with a link to each of its files in the archive directory:
+  # apt takes them as downloaded, and nothing in the build, not even
+  # mmdebstrap's cleanup after a failure, can remove or change them.
+  mount-debs)
+    mkdir -p "$archives/partial" "$root/var/cache/vm-images-debs"
+    mount --bind "$1" "$root/var/cache/vm-images-debs"
+    mount -o remount,bind,ro "$root/var/cache/vm-images-debs"
+    find "$1" -maxdepth 1 -type f -name '*.deb' -printf '../../vm-images-debs/%f\0' | xargs -0r ln -s -t "$archives" ;;
+  # What apt downloaded (and verified) joins the cache; the links and the mount go.
+  unmount-debs)
+    find "$archives" -maxdepth 1 -type f -name '*.deb' -exec mv -n -t "$1" -- {} + || :
+    find "$archives" -maxdepth 1 -type l -name '*.deb' -delete
+    umount "$root/var/cache/vm-images-debs"
+    rmdir "$root/var/cache/vm-images-debs" ;;
   make-archives) mkdir -p "$archives" ;;
   remove-debs) rm -f "$archives"/*.deb ;;
   # No fsync per file while dpkg unpacks (the tree is packed into a new disk afterwards).

@@ -1,0 +1,104 @@
+#!/bin/sh
+# Run a command inside an image's root file system, in a bubblewrap sandbox
+# that cannot touch the build host. Called as PID 1 of private mount and PID
+# namespaces (`unshare --mount --pid --fork --kill-child`), so whatever it
+# starts ends with it.
+#
+#   sandbox-run.sh ROOT RUNDIR -- COMMAND [ARG...]
+#
+# ROOT: the image's root directory, or the mount point of its disk when
+#   VM_IMAGES_DISK (and VM_IMAGES_DISK_OFFSET) name a raw disk to mount.
+# RUNDIR: a scratch directory of the build, for this run's files.
+# VM_IMAGES_DEB_CACHE: the shared .deb cache, bound read-only; apt sees a
+#   per-run archive directory of links into it. With VM_IMAGES_ADOPT_DEBS=1
+#   (apt's download-only phase, which runs no package script) the .debs apt
+#   downloaded and verified join the cache after success.
+#
+# Inside: the image as /, a fresh /proc with /proc/sys read-only, a minimal
+# /dev, no /sys, a fresh /run, private PID, UTS, IPC and network namespaces
+# (user-mode networking by slirp4netns, the host's loopback unreachable), the
+# capabilities dpkg and package scripts need and no others, no host
+# environment. DNS as virt-customize does it: a resolv.conf for the run, and
+# the image's own (file, link or nothing) put back after (sandbox-enter.sh).
+set -eu
+if [ $# -lt 3 ] || [ "$3" != -- ]; then echo "usage: $0 ROOT RUNDIR -- COMMAND [ARG...]" >&2; exit 2; fi
+root=$1; mkdir -p "$2"; run=$(mktemp -d "$2/run.XXXXXX"); shift 3
+# Our stdin (an upload's file, a tar archive) goes to the command: kept on
+# fd 3, since a command started with & gets /dev/null.
+exec 3<&0
+here=$(dirname "$0")
+trap 'rm -rf "$run"' EXIT
+
+if [ -n "${VM_IMAGES_DISK:-}" ]; then
+  mount -o "loop,offset=${VM_IMAGES_DISK_OFFSET:-0}" "$VM_IMAGES_DISK" "$root" || exit 64
+fi
+unmount() {
+  [ -n "${VM_IMAGES_DISK:-}" ] || return 0
+  # Unmounted here, cleanly, before the next command mounts the disk again.
+  for _ in 1 2 3 4 5 6 7 8 9 10; do umount "$root" 2>/dev/null && return 0; sleep 0.2; done
+  umount "$root" || { echo "vm-images: could not unmount the image from $root" >&2; return 1; }
+}
+
+cache=${VM_IMAGES_DEB_CACHE:-}
+if [ -n "$cache" ]; then
+  mkdir -p "$cache" "$run/archives/partial"
+  chmod 755 "$run/archives"
+  find "$cache" -maxdepth 1 -type f -name '*.deb' -printf '/run/vm-images/debs/%f\0' | xargs -0r ln -s -t "$run/archives"
+fi
+
+# The resolver the run gets: slirp4netns's forwarder, which also reaches a
+# resolver on the host's loopback, with the host's search and options lines.
+{ echo "nameserver 10.0.2.3"; grep -v '^[[:space:]]*nameserver' /etc/resolv.conf 2>/dev/null || :; } > "$run/resolv.conf"
+
+# bwrap's argv, built from the end: the command, then the optional parts, then the rest.
+set -- --die-with-parent --new-session \
+  --cap-drop ALL \
+  --cap-add CAP_CHOWN --cap-add CAP_DAC_OVERRIDE --cap-add CAP_FOWNER --cap-add CAP_FSETID \
+  --cap-add CAP_SETUID --cap-add CAP_SETGID --cap-add CAP_SETFCAP --cap-add CAP_KILL --cap-add CAP_SYS_CHROOT \
+  --clearenv --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  --setenv HOME /root --setenv LC_ALL C.UTF-8 --setenv DEBIAN_FRONTEND noninteractive \
+  --chdir / \
+  /bin/sh /run/vm-images/enter.sh "$@"
+if [ -n "$cache" ]; then set -- --ro-bind "$cache" /run/vm-images/debs --bind "$run/archives" /var/cache/apt/archives "$@"; fi
+set -- bwrap \
+  --bind "$root" / \
+  --proc /proc --ro-bind /proc/sys /proc/sys \
+  --ro-bind-try /proc/sysrq-trigger /proc/sysrq-trigger --ro-bind-try /proc/fs /proc/fs \
+  --ro-bind-try /proc/acpi /proc/acpi --ro-bind-try /proc/scsi /proc/scsi \
+  --dev /dev \
+  --perms 0555 --tmpfs /sys --remount-ro /sys \
+  --tmpfs /run --perms 01777 --dir /run/lock \
+  --ro-bind "$here/sandbox-enter.sh" /run/vm-images/enter.sh \
+  --ro-bind "$run/resolv.conf" /run/vm-images/resolv.conf \
+  --unshare-pid --unshare-uts --unshare-ipc --unshare-cgroup-try --hostname localhost \
+  "$@"
+
+# A network namespace whose first process waits until slirp4netns has set up
+# its interface, then becomes bwrap.
+mkfifo "$run/go"
+# shellcheck disable=SC2016
+setpriv --pdeathsig KILL unshare --net --fork --kill-child -- /bin/sh -c \
+  'echo $$ > "$1"; read -r go < "$2"; [ "$go" = go ] || exit 1; shift 2; exec "$@"' \
+  sh "$run/pid" "$run/go" "$@" <&3 3<&- &
+ns=$!
+while [ ! -s "$run/pid" ]; do sleep 0.01; done
+setpriv --pdeathsig KILL slirp4netns --configure --mtu=65520 --disable-host-loopback \
+  --enable-sandbox --enable-seccomp --ready-fd 3 "$(cat "$run/pid")" tap0 3>"$run/ready" >"$run/slirp.log" 2>&1 &
+slirp=$!
+while [ ! -s "$run/ready" ]; do
+  kill -0 "$slirp" 2>/dev/null || { cat "$run/slirp.log" >&2; kill "$ns"; unmount; exit 1; }
+  sleep 0.01
+done
+echo go > "$run/go"
+status=0
+wait "$ns" || status=$?
+kill "$slirp" 2>/dev/null || :
+wait "$slirp" 2>/dev/null || :
+
+# Only apt's download phase, and only after success: what apt downloaded and
+# verified joins the cache (never a file a package script could have touched).
+if [ "$status" = 0 ] && [ -n "$cache" ] && [ "${VM_IMAGES_ADOPT_DEBS:-}" = 1 ]; then
+  find "$run/archives" -maxdepth 1 -type f -name '*.deb' -exec mv -n -t "$cache" -- {} + || :
+fi
+unmount || status=1
+exit "$status"

@@ -1,0 +1,115 @@
+// The direct backend's sandbox with the real tools: an image whose actions
+// attack the build host leaves the host as it was; DNS works in an image
+// whose resolv.conf is systemd-resolved's link; a failed root build leaves
+// the shared .deb cache whole.
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { directBackend } from "../../provider/build/backends/direct";
+import { debCacheDir } from "../../provider/build/cache";
+import { buildImage } from "../../provider/build/imagebuild";
+import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
+
+/** What a guest must never change on the build host. */
+function hostState(): Record<string, string> {
+  const sh = (cmd: string) => execFileSync("/bin/sh", ["-c", cmd], { encoding: "utf8" });
+  return {
+    hostname: sh("hostname"),
+    domainname: fs.readFileSync("/proc/sys/kernel/domainname", "utf8"),
+    ipForward: fs.readFileSync("/proc/sys/net/ipv4/ip_forward", "utf8"),
+    links: sh("ip -o link show | cut -d: -f2 | sort"),
+    resolvConf: fs.readFileSync("/etc/resolv.conf", "utf8"),
+    dev: fs.readdirSync("/dev").sort().join(" "),
+    sys: fs.readdirSync("/sys").sort().join(" "),
+    mounts: fs.readFileSync("/proc/self/mounts", "utf8").split("\n").map((l) => l.split(" ")[1]).sort().join(" "),
+  };
+}
+
+/** Every file of the .deb cache with its size and modification time. */
+function cacheListing(dir: string): string[] {
+  return fs.readdirSync(dir).filter((f) => f.endsWith(".deb")).sort().map((f) => {
+    const st = fs.statSync(path.join(dir, f));
+    return `${f} ${st.size} ${st.mtimeMs}`;
+  });
+}
+
+/** debugfs on a raw disk without a partition table. */
+const debugfs = (image: string, request: string) =>
+  execFileSync("debugfs", ["-R", request, image], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+const HOSTILE = [
+  "hostname evil",
+  "sysctl -w kernel.domainname=evil",
+  "echo evil > /proc/sys/kernel/domainname",
+  "echo 1 > /proc/sys/net/ipv4/ip_forward",
+  "ip link add evil0 type dummy",
+  "echo nameserver 6.6.6.6 > /etc/resolv.conf",
+  "mkdir /dev/evil",
+  "mkdir /sys/evil",
+  "mount -t tmpfs tmpfs /mnt",
+  "dd if=/dev/zero of=/dev/vda count=1",
+  "kill -9 1",
+];
+
+describe("integration: the direct backend's sandbox", function () {
+  this.timeout(30 * 60_000);
+  let work: string;
+  const build = (config: ImageConfigInput, parentPath?: string) =>
+    buildImage({
+      dir: path.join(work, "images"), image: parseImageConfig(config), parentPath, suite: "bookworm", baseDir: work, mergeSteps: true,
+      backend: directBackend, guestfsEnv: {}, cacheDir: path.join(work, "cache"), signal: new AbortController().signal, echo: () => {},
+    });
+
+  before(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-sandbox-"));
+  });
+  after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it("keeps a hostile image's actions off the build host", async () => {
+    const before = hostState();
+    // Each attack is its own action; what it did inside is recorded in the image.
+    const actions = HOSTILE.map((cmd) => ({
+      type: "run-command" as const,
+      cmd: `if ${cmd} >/dev/null 2>&1; then r=succeeded; else r=failed; fi; echo "$r: ${cmd.replace(/"/g, "")}" >> /root/hostile.log`,
+    }));
+    const built = await build({ name: "hostile.img", bootable: false, size: "1G", packages: ["iproute2", "procps"], actions });
+    expect(hostState()).to.deep.equal(before);
+    const log = debugfs(built.path, "cat /root/hostile.log");
+    for (const cmd of ["hostname evil", "sysctl -w kernel.domainname=evil", "ip link add evil0 type dummy", "mkdir /sys/evil",
+      "mount -t tmpfs tmpfs /mnt", "echo 1 > /proc/sys/net/ipv4/ip_forward"]) {
+      expect(log, cmd).to.include(`failed: ${cmd}`);
+    }
+    // The image's own resolv.conf (empty: nothing of the build host) is put back.
+    expect(debugfs(built.path, "cat /etc/resolv.conf")).to.equal("");
+    expect(debugfs(built.path, "ls -l /dev")).not.to.include("evil");
+  });
+
+  it("gives DNS to an image whose resolv.conf is systemd-resolved's link, and keeps the link", async () => {
+    const root = await build({ name: "resolved.img", bootable: false, size: "1G", packages: ["systemd-resolved"] });
+    expect(debugfs(root.path, "stat /etc/resolv.conf")).to.match(/Fast link dest: "[^"]*stub-resolv\.conf"/);
+    const child = await build({ name: "resolved-child.img", parent: "resolved.img", packages: ["jq"],
+      actions: [{ type: "run-command", cmd: "getent hosts deb.debian.org > /root/resolved" }] }, root.path);
+    expect(debugfs(child.path, "stat /usr/bin/jq")).to.include("Type: regular");
+    expect(debugfs(child.path, "cat /root/resolved")).to.include("deb.debian.org");
+    expect(debugfs(child.path, "stat /etc/resolv.conf")).to.match(/Fast link dest: "[^"]*stub-resolv\.conf"/);
+  });
+
+  it("fails a root image with an unknown package clearly, and leaves every file of the .deb cache in place", async () => {
+    // The cache of this test's builds, which the builds above filled.
+    const debs = debCacheDir(path.join(work, "cache"));
+    const before = cacheListing(debs);
+    expect(before.length).to.be.greaterThan(50);
+    let message = "";
+    try {
+      await build({ name: "unknown.img", bootable: false, size: "1G", packages: ["jq", "no-such-package-vm-images"] });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).to.match(/image "unknown\.img": build failed: .*mmdebstrap/s);
+    expect(message).to.match(/no-such-package-vm-images/);
+    expect(cacheListing(debs)).to.deep.equal(before);
+    expect(fs.existsSync(path.join(work, "images", "unknown.img"))).to.equal(false);
+  });
+});
