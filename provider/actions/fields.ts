@@ -35,6 +35,8 @@ export interface ActionContext {
   kernelIn(installDir: string): string;
   /** A path inside the image for a transient upload, unique to the build. */
   scratch(name: string): string;
+  /** The mode and owner of a file on the build host. */
+  modeOf(file: string): HostFileMode;
 }
 
 /**
@@ -55,6 +57,16 @@ export interface LocalPathField {
   readonly field: string;
   /** Whether the action reads through a symbolic link at that path (upload) or copies the link itself (copy-in). */
   readonly throughLinks: boolean;
+  /** Whether the file's owner lands in the image (upload keeps it; copy-in makes files root's). */
+  readonly keepsOwner?: boolean;
+}
+
+/** A host file's mode and owner, as an upload keeps them. */
+export interface HostFileMode {
+  /** Permission bits, such as 0o755. */
+  mode: number;
+  uid: number;
+  gid: number;
 }
 
 /** Everything about one action type. */
@@ -71,6 +83,8 @@ export interface ActionDefinition<T extends string, S extends z.ZodTypeAny> {
   customizeArgs(action: z.infer<S>, ctx: ActionContext): string[][];
   /** The same, as operations in the VM-less build's sandbox (the direct backend). */
   guestOps(action: z.infer<S>, ctx: ActionContext): GuestOp[];
+  /** What a user should know about this action as written, such as where lvh reads it differently. */
+  warnings?(action: z.infer<S>): string[];
 }
 
 /** Declare an action type; the identity function, for type inference. */

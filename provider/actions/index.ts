@@ -54,15 +54,20 @@ export const ActionSchema = z.discriminatedUnion(
 ) as unknown as z.ZodType<Action, z.ZodTypeDef, ActionInput>;
 
 /** The fields of an action that name files or directories on the build host, with their values. */
-export function localPathsOf(action: Action): { field: string; path: string; throughLinks: boolean }[] {
-  return definitionOf(action).localPaths.map(({ field, throughLinks }) => ({
-    field, throughLinks, path: (action as Record<string, string>)[field],
+export function localPathsOf(action: Action): { field: string; path: string; throughLinks: boolean; keepsOwner: boolean }[] {
+  return definitionOf(action).localPaths.map(({ field, throughLinks, keepsOwner }) => ({
+    field, throughLinks, keepsOwner: keepsOwner ?? false, path: (action as Record<string, string>)[field],
   }));
 }
 
 /** virt-customize argument groups of one action, in order. */
 export function customizeArgs(action: Action, ctx: ActionContext): string[][] {
   return definitionOf(action).customizeArgs(action, ctx);
+}
+
+/** What a user should know about one action as written (see ActionDefinition.warnings). */
+export function actionWarnings(action: Action): string[] {
+  return definitionOf(action).warnings?.(action) ?? [];
 }
 
 /** The operations that carry out one action in the VM-less build's sandbox. */

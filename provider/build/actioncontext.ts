@@ -28,5 +28,9 @@ export function actionContext(baseDir: string): ActionContext {
     resolve: (p) => resolveLocal(baseDir, p),
     kernelIn,
     scratch: (name) => `/tmp/vm-images-${scratch++}-${name}`,
+    modeOf: (file) => {
+      const st = fs.statSync(file);
+      return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    },
   };
 }

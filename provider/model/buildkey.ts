@@ -9,7 +9,8 @@ import { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./image";
 /**
  * Bumped whenever the pipeline changes what it builds from the same inputs,
  * so existing images are rebuilt by the new pipeline. 2: root images no
- * longer carry the build host's hostname and resolv.conf.
+ * longer carry the build host's hostname and resolv.conf; chmod modes are
+ * octal in both backends; uploads keep their mode and owner.
  */
 export const PIPELINE_VERSION = 2;
 
@@ -19,7 +20,7 @@ export const PIPELINE_VERSION = 2;
  * (test/unit/pipeline.test.ts computes it and says what to do when it
  * changes). Updating it without bumping the version says "same images".
  */
-export const PIPELINE_SOURCES = "2ba89ddf3a629d607ffb7e7024d592da691dafacb010fdfdfdc22562b6c1eed5";
+export const PIPELINE_SOURCES = "b4727b2f5bfef60cfd3e0527d6ee4b01de03d0e8e473722449e7701bfe90651f";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

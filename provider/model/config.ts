@@ -3,7 +3,7 @@
 // Validation errors name the image and the field:
 // `image "base.img": actions[1] (upload).file: ...`.
 import { z } from "zod";
-import { type Action, ACTION_TYPES, ActionSchema, type ActionType } from "../actions";
+import { type Action, ACTION_TYPES, ActionSchema, type ActionType, actionWarnings } from "../actions";
 import { text } from "../actions/fields";
 import { imageFormat } from "./image";
 import { resizeOf, rootSizeBytes } from "./sizes";
@@ -121,6 +121,12 @@ export function parseImageConfig(input: unknown, index?: number): ImageConfig {
   const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
   const reason = issue.code === "unrecognized_keys" ? `unknown field; ${issue.message}` : issue.message;
   throw new ConfigError(image, fieldOf(path, input), reason, path);
+}
+
+/** What a user should know about images as written (actions lvh reads differently), as `image "x": actions[i]: ...` lines. */
+export function configWarnings(images: readonly ImageConfig[]): string[] {
+  return images.flatMap((img) => img.actions.flatMap((action, i) =>
+    actionWarnings(action).map((w) => `image ${JSON.stringify(img.name)}: actions[${i}] (${action.type}): ${w}`)));
 }
 
 export type { Action, ActionType } from "../actions";

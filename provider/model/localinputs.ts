@@ -8,7 +8,7 @@ import type { ImageConfig } from "./config";
 import { sha256, sha256File } from "./hash";
 
 /** The local paths an image reads, as written in its configuration, in action order. */
-export function localPaths(img: ImageConfig): { action: number; field: string; path: string; throughLinks: boolean }[] {
+export function localPaths(img: ImageConfig): { action: number; field: string; path: string; throughLinks: boolean; keepsOwner: boolean }[] {
   return img.actions.flatMap((action, i) => localPathsOf(action).map((p) => ({ action: i, ...p })));
 }
 
@@ -25,7 +25,7 @@ export function resolveLocal(baseDir: string, p: string): string {
  */
 export async function hashLocalInputs(img: ImageConfig, baseDir: string): Promise<Record<string, string>> {
   const hashes: Record<string, string> = {};
-  for (const { action, field, path: written, throughLinks } of localPaths(img)) {
+  for (const { action, field, path: written, throughLinks, keepsOwner } of localPaths(img)) {
     const abs = resolveLocal(baseDir, written);
     let st;
     try {
@@ -39,6 +39,8 @@ export async function hashLocalInputs(img: ImageConfig, baseDir: string): Promis
       );
     }
     await hashTree(abs, written, st, hashes);
+    // An upload keeps its owner: a chown of the source is a different image.
+    if (keepsOwner) hashes[written] = sha256(`${hashes[written]}\0owner\0${st.uid}:${st.gid}`);
   }
   return hashes;
 }

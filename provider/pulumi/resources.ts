@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hostFacts } from "../build/host";
 import type { ManifestInputs } from "../build/manifest";
 import { checkImageInputs, type ImageInputs } from "../model/check";
-import { type Action, type ImageConfig, type ImageConfigInput, parseImageConfig } from "../model/config";
+import { type Action, configWarnings, type ImageConfig, type ImageConfigInput, parseImageConfig } from "../model/config";
 import { Forest } from "../model/forest";
 import { readLvhImagesFile } from "../model/imagesfile";
 import { forwardingProvider } from "./forwarding";
@@ -214,6 +214,7 @@ export class ImageForest extends pulumi.ComponentResource {
     } else {
       configs = args.images.map((img, i) => parseImageConfig(img, i));
     }
+    for (const warning of configWarnings(configs)) void pulumi.log.warn(warning, this);
     const baseDir = args.baseDir ?? ("imagesFile" in args ? path.dirname(path.resolve(args.imagesFile)) : ".");
     this.forest = Forest.of(configs);
     this.images = {};

@@ -80,6 +80,10 @@ describe("integration: direct backend with the real tools", function () {
         { type: "copy-in", localPath: "bootstrap", remoteDir: "/root" },
         { type: "tar-in", tarFile: "extra.tar", remoteDir: "/opt" },
         { type: "set-hostname", hostname: "vm-images-test" },
+        // An executable owned by a user, uploaded into a directory; a mode without its leading 0.
+        { type: "upload", file: "bin/run.sh", dest: "/usr/local/bin" },
+        { type: "chmod", permissions: "640", file: "/etc/motd" },
+        { type: "install-kernel", kernelInstallDir: "kernel" },
       ],
     };
     const child: ImageConfigInput = {
@@ -99,6 +103,9 @@ describe("integration: direct backend with the real tools", function () {
       const b = trees[`direct ${which}`];
       expect(a.size, `${which}: files in the guestfs image`).to.be.greaterThan(5000);
       expect(a.get("/root/bootstrap/net.sh")).to.include({ type: "f", mode: "755", uid: "0" });
+      expect(a.get("/usr/local/bin/run.sh")).to.include({ type: "f", mode: "750", uid: "1000", gid: "1000" });
+      expect(a.get("/etc/motd")).to.include({ mode: "640" });
+      expect(a.get("/vmlinuz")).to.include({ type: "l", target: "/boot/vmlinuz-9.9.9-test" });
       expect(treeDiff(a, b, VOLATILE), `${which}: guestfs vs direct`).to.deep.equal([]);
     }
     expect(trees["direct child"].get("/usr/bin/tree")).to.include({ type: "f" });

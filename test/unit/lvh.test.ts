@@ -144,7 +144,7 @@ describe("sizes, as lvh's tools take them", () => {
 });
 
 describe("link with several links", () => {
-  const ctx = { resolve: (p: string) => p, kernelIn: () => "", scratch: (n: string) => n };
+  const ctx = { resolve: (p: string) => p, kernelIn: () => "", scratch: (n: string) => n, modeOf: () => ({ mode: 0o644, uid: 0, gid: 0 }) };
   const action = one({ actions: [{ type: "link", op: { Target: "/usr/bin/vim", Link: "/usr/bin/vi:/usr/bin/ex" } }] }).actions[0];
 
   it("is one virt-customize argument, as lvh passes it", () => {
