@@ -28,6 +28,9 @@ export const TOOL_PACKAGES: Record<string, string> = {
   chroot: "coreutils",
   unshare: "util-linux",
   extlinux: "extlinux",
+  bwrap: "bubblewrap",
+  slirp4netns: "slirp4netns",
+  setpriv: "util-linux",
 };
 
 export interface RunOptions {
@@ -73,6 +76,17 @@ function quote(args: readonly string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
 }
 
+/**
+ * As root, every command runs as PID 1 of a PID namespace of its own
+ * (unshare --pid --fork --kill-child), killed with this process
+ * (setpriv --pdeathsig KILL): whatever it starts ends with it, even when the
+ * provider is killed, and stopping it is one SIGKILL.
+ */
+function tiedToUs(cmd: string, args: readonly string[]): [string, string[]] {
+  if (process.getuid?.() !== 0) return [cmd, [...args]];
+  return ["setpriv", ["--pdeathsig", "KILL", "unshare", "--pid", "--fork", "--kill-child", "--", cmd, ...args]];
+}
+
 /** Split a stream into lines, calling `onLine` for each complete one. */
 function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   if (!stream) return;
@@ -100,7 +114,8 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   if (opts.signal?.aborted) throw new CommandError(`"${shown}" not started: the build was interrupted`, undefined, []);
   log.line(label, `$ ${shown}`);
   const started = Date.now();
-  const child = execa(cmd, [...args], {
+  const [file, argv] = tiedToUs(cmd, args);
+  const child = execa(file, argv, {
     cwd: opts.cwd,
     // Tools are found where hostFacts() found them, whatever PATH we were given.
     env: { PATH: searchPath(), ...opts.env },
@@ -128,8 +143,8 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   const stop = (reason: string) => {
     if (why) return;
     why = reason;
-    if (opts.killSignal === "SIGKILL") child.kill("SIGKILL");
-    else child.kill("SIGTERM", { forceKillAfterTimeout: 5000 });
+    if (opts.killSignal === "SIGKILL" || file !== cmd) child.kill("SIGKILL");
+    else child.kill("SIGTERM", { forceKillAfterTimeout: 2000 });
   };
   const onAbort = () => stop("interrupted");
   opts.signal?.addEventListener("abort", onAbort, { once: true });

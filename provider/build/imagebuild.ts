@@ -40,7 +40,7 @@ export interface BuiltImage {
 /** How long a failed build waits for an interrupt that may be on its way before calling it a failure. */
 const INTERRUPT_GRACE_MS = 500;
 
-const TEMP_TAG = /\.(building|work)-(\d+)$/;
+const TEMP_TAG = /\.(building|work|log)-(\d+)$/;
 
 export function imagePaths(dir: string, name: string, pid = process.pid) {
   return {
@@ -49,6 +49,8 @@ export function imagePaths(dir: string, name: string, pid = process.pid) {
     work: path.join(dir, `.${name}.work-${pid}`),
     failed: path.join(dir, `${name}.failed`),
     log: path.join(dir, `${name}.log`),
+    /** The log while the build runs: it becomes `log` when the build ends, and goes if it is interrupted. */
+    logTemp: path.join(dir, `.${name}.log-${pid}`),
   };
 }
 
@@ -82,9 +84,10 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
   const name = req.image.name;
   const p = imagePaths(req.dir, name);
   fs.mkdirSync(req.dir, { recursive: true });
-  const log = fileLogger(p.log, req.echo);
+  const log = fileLogger(p.log, req.echo, p.logTemp);
   const ctx = { image: name, log, signal: req.signal };
   const started = Date.now();
+  let interrupted = false;
   try {
     sweepStaleTemps(req.dir, name, log);
     if (req.parentPath && !fs.existsSync(req.parentPath)) {
@@ -118,6 +121,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       // has aborted the build. Let a pending interrupt arrive first.
       if (!req.signal.aborted) await new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS));
       if (err instanceof InterruptedError || req.signal.aborted) {
+        interrupted = true;
         fs.rmSync(p.temp, { force: true });
         throw err instanceof InterruptedError ? err : new InterruptedError(name);
       }
@@ -141,6 +145,9 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     fs.rmSync(p.work, { recursive: true, force: true });
     fs.rmSync(p.temp, { force: true });
     await log.close();
+    // An interrupted build leaves the previous image's log as it was.
+    if (interrupted) fs.rmSync(p.logTemp, { force: true });
+    else fs.renameSync(p.logTemp, p.log);
   }
 }
 

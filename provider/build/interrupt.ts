@@ -88,6 +88,8 @@ function uninstall() {
 
 /** Run `work` with an abort signal that fires when the provider is interrupted. */
 export async function interruptible<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  // Once shutdown has started, a build that was waiting for its turn never starts (and touches no file).
+  if (stopping) throw new Error("the provider is shutting down: the build was not started");
   if (builds.size === 0) install();
   const controller = new AbortController();
   const finished = work(controller.signal);

@@ -11,8 +11,17 @@ export interface Logger {
   close(): Promise<void>;
 }
 
-export function fileLogger(file: string, echo: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
-  const stream = fs.createWriteStream(file, { flags: "w" });
+/**
+ * A logger writing to `writeTo` (by default `file` itself). A build writes
+ * to a temp file and moves it to `file`, which messages name, when it ends:
+ * an interrupted build leaves the previous build's log as it was.
+ */
+export function fileLogger(
+  file: string,
+  echo: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+  writeTo = file,
+): Logger {
+  const stream = fs.createWriteStream(writeTo, { flags: "w" });
   return {
     file,
     line(label, text) {

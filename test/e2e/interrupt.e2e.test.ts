@@ -72,3 +72,83 @@ describe("e2e: interrupting pulumi up", function () {
     });
   }
 });
+
+/** The dynamic provider process (node running the SDK's dynamic-provider host) of a project directory. */
+function providerOf(projectDir: string): number | undefined {
+  for (const line of processesMentioning("cmd/dynamic-provider")) {
+    const pid = Number(line.trim().split(/\s+/)[0]);
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/cwd`) === projectDir) return pid;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+describe("e2e: killing pulumi up (direct)", function () {
+  this.timeout(30 * 60_000);
+  let project: TestProject;
+  let dir: string;
+  const forest = (basePackages: string[], childPackages: string[]) =>
+    fs.writeFileSync(path.join(project.dir, "images.json"), JSON.stringify([
+      { name: "base.img", image_size: "1G", bootable: false, packages: basePackages },
+      { name: "child.img", parent: "base.img", packages: childPackages },
+    ]));
+  const snapshot = () => Object.fromEntries(["base.img", "child.img", "base.img.log", "child.img.log"].map((f) => {
+    const st = fs.statSync(path.join(dir, f));
+    return [f, `${st.ino}:${st.size}:${st.mtimeMs}`];
+  }));
+  const env = () => ({ ...process.env, PULUMI_BACKEND_URL: `file://${path.join(project.dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: "e2e" });
+
+  before(async () => {
+    project = await TestProject.create({ program: `module.exports = require(${JSON.stringify(path.join(REPO, "dist", "index.js"))});\n` });
+    dir = path.join(project.dir, "images");
+    forest([], ["tree"]);
+    await project.setConfig("imagesFile", "images.json");
+    await project.setConfig("dir", "images");
+    await project.setConfig("backend", "direct");
+    await project.up();
+  });
+  after(async () => project?.dispose());
+
+  const cases = [
+    { kill: "CLI", stage: "apt-get", edit: () => forest([], ["tree", "jq"]) },
+    { kill: "provider", stage: "mmdebstrap", edit: () => forest(["jq"], ["tree", "jq"]) },
+    { kill: "provider", stage: "apt-get", edit: () => forest([], ["tree", "bc"]) },
+    { kill: "CLI", stage: "mmdebstrap", edit: () => forest(["bc"], ["tree"]) },
+  ] as const;
+  for (const { kill, stage, edit } of cases) {
+    it(`SIGKILL of the ${kill} during ${stage}: no process, mount, loop device or temp file stays; images and logs unchanged`, async () => {
+      const before = snapshot();
+      const loops = execFileSync("losetup", ["-a"], { encoding: "utf8" });
+      edit();
+      const up = spawn(process.execPath, [PULUMI_JS, "--cwd", project.dir, "--non-interactive", "up", "--yes", "--skip-preview", "--stack", project.stack], {
+        env: env(), stdio: "ignore", detached: true,
+      });
+      await waitFor(`${stage} to start`, () => processesMentioning(dir).some((p) => p.includes(stage)), 5 * 60_000);
+      if (kill === "CLI") {
+        // The CLI is the wrapper's child: kill the CLI itself, not the wrapper.
+        const cli = processesMentioning(`--cwd ${project.dir}`).map((l) => Number(l.trim().split(/\s+/)[0]))
+          .find((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[0].endsWith("/pulumi"));
+        expect(cli, "the pulumi CLI process").to.be.a("number");
+        process.kill(cli!, "SIGKILL");
+      } else {
+        const provider = providerOf(project.dir);
+        expect(provider, "the provider process").to.be.a("number");
+        process.kill(provider!, "SIGKILL");
+      }
+      await exited(up);
+      await waitFor("build processes to end", () => processesMentioning(dir).length === 0 && providerOf(project.dir) === undefined, 60_000);
+      expect(fs.readFileSync("/proc/self/mounts", "utf8")).not.to.include(dir);
+      expect(execFileSync("losetup", ["-a"], { encoding: "utf8" })).to.equal(loops);
+      expect(snapshot()).to.deep.equal(before);
+      // A killed CLI leaves its stack locked, as every DIY backend does; `pulumi cancel` frees it.
+      if (kill === "CLI") await project.must("cancel", "--stack", project.stack, "--yes");
+      // The next up finishes the job, and sweeps what the killed build left.
+      await project.up();
+      const left = fs.readdirSync(dir).filter((f) => f.startsWith("."));
+      expect(left, "temp files in the images dir").to.deep.equal([]);
+    });
+  }
+});

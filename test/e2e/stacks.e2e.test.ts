@@ -37,7 +37,8 @@ describe("e2e: the shipped stacks", function () {
     const script = (name: string) => path.join(project.dir, "examples", "ci", "bootstrap", name);
 
     before(async () => {
-      project = await TestProject.fromRepo("ci");
+      // Three builds at once, more than this 2-core machine's default of one.
+      project = await TestProject.fromRepo("ci", { VM_IMAGES_PARALLEL: "3" });
       await project.up();
     });
     after(async () => project?.dispose());
@@ -54,6 +55,17 @@ describe("e2e: the shipped stacks", function () {
       }
       expect(images["router.qcow2"].parent).to.equal("net.qcow2");
       expect(images["base.qcow2"].parent).to.equal(undefined);
+    });
+
+    it("built the siblings net.qcow2 and bpf.qcow2 at the same time (VM_IMAGES_PARALLEL=3), as their logs show", () => {
+      const span = (name: string) => {
+        const times = fs.readFileSync(path.join(project.dir, "images", "ci", `${name}.log`), "utf8").split("\n")
+          .filter((l) => l !== "").map((l) => Date.parse(l.split(" ")[0]));
+        return { start: Math.min(...times), end: Math.max(...times) };
+      };
+      const net = span("net.qcow2");
+      const bpf = span("bpf.qcow2");
+      expect(net.start < bpf.end && bpf.start < net.end, `net ${JSON.stringify(net)}, bpf ${JSON.stringify(bpf)}`).to.equal(true);
     });
 
     it("net.sh, read by net.qcow2's copy-in: net.qcow2 and router.qcow2 are replaced, and --diff says why", async () => {
