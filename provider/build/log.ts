@@ -11,8 +11,9 @@ export interface Logger {
   close(): Promise<void>;
 }
 
-export function fileLogger(file: string, echo: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Logger {
-  const stream = fs.createWriteStream(file, { flags: "w" });
+/** Lines to `file` (truncated first, or appended to with `append`) and to `echo`. */
+export function fileLogger(file: string, echo: (line: string) => void = (l) => process.stderr.write(`${l}\n`), append = false): Logger {
+  const stream = fs.createWriteStream(file, { flags: append ? "a" : "w" });
   return {
     file,
     line(label, text) {

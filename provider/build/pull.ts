@@ -24,7 +24,7 @@ export interface PullRequest {
   /** Keep `<name>.zst` next to each image (lvh's --cache). */
   cache?: boolean;
   insecure?: boolean;
-  /** Only these images must be in it (the registry cache pulls one image). */
+  /** Only these images: they must be in it, and others are not extracted (the registry cache pulls one image). */
   expect?: string[];
   log: Logger;
   label: string;
@@ -83,7 +83,7 @@ export async function pullImages(req: PullRequest): Promise<PullResult> {
     try {
       await readTar(exp.stdout as AsyncIterable<Buffer>, async (entry, data) => {
         const image = imageEntry(entry);
-        if (image === undefined) return;
+        if (image === undefined || (req.expect && !req.expect.includes(image))) return;
         if (names.includes(image)) throw new Error(`${entry.name}: the image holds it twice`);
         names.push(image);
         await extractOne(image, entry.size, data, staging, req);
