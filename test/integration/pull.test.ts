@@ -9,7 +9,10 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { publishLayer, publishLvhShaped, TestRegistry } from "../support/registry";
+import { registrySession } from "../../provider/build/crane";
+import { memoryLogger } from "../../provider/build/log";
+import { publishImage } from "../../provider/build/publish";
+import { craneSync, publishLayer, publishLvhShaped, TestRegistry } from "../support/registry";
 import { type TarSpec, writeTar } from "../support/tarwriter";
 
 const LVH = path.resolve(__dirname, "..", "..", "..", "scripts", "lvh.js");
@@ -117,6 +120,48 @@ describe("integration: lvh images pull from a real registry", function () {
       expect(denied.stderr).to.match(/UNAUTHORIZED|401/);
       for (const out of [ok, viaAuthFile, denied]) expect(out.stdout + out.stderr).not.to.include(password);
       expect(fs.existsSync(path.join(work, "denied", "images", "base.qcow2"))).to.equal(false);
+      fs.rmSync(empty, { recursive: true, force: true });
+      fs.rmSync(config, { recursive: true, force: true });
+    });
+
+    it("publishes with the credentials of REGISTRY_AUTH_FILE; a wrong password fails naming the registry, never the password", async () => {
+      const facts = { name: "base.qcow2", buildKey: "a".repeat(64), suite: "bookworm", backend: "direct", created: "2026-01-01T00:00:00Z" };
+      const withAuthFile = async (pw: string) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-auth-file-"));
+        const file = path.join(dir, "auth.json");
+        fs.writeFileSync(file, JSON.stringify({ auths: { [authReg.host]: { auth: Buffer.from(`ci:${pw}`).toString("base64") } } }));
+        const saved = { REGISTRY_AUTH_FILE: process.env.REGISTRY_AUTH_FILE, DOCKER_CONFIG: process.env.DOCKER_CONFIG };
+        process.env.REGISTRY_AUTH_FILE = file;
+        delete process.env.DOCKER_CONFIG;
+        const session = registrySession();
+        const log = memoryLogger();
+        try {
+          return { ref: await publishImage({ file: src, repository: `${authReg.host}/team/published`, facts, tag: "main", log, label: "publish", session }), log };
+        } catch (err) {
+          return { err: err as Error, log };
+        } finally {
+          session.close();
+          for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      };
+      const good = await withAuthFile(password);
+      expect(good.err, good.err?.message).to.equal(undefined);
+      const config = authReg.dockerConfig();
+      const env = { ...process.env, DOCKER_CONFIG: config };
+      expect(`${authReg.host}/team/published@${craneSync(["digest", `${authReg.host}/team/published:${"a".repeat(64)}`], env)}`).to.equal(good.ref);
+      expect(craneSync(["digest", `${authReg.host}/team/published:base.qcow2-main`], env)).to.equal(good.ref!.replace(/^.*@/, ""));
+      fs.rmSync(config, { recursive: true, force: true });
+
+      const wrong = "Wr0ng-pa55word-xyz";
+      const bad = await withAuthFile(wrong);
+      expect(bad.err?.message).to.include(`registry ${authReg.host}`);
+      expect(bad.err?.message).to.match(/UNAUTHORIZED|401/);
+      for (const text of [bad.err!.message, ...bad.log.lines, ...good.log.lines]) {
+        expect(text).not.to.include(wrong);
+        expect(text).not.to.include(password);
+        expect(text).not.to.include(Buffer.from(`ci:${wrong}`).toString("base64"));
+      }
     });
   });
 });
