@@ -135,16 +135,23 @@ describe("e2e: registries (publish, registry cache, pull)", function () {
     expect(now["child.qcow2"].published).to.match(/@sha256:/);
   });
 
-  it("with the registry down, up still builds and says publishing failed; the next up publishes without rebuilding", async () => {
-    await reg.stop();
+  it("the registry stopped mid-way (after the lookup, during the build): up still builds and says publishing failed; the next up publishes without rebuilding", async () => {
     writeForest(first, forest("three"));
-    const r = await first.up();
+    const log = path.join(first.dir, "images", "child.qcow2.log");
+    const running = first.up();
+    // The lookup (a miss) is done once the build has started: the new command is in the fresh log.
+    const deadline = Date.now() + 5 * 60_000;
+    while (!(fs.existsSync(log) && fs.readFileSync(log, "utf8").includes("echo three")) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await reg.stop();
+    const r = await running;
     const down = await images(first);
     expect(down["child.qcow2"].source).to.equal("built");
+    expect(r.stdout).to.include("build key not in");
     expect(down["child.qcow2"].published).to.equal(undefined);
     expect(down["child.qcow2"].publishError).to.include(`registry ${reg.host}`);
     expect(r.stdout).to.include("publishing failed");
-    expect(fs.statSync(down["child.qcow2"].path).ino).to.be.a("number");
     const ino = fs.statSync(down["child.qcow2"].path).ino;
 
     await reg.resume();

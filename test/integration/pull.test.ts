@@ -62,6 +62,22 @@ describe("integration: lvh images pull from a real registry", function () {
     expect(unzst.equals(fs.readFileSync(src))).to.equal(true);
   });
 
+  it("resolves a multi-platform index to the host's platform, or to --platform", () => {
+    const other = path.join(work, "src", "arm", "base.qcow2");
+    fs.mkdirSync(path.dirname(other));
+    fs.writeFileSync(other, "the arm64 image\n");
+    publishLvhShaped(`${reg.host}/team/multi:amd64`, [src]);
+    const arm = publishLvhShaped(`${reg.host}/team/multi:arm64`, [other]);
+    craneSync(["mutate", `${reg.host}/team/multi@${arm}`, "--set-platform", "linux/arm64", "-t", `${reg.host}/team/multi:arm64`]);
+    craneSync(["index", "append", "-m", `${reg.host}/team/multi:amd64`, "-m", `${reg.host}/team/multi:arm64`, "-t", `${reg.host}/team/multi:both`]);
+    const host = lvhPull([`${reg.host}/team/multi:both`, "--dir", path.join(work, "multi-host")]);
+    expect(host.status, host.stderr).to.equal(0);
+    expect(fs.readFileSync(path.join(work, "multi-host", "images", "base.qcow2")).equals(fs.readFileSync(src))).to.equal(true);
+    const armPull = lvhPull([`${reg.host}/team/multi:both`, "--dir", path.join(work, "multi-arm"), "--platform", "linux/arm64"]);
+    expect(armPull.status, armPull.stderr).to.equal(0);
+    expect(fs.readFileSync(path.join(work, "multi-arm", "images", "base.qcow2"), "utf8")).to.equal("the arm64 image\n");
+  });
+
   const good: TarSpec[] = [
     { name: "data/", type: "5" },
     { name: "data/images/", type: "5" },
