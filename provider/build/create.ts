@@ -17,7 +17,7 @@ import { cacheDir } from "./cache";
 import { RegistryError, registrySession, type RegistrySession } from "./crane";
 import { buildImage, imagePaths } from "./imagebuild";
 import { interruptible, limiter } from "./interrupt";
-import { fileLogger, type Logger, memoryLogger } from "./log";
+import { fileLogger, memoryLogger, stderrLogger } from "./log";
 import { publishImage } from "./publish";
 import { pullImages, resolveDigest } from "./pull";
 
@@ -42,8 +42,6 @@ export interface ImageOutputs extends CheckedImageInputs {
 export const BACKENDS: Record<"guestfs" | "direct", Backend> = { guestfs: guestfsBackend, direct: directBackend };
 
 const oneAtATime = limiter(Math.max(1, Number(process.env.VM_IMAGES_PARALLEL) || Math.floor(os.cpus().length / 2)));
-
-const stderrLogger = (file: string): Logger => ({ file, line: (l, t) => void process.stderr.write(`${l} | ${t}\n`), close: async () => {} });
 
 /** The registry's copy of this build key, pulled into place; undefined on a miss or an unreachable registry (with a warning). */
 async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySession, signal: AbortSignal): Promise<ImageOutputs | undefined> {

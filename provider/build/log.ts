@@ -30,3 +30,8 @@ export function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   return { file: "(memory)", lines, line: (label, text) => void lines.push(`${label} | ${text}`), close: async () => {} };
 }
+
+/** Lines to the provider's stderr only (the Pulumi CLI shows them), for work that has no log file of its own. */
+export function stderrLogger(file = "(stderr)"): Logger {
+  return { file, line: (label, text) => void process.stderr.write(`${label} | ${text}\n`), close: async () => {} };
+}

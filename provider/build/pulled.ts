@@ -7,7 +7,7 @@ import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
 import { parseRef, RefError, registryRefusal } from "../model/oci";
 import { registrySession } from "./crane";
 import { interruptible } from "./interrupt";
-import type { Logger } from "./log";
+import { stderrLogger } from "./log";
 import { hostPlatform, pullImages, resolveDigest } from "./pull";
 
 export interface PullInputs {
@@ -36,8 +36,6 @@ export interface PullOutputs extends CheckedPullInputs {
   files: Record<string, { path: string; identity: FileIdentity }>;
 }
 
-const stderrLogger: Logger = { file: "(stderr)", line: (l, t) => void process.stderr.write(`${l} | ${t}\n`), close: async () => {} };
-
 /** The engine checks a replacement twice, the second time without old inputs: the first check's reasons carry over. */
 const carried = new Map<string, string[]>();
 
@@ -62,7 +60,7 @@ export async function checkPull(
   const session = registrySession();
   let digest: string;
   try {
-    digest = await resolveDigest({ ref: news.ref, platform, insecure: news.insecureRegistry, log: stderrLogger, label: `pull ${news.ref}`, session });
+    digest = await resolveDigest({ ref: news.ref, platform, insecure: news.insecureRegistry, log: stderrLogger(), label: `pull ${news.ref}`, session });
   } catch (err) {
     // Offline, a pulled image stays what it was: the registry decides only when it answers.
     if (olds?.digest && olds.ref === news.ref) {
@@ -103,7 +101,7 @@ export function createPull(inputs: CheckedPullInputs): Promise<PullOutputs> {
       const ref = `${parseRef(inputs.ref).repository}@${inputs.digest}`;
       const r = await pullImages({
         ref, dir: inputs.dir, platform: inputs.platform, insecure: inputs.insecureRegistry,
-        log: stderrLogger, label: `pull ${inputs.ref}`, signal, session,
+        log: stderrLogger(), label: `pull ${inputs.ref}`, signal, session,
       });
       process.stderr.write(`pull ${inputs.ref} | source: pulled ${r.pinned}: ${r.files.map((f) => f.name).join(", ")}\n`);
       return {
