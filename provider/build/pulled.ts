@@ -7,7 +7,7 @@ import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
 import { parseRef, RefError, registryRefusal } from "../model/oci";
 import { registrySession } from "./crane";
 import { interruptible } from "./interrupt";
-import { stderrLogger } from "./log";
+import { memoryLogger, stderrLogger } from "./log";
 import { hostPlatform, pullImages, resolveDigest } from "./pull";
 
 export interface PullInputs {
@@ -60,7 +60,8 @@ export async function checkPull(
   const session = registrySession();
   let digest: string;
   try {
-    digest = await resolveDigest({ ref: news.ref, platform, insecure: news.insecureRegistry, log: stderrLogger(), label: `pull ${news.ref}`, session });
+    // Quiet: check runs on every preview; a failure says everything in its error.
+    digest = await resolveDigest({ ref: news.ref, platform, insecure: news.insecureRegistry, log: memoryLogger(), label: `pull ${news.ref}`, session });
   } catch (err) {
     // Offline, a pulled image stays what it was: the registry decides only when it answers.
     if (olds?.digest && olds.ref === news.ref) {

@@ -197,4 +197,37 @@ describe("e2e: registries (publish, registry cache, pull)", function () {
       expect(diff).to.include('"parent replaced"');
     });
   });
+
+  describe("with htpasswd authentication", () => {
+    const password = "e2e-Pa55word-secret";
+    let authReg: TestRegistry;
+    let project: TestProject;
+    let dockerConfig: string;
+    before(async () => {
+      authReg = await TestRegistry.start({ auth: { user: "ci", password } });
+      dockerConfig = authReg.dockerConfig();
+      publishLvhShaped(`${authReg.host}/lvh/base:v1`, [built["base.qcow2"].path], { ...process.env, DOCKER_CONFIG: dockerConfig });
+      project = await TestProject.create({
+        program: PROGRAM, env: { DOCKER_CONFIG: dockerConfig },
+        config: { imagesFile: "images.json", dir: "images", pull: `${authReg.host}/lvh/base:v1` },
+      });
+      writeForest(project, []);
+    });
+    after(async () => {
+      await project?.dispose();
+      await authReg?.dispose();
+      if (dockerConfig) fs.rmSync(dockerConfig, { recursive: true, force: true });
+    });
+
+    it("pulls with the Docker config's credentials, and no credential reaches the state or the output", async () => {
+      const r = await project.up();
+      expect(sameBytes(path.join(project.dir, "images", "base.qcow2"), built["base.qcow2"].path)).to.equal(true);
+      const auth = Buffer.from(`ci:${password}`).toString("base64");
+      const exported = await project.must("stack", "export", "--stack", project.stack, "--show-secrets");
+      for (const text of [r.stdout, r.stderr, exported.stdout]) {
+        expect(text).not.to.include(password);
+        expect(text).not.to.include(auth);
+      }
+    });
+  });
 });
