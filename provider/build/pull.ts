@@ -26,6 +26,8 @@ export interface PullRequest {
   insecure?: boolean;
   /** Only these images: they must be in it, and others are not extracted (the registry cache pulls one image). */
   expect?: string[];
+  /** Images it must not hold (those a stack builds itself), with why. */
+  refuse?: { names: string[]; why: string };
   log: Logger;
   label: string;
   signal?: AbortSignal;
@@ -84,6 +86,7 @@ export async function pullImages(req: PullRequest): Promise<PullResult> {
       await readTar(exp.stdout as AsyncIterable<Buffer>, async (entry, data) => {
         const image = imageEntry(entry);
         if (image === undefined || (req.expect && !req.expect.includes(image))) return;
+        if (req.refuse?.names.includes(image)) throw new Error(`it holds ${image}, ${req.refuse.why}`);
         if (names.includes(image)) throw new Error(`${entry.name}: the image holds it twice`);
         names.push(image);
         await extractOne(image, entry.size, data, staging, req);

@@ -18,6 +18,8 @@ export interface PullInputs {
   /** os/arch of a multi-platform image. @default the host's */
   platform?: string;
   insecureRegistry?: boolean;
+  /** Images the stack builds itself: a pull that holds one of them fails rather than overwrite it. */
+  builds?: string[];
 }
 
 export interface CheckedPullInputs extends PullInputs {
@@ -102,6 +104,7 @@ export function createPull(inputs: CheckedPullInputs): Promise<PullOutputs> {
       const ref = `${parseRef(inputs.ref).repository}@${inputs.digest}`;
       const r = await pullImages({
         ref, dir: inputs.dir, platform: inputs.platform, insecure: inputs.insecureRegistry,
+        refuse: inputs.builds?.length ? { names: inputs.builds, why: "which the images file builds: remove it from the images file or the pull" } : undefined,
         log: stderrLogger(), label: `pull ${inputs.ref}`, signal, session,
       });
       process.stderr.write(`pull ${inputs.ref} | source: pulled ${r.pinned}: ${r.files.map((f) => f.name).join(", ")}\n`);

@@ -172,6 +172,8 @@ export interface PulledImageArgs {
   platform?: pulumi.Input<string>;
   /** Plain HTTP or unverified TLS for a registry not on loopback. @default false */
   insecureRegistry?: pulumi.Input<boolean>;
+  /** File names of images built in the same directory: pulling one of them fails instead of overwriting it. @default [] */
+  builds?: pulumi.Input<string[]>;
 }
 
 /**
@@ -200,6 +202,7 @@ export class PulledImage extends pulumi.dynamic.Resource {
       dir: pulumi.output(args.dir).apply((d) => path.resolve(d)),
       platform: args.platform,
       insecureRegistry: args.insecureRegistry,
+      builds: args.builds,
       digest: undefined, pullReasons: undefined, pinned: undefined, images: undefined, files: undefined,
     };
     const hideDiffs = ["pinned", "images", "files", ...(opts?.hideDiffs ?? [])];
@@ -256,7 +259,9 @@ export class ImageForest extends pulumi.ComponentResource {
     this.forest = Forest.of(configs);
     this.pulled = {};
     for (const ref of args.pull ?? []) {
-      this.pulled[ref] = new PulledImage(ref, { ref, dir: args.dir, insecureRegistry: args.insecureRegistry }, { parent: this });
+      this.pulled[ref] = new PulledImage(ref, {
+        ref, dir: args.dir, insecureRegistry: args.insecureRegistry, builds: this.forest.names(),
+      }, { parent: this });
     }
     const pulls = Object.values(this.pulled);
     // lvh's rule: a parent not in the file is a file in the images directory, here possibly a pulled one.

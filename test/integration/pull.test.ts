@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { registrySession } from "../../provider/build/crane";
 import { memoryLogger } from "../../provider/build/log";
 import { publishImage } from "../../provider/build/publish";
+import { pullImages } from "../../provider/build/pull";
 import { craneSync, publishLayer, publishLvhShaped, TestRegistry } from "../support/registry";
 import { type TarSpec, writeTar } from "../support/tarwriter";
 
@@ -76,6 +77,24 @@ describe("integration: lvh images pull from a real registry", function () {
     const armPull = lvhPull([`${reg.host}/team/multi:both`, "--dir", path.join(work, "multi-arm"), "--platform", "linux/arm64"]);
     expect(armPull.status, armPull.stderr).to.equal(0);
     expect(fs.readFileSync(path.join(work, "multi-arm", "images", "base.qcow2"), "utf8")).to.equal("the arm64 image\n");
+  });
+
+  it("refuses to overwrite an image the stack builds itself, leaving it as it was", async () => {
+    const dir = path.join(work, "builds", "images");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "base.qcow2"), "built here\n");
+    const session = registrySession();
+    try {
+      const pulling = pullImages({
+        ref: `${reg.host}/team/images:v1`, dir, log: memoryLogger(), label: "pull", session,
+        refuse: { names: ["base.qcow2"], why: "which the images file builds" },
+      });
+      await pulling.then(() => expect.fail("pulled"), (err: Error) => expect(err.message).to.match(/refused: it holds base\.qcow2, which the images file builds/));
+    } finally {
+      session.close();
+    }
+    expect(tree(dir)).to.deep.equal(["base.qcow2"]);
+    expect(fs.readFileSync(path.join(dir, "base.qcow2"), "utf8")).to.equal("built here\n");
   });
 
   const good: TarSpec[] = [
