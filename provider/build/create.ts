@@ -17,8 +17,8 @@ import { cacheDir } from "./cache";
 import { RegistryError, registrySession, type RegistrySession } from "./crane";
 import { buildImage, imagePaths } from "./imagebuild";
 import { interruptible, limiter } from "./interrupt";
-import { fileLogger, memoryLogger, stderrLogger } from "./log";
-import { publishImage } from "./publish";
+import { fileLogger, type Logger, memoryLogger, stderrLogger } from "./log";
+import { publishImage, tagPublished } from "./publish";
 import { pullImages, resolveDigest } from "./pull";
 
 export interface ImageOutputs extends CheckedImageInputs {
@@ -67,11 +67,12 @@ async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySessio
     const file = pulled.files[0];
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     log.line(name, `source: pulled ${pulled.pinned} (build key ${inputs.buildKey}) in ${seconds} s`);
-    return {
+    const outs: ImageOutputs = {
       ...inputs, path: file.path, format: imageFormat(name), sizeBytes: file.identity.size, identity: file.identity,
       logFile: p.log, accel: "none", stepSeconds: { pull: seconds }, source: `pulled ${pulled.pinned}`,
       published: pulled.pinned, publishedTag: undefined, publishError: undefined,
     };
+    return await publish(outs, session, signal, log);
   } catch (err) {
     if (signal.aborted) throw err;
     log.line(name, `warning: pulling ${ref} failed, building: ${(err as Error).message}`);
@@ -81,11 +82,19 @@ async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySessio
   }
 }
 
-/** Publish a built image; a failure is reported and recorded, never thrown: the image is kept. */
-async function publish(outs: ImageOutputs, session: RegistrySession, signal?: AbortSignal): Promise<ImageOutputs> {
-  if (!outs.registry) return outs;
-  const log = fileLogger(outs.logFile, undefined, true);
+/**
+ * Publish an image that needs it (or only add its human tag, if it is
+ * published already); a failure is reported and recorded, never thrown: the
+ * image is kept.
+ */
+async function publish(outs: ImageOutputs, session: RegistrySession, signal?: AbortSignal, openLog?: Logger): Promise<ImageOutputs> {
+  if (!outs.registry || !needsPublish(outs, outs)) return outs;
+  const log = openLog ?? fileLogger(outs.logFile, undefined, true);
   try {
+    if (outs.published?.startsWith(`${outs.registry}@`) && outs.tag) {
+      await tagPublished(outs.published, outs.name, outs.tag, { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry });
+      return { ...outs, publishedTag: outs.tag, publishError: undefined };
+    }
     const published = await publishImage({
       file: outs.path, repository: outs.registry, tag: outs.tag, insecure: outs.insecureRegistry,
       facts: {
@@ -99,9 +108,9 @@ async function publish(outs: ImageOutputs, session: RegistrySession, signal?: Ab
     if (signal?.aborted) throw err;
     const msg = session.redact((err as Error).message);
     log.line(outs.name, `warning: publishing failed, the image is kept and the next up retries: ${msg}`);
-    return { ...outs, published: undefined, publishedTag: undefined, publishError: msg };
+    return { ...outs, published: outs.published?.startsWith(`${outs.registry}@`) ? outs.published : undefined, publishError: msg };
   } finally {
-    await log.close();
+    if (!openLog) await log.close();
   }
 }
 
@@ -146,7 +155,7 @@ export function createImage(inputs: CheckedImageInputs): Promise<ImageOutputs> {
 /** An update changes how, not what, we build (mergeSteps), or publishes an image that is not published yet. */
 export async function updateImage(olds: ImageOutputs, news: CheckedImageInputs): Promise<ImageOutputs> {
   const outs: ImageOutputs = { ...olds, ...news };
-  if (!needsPublish(olds, news) || !sameIdentity(identityOf(olds.path), olds.identity)) return outs;
+  if (!needsPublish(outs, outs) || !sameIdentity(identityOf(olds.path), olds.identity)) return outs;
   const session = registrySession();
   try {
     return await oneAtATime(() => interruptible((signal) => publish(outs, session, signal)));

@@ -66,3 +66,12 @@ export async function publishImage(req: PublishRequest): Promise<string> {
     fs.rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** Add the human tag of `name` to an image published already (`repository@digest`). */
+export async function tagPublished(
+  published: string, name: string, tag: string, o: { log: Logger; label: string; signal?: AbortSignal; session: RegistrySession; insecure?: boolean },
+): Promise<void> {
+  const repository = published.slice(0, published.indexOf("@"));
+  await crane(`tagging ${name} in ${repository}`, parseRef(repository).host, ["tag", published, humanTag(tag, name)], o);
+  o.log.line(o.label, `tagged ${published} ${humanTag(tag, name)}`);
+}

@@ -75,7 +75,7 @@ describe("e2e: registries (publish, registry cache, pull)", function () {
     secondCache = separateCache();
     const config = { imagesFile: "images.json", dir: "images", registry: repo };
     first = await TestProject.create({ program: PROGRAM, config });
-    second = await TestProject.create({ program: PROGRAM, config, env: { VM_IMAGES_CACHE_DIR: secondCache } });
+    second = await TestProject.create({ program: PROGRAM, config: { ...config, tag: "main" }, env: { VM_IMAGES_CACHE_DIR: secondCache } });
     writeForest(first, forest("one"));
     writeForest(second, forest("one"));
   });
@@ -120,6 +120,9 @@ describe("e2e: registries (publish, registry cache, pull)", function () {
     }
     expect(r.stdout).to.include(`source: pulled ${built["base.qcow2"].published}`);
     expect(fs.existsSync(path.join(secondCache, "debs"))).to.equal(false);
+    // Its vm-images:tag names the images it pulled, and nothing is left to do.
+    for (const name of Object.keys(pulled)) expect(`${repo}@${craneSync(["digest", `${repo}:${name}-main`])}`).to.equal(built[name].published);
+    expect(opsByName(await second.preview(), "Image")).to.deep.equal({});
   });
 
   it("editing only the child in the second stack builds only the child, from the pulled parent", async () => {
@@ -133,6 +136,7 @@ describe("e2e: registries (publish, registry cache, pull)", function () {
     expect(r.stdout).to.include("build key not in");
     expect(r.stdout + r.stderr).not.to.include("mmdebstrap");
     expect(now["child.qcow2"].published).to.match(/@sha256:/);
+    expect(`${repo}@${craneSync(["digest", `${repo}:child.qcow2-main`])}`).to.equal(now["child.qcow2"].published);
   });
 
   it("the registry stopped mid-way (after the lookup, during the build): up still builds and says publishing failed; the next up publishes without rebuilding", async () => {
