@@ -4,7 +4,7 @@ export {
 } from "./pulumi/resources";
 export { Forest } from "./model/forest";
 export { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./model/image";
-export { loadLvhImagesFile } from "./model/imagesfile";
+export { loadLvhImagesFile, readLvhImagesFile } from "./model/imagesfile";
 export * from "./model/config";
-export { fromLvhImage, parseLvhImages, toLvhAction, toLvhImage } from "./model/lvh";
+export { type LvhImages, parseLvhImages, readLvhImages, toLvhAction, toLvhImage } from "./model/lvh";
 export { ACTION_FIELDS, ACTION_TYPES, ACTIONS, ActionSchema as Action, type ActionInput } from "./actions";

@@ -16,7 +16,7 @@ export const copyIn = defineAction({
   lvhFields: { LocalPath: "localPath", RemoteDir: "remoteDir" },
   /** Copies a local file or directory, recursively, into a directory of the image. @example { type: "copy-in", localPath: "bootstrap", remoteDir: "/root" } */
   schema: z.object({ type: z.literal("copy-in"), comment, localPath: hostPath("localPath"), remoteDir: guestPath("remoteDir") }).strict(),
-  localPaths: ["localPath"],
+  localPaths: [{ field: "localPath", throughLinks: false }],
   customizeArgs: (a, ctx) => [["--copy-in", `${ctx.resolve(a.localPath)}:${a.remoteDir}`]],
   guestOps: (a, ctx) => [{ op: "copy-in", from: ctx.resolve(a.localPath), into: a.remoteDir }],
 });

@@ -49,6 +49,14 @@ export type GuestOp =
   /** Copy a host file or directory, root-owned, into a directory that exists in the image. */
   | { op: "copy-in"; from: string; into: string };
 
+/** A field that names a file or directory on the build host. */
+export interface LocalPathField {
+  /** Our name of the field. */
+  readonly field: string;
+  /** Whether the action reads through a symbolic link at that path (upload) or copies the link itself (copy-in). */
+  readonly throughLinks: boolean;
+}
+
 /** Everything about one action type. */
 export interface ActionDefinition<T extends string, S extends z.ZodTypeAny> {
   /** The `type` of the action, in both spellings. */
@@ -57,8 +65,8 @@ export interface ActionDefinition<T extends string, S extends z.ZodTypeAny> {
   readonly lvhFields: Readonly<Record<string, string>>;
   /** The action in the TypeScript spelling, validated. */
   readonly schema: S;
-  /** Our names of the fields that name a file or directory on the build host (read by the build, hashed into the build key). */
-  readonly localPaths: readonly string[];
+  /** The fields that name a file or directory on the build host (read by the build, hashed into the build key). */
+  readonly localPaths: readonly LocalPathField[];
   /** virt-customize argument groups that carry it out (the guestfs backend), in order. */
   customizeArgs(action: z.infer<S>, ctx: ActionContext): string[][];
   /** The same, as operations in the VM-less build's sandbox (the direct backend). */

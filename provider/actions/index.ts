@@ -54,8 +54,10 @@ export const ActionSchema = z.discriminatedUnion(
 ) as unknown as z.ZodType<Action, z.ZodTypeDef, ActionInput>;
 
 /** The fields of an action that name files or directories on the build host, with their values. */
-export function localPathsOf(action: Action): { field: string; path: string }[] {
-  return definitionOf(action).localPaths.map((field) => ({ field, path: (action as Record<string, string>)[field] }));
+export function localPathsOf(action: Action): { field: string; path: string; throughLinks: boolean }[] {
+  return definitionOf(action).localPaths.map(({ field, throughLinks }) => ({
+    field, throughLinks, path: (action as Record<string, string>)[field],
+  }));
 }
 
 /** virt-customize argument groups of one action, in order. */

@@ -24,7 +24,7 @@ export const installKernel = defineAction({
    * @example { type: "install-kernel", kernelInstallDir: "kernels/bpf-next" }
    */
   schema: z.object({ type: z.literal("install-kernel"), comment, kernelInstallDir: hostPath("kernelInstallDir") }).strict(),
-  localPaths: ["kernelInstallDir"],
+  localPaths: [{ field: "kernelInstallDir", throughLinks: true }],
   customizeArgs: (a, ctx) => {
     const dir = ctx.resolve(a.kernelInstallDir);
     return [

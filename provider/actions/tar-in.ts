@@ -17,7 +17,7 @@ export const tarIn = defineAction({
   lvhFields: { TarFile: "tarFile", RemoteDir: "remoteDir" },
   /** Unpacks a local tar archive into a directory of the image. @example { type: "tar-in", tarFile: "rootfs-extra.tar", remoteDir: "/" } */
   schema: z.object({ type: z.literal("tar-in"), comment, tarFile: hostPath("tarFile"), remoteDir: guestPath("remoteDir") }).strict(),
-  localPaths: ["tarFile"],
+  localPaths: [{ field: "tarFile", throughLinks: true }],
   customizeArgs: (a, ctx) => {
     const scratch = ctx.scratch(path.basename(a.tarFile));
     return [

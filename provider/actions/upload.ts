@@ -15,7 +15,7 @@ export const upload = defineAction({
   lvhFields: { File: "file", Dest: "dest" },
   /** Uploads a local file to a path in the image. @example { type: "upload", file: "env.sh", dest: "/etc/profile.d/env.sh" } */
   schema: z.object({ type: z.literal("upload"), comment, file: hostPath("file"), dest: guestPath("dest") }).strict(),
-  localPaths: ["file"],
+  localPaths: [{ field: "file", throughLinks: true }],
   customizeArgs: (a, ctx) => [["--upload", `${ctx.resolve(a.file)}:${a.dest}`]],
   guestOps: (a, ctx) => [{ op: "script", script: "upload.sh", args: [a.dest], stdinFile: ctx.resolve(a.file) }],
 });

@@ -4,6 +4,7 @@
 // the last lines of its stderr and the log file.
 import execa from "execa";
 import { createReadStream } from "node:fs";
+import { searchPath } from "./host";
 import type { Logger } from "./log";
 
 /** The Debian package that provides each tool we run, for "not found" errors. */
@@ -101,7 +102,8 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   const started = Date.now();
   const child = execa(cmd, [...args], {
     cwd: opts.cwd,
-    env: opts.env,
+    // Tools are found where hostFacts() found them, whatever PATH we were given.
+    env: { PATH: searchPath(), ...opts.env },
     extendEnv: true,
     input: opts.inputFile !== undefined ? createReadStream(opts.inputFile) : opts.input,
     stdin: opts.input === undefined && opts.inputFile === undefined ? "ignore" : undefined,

@@ -4,8 +4,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DIRECT_TOOLS, type HostFacts } from "../model/host";
 
+/**
+ * Where Debian installs tools, searched after PATH: a root cron job or a
+ * service may run with a short PATH, and must resolve `auto` and find its
+ * tools as an interactive shell does.
+ */
+export const SYSTEM_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+/** PATH with the standard system directories it lacks appended. */
+export function searchPath(current = process.env.PATH ?? ""): string {
+  const dirs = current.split(path.delimiter).filter((d) => d !== "");
+  return [...dirs, ...SYSTEM_DIRS.filter((d) => !dirs.includes(d))].join(path.delimiter);
+}
+
 function onPath(tool: string): boolean {
-  return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
+  return searchPath().split(path.delimiter).some((dir) => {
     try {
       fs.accessSync(path.join(dir, tool), fs.constants.X_OK);
       return true;

@@ -1,15 +1,18 @@
-// The images manifest: the forest's configuration saved as `images.json` in
-// the images directory, as lvh does, so the directory describes itself and
-// `lvh images build` can be pointed at it.
+// The images manifest: a forest's configuration written as the
+// `images.json` that `lvh images build --dir DIR` reads from DIR: a bare
+// list of images in lvh's spelling, validated first.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { parseImageConfig } from "../model/config";
+import { Forest } from "../model/forest";
 import { sha256, sha256File } from "../model/hash";
+import { toLvhImage } from "../model/lvh";
 import { writeFileAtomic } from "./files";
 
 export interface ManifestInputs {
-  /** The images directory. */
+  /** lvh's `--dir`: the manifest is DIR/images.json (lvh builds the images into DIR/images/). */
   dir: string;
-  /** The images, in lvh's `images.json` spelling. */
+  /** The images, in the TypeScript spelling (`ImageConfigInput`); written in lvh's. */
   images: unknown[];
 }
 
@@ -26,8 +29,11 @@ export function manifestPath(dir: string): string {
   return path.join(dir, MANIFEST_NAME);
 }
 
+/** Validate the images (fields, names, parents) and render them as lvh's images.json; throws a ConfigError. */
 export function renderManifest(images: unknown[]): string {
-  return `${JSON.stringify(images, null, 2)}\n`;
+  const configs = images.map((img, i) => parseImageConfig(img, i));
+  Forest.of(configs);
+  return `${JSON.stringify(configs.map(toLvhImage), null, 2)}\n`;
 }
 
 export async function writeManifest(inputs: ManifestInputs): Promise<ManifestOutputs> {

@@ -50,6 +50,7 @@ export function bootstrapCommand(
     "--skip=essential/unlink",
     ...cacheHooks.setup,
     ...extraHooks,
+    hook("customize", "host-independent"),
     ...cacheHooks.customize,
     hook("customize", "remove-debs"),
     b.suite,

@@ -3,13 +3,23 @@
 // (and everything derived from it) must be rebuilt.
 import type { ImageConfig } from "./config";
 import { canonicalJson, sha256 } from "./hash";
+import { canonicalSize } from "./sizes";
 import { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./image";
 
 /**
  * Bumped whenever the pipeline changes what it builds from the same inputs,
- * so existing images are rebuilt by the new pipeline.
+ * so existing images are rebuilt by the new pipeline. 2: root images no
+ * longer carry the build host's hostname and resolv.conf.
  */
-export const PIPELINE_VERSION = 1;
+export const PIPELINE_VERSION = 2;
+
+/**
+ * The sources of the pipeline that PIPELINE_VERSION was decided for: a
+ * fingerprint of every file that decides what an image contains
+ * (test/unit/pipeline.test.ts computes it and says what to do when it
+ * changes). Updating it without bumping the version says "same images".
+ */
+export const PIPELINE_SOURCES = "2ba89ddf3a629d607ffb7e7024d592da691dafacb010fdfdfdc22562b6c1eed5";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
@@ -32,7 +42,8 @@ export function buildKey(inputs: BuildKeyInputs): string {
     format: imageFormat(image.name),
     root: isRootBuild(image),
     bootable: isBootable(image),
-    size: image.size ?? (isRootBuild(image) ? DEFAULT_SIZE : undefined),
+    // In bytes: 8G, 8GiB and 8589934592 are one size; a growth keeps its "+".
+    size: image.size !== undefined || isRootBuild(image) ? canonicalSize(image.size ?? DEFAULT_SIZE, isRootBuild(image)) : undefined,
     // Installation order does not change the result; duplicates neither.
     packages: [...new Set(image.packages)].sort(),
     // Order does matter for actions; their comments do not.

@@ -112,7 +112,7 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
   const parentPath = image.parent === undefined ? undefined : (news.parentPath ?? path.join(news.dir, image.parent));
   const identity = external && parentPath ? identityOf(parentPath) : undefined;
   const parentFile = external ? (identity ? `${identity.ino}:${identity.size}:${identity.mtimeMs}` : "missing") : undefined;
-  const key = isUnknown(news.parentBuildKey) || isUnknown(news.parentPath)
+  const key = isUnknown(news.parentBuildKey)
     ? UNKNOWN
     : buildKey({ image, backend, suite: news.suite, mirror: news.mirror, parentBuildKey: news.parentBuildKey, parentFile, fileHashes });
   return {

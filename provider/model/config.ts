@@ -5,6 +5,8 @@
 import { z } from "zod";
 import { type Action, ACTION_TYPES, ActionSchema, type ActionType } from "../actions";
 import { text } from "../actions/fields";
+import { imageFormat } from "./image";
+import { resizeOf, rootSizeBytes } from "./sizes";
 
 /** Backends that build images; `auto` picks one for this host. */
 export const BACKEND_CHOICES = ["auto", "guestfs", "direct"] as const;
@@ -14,10 +16,18 @@ export const SUITE_PATTERN = /^[a-z][a-z0-9.-]*$/;
 /** A Debian mirror: an http, https or file URL. */
 export const MIRROR_PATTERN = /^(https?|file):\/\/\S+$/;
 
-/** The qemu size syntax: a number and an optional unit (bytes, k, M, G, T, P, E). */
-export const SIZE_PATTERN = /^(\d+(?:\.\d+)?)([bkmgtpe]?)$/i;
-/** A Debian package name (Debian Policy 5.6.1), optionally with an architecture. */
-const PACKAGE_PATTERN = /^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$/;
+/**
+ * What apt-get install (and so mmdebstrap --include and virt-customize
+ * --install) takes for one package: a Debian package name (Policy 5.6.1),
+ * optionally `:arch`, then optionally `=version` (Policy 5.6.12) or
+ * `/release`. Nothing else: no globs, patterns or removals (a trailing -).
+ */
+export const PACKAGE_PATTERN = new RegExp(
+  "^[a-z0-9][a-z0-9+.-]*[a-z0-9+.]" + // name
+    "(?::[a-z0-9][a-z0-9-]*)?" + // :architecture
+    "(?:=(?:(?:0|[1-9][0-9]*):)?(?:[0-9][A-Za-z0-9.+~-]*-[A-Za-z0-9.+~]+|[0-9][A-Za-z0-9.+~]*)" + // =[epoch:]version[-revision]
+    "|/[A-Za-z0-9][A-Za-z0-9.+_-]*)?$", // /release
+);
 
 /** An image name: a file name in the images directory. `.qcow2` means qcow2, anything else raw. */
 export const ImageName = text("name")
@@ -30,30 +40,44 @@ export const ImageConfig = z.object({
   name: ImageName,
   /** The image this one derives from: another image of the forest, or an image file in the images directory. */
   parent: ImageName.optional(),
-  /** Size of the disk, in qemu's syntax. @default "8G" for root images; a derived image keeps its parent's size unless set. */
-  size: text("size").refine((s) => SIZE_PATTERN.test(s) && sizeBytes(s) > 0, "size must be a qemu size such as 8G, 512M or 10737418240").optional(),
+  /**
+   * Size of the disk: for a root image as guestfish reads it (8G, 8GiB, 8GB = 8*10^9, 10737418240); for a derived
+   * image as qemu-img resize reads it, where +2G grows the parent's disk by 2 GiB.
+   * @default "8G" for root images; a derived image keeps its parent's size unless set.
+   */
+  size: text("size").optional(),
   /** Whether a root image gets a partition table, kernel and boot loader. @default true (lvh's default on amd64) */
   bootable: z.boolean({ invalid_type_error: "bootable must be true or false" }).optional(),
-  /** Debian packages to install. @default [] */
+  /** Debian packages to install, as apt-get install takes them: `curl`, `curl:amd64`, `curl=7.88.1-10+deb12u5`, `curl/bookworm-backports`. @default [] */
   packages: z.array(
     z.string({ invalid_type_error: "packages must be strings" })
-      .refine((s) => PACKAGE_PATTERN.test(s), (s) => ({ message: `${JSON.stringify(s)} is not a valid Debian package name` })),
+      .refine((s) => PACKAGE_PATTERN.test(s), (s) => ({
+        message: `${JSON.stringify(s)} is not a valid Debian package name as apt-get install takes it: name, name:arch, name=version or name/release`,
+      })),
     { invalid_type_error: "packages must be a list of package names" },
   ).default([]),
   /** Actions run in order after the packages are installed. @default [] */
   actions: z.array(ActionSchema, { invalid_type_error: "actions must be a list" }).default([]),
-}).strict();
+}).strict().superRefine((img, ctx) => {
+  if (img.size === undefined) return;
+  const root = img.parent === undefined;
+  if (root && !(rootSizeBytes(img.size) > 0)) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["size"],
+      message: "size must be a size guestfish takes, such as 8G, 8GiB, 8GB, 512M or 10737418240" });
+  } else if (!root) {
+    const r = resizeOf(img.size);
+    if (!r) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["size"],
+        message: "size must be a size qemu-img resize takes, such as 10G or +2G (grow by 2 GiB)" });
+    } else if (imageFormat(img.name) === "qcow2" && r.bytes % 512 !== 0) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["size"],
+        message: "size must be a multiple of 512 bytes for a qcow2 image (qemu-img resize refuses others)" });
+    }
+  }
+});
 export type ImageConfig = z.infer<typeof ImageConfig>;
 /** What a program writes: the same, with the defaults optional. */
 export type ImageConfigInput = z.input<typeof ImageConfig>;
-
-const UNITS: Record<string, number> = { "": 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50, e: 2 ** 60 };
-
-/** Bytes of a qemu size such as "8G"; NaN when it is not one. */
-export function sizeBytes(size: string): number {
-  const m = SIZE_PATTERN.exec(size);
-  return m ? Math.floor(Number(m[1]) * UNITS[m[2].toLowerCase()]) : NaN;
-}
 
 /** A configuration error that names the image and the field. */
 export class ConfigError extends Error {
@@ -61,6 +85,8 @@ export class ConfigError extends Error {
     readonly image: string | undefined,
     readonly field: string,
     readonly reason: string,
+    /** The field as a path into the image's configuration (TypeScript spelling), where known. */
+    readonly path?: readonly (string | number)[],
   ) {
     super(`${image === undefined ? "" : `image ${JSON.stringify(image)}: `}${field ? `${field}: ` : ""}${reason}`);
     this.name = "ConfigError";
@@ -92,11 +118,10 @@ export function parseImageConfig(input: unknown, index?: number): ImageConfig {
   const name = (input as { name?: unknown } | undefined)?.name;
   const image = typeof name === "string" && name !== "" ? name : index === undefined ? "(unnamed)" : `#${index + 1}`;
   const issue = result.error.issues[0];
-  const field = issue.code === "unrecognized_keys"
-    ? fieldOf([...issue.path, issue.keys[0]], input)
-    : fieldOf(issue.path, input);
+  const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
   const reason = issue.code === "unrecognized_keys" ? `unknown field; ${issue.message}` : issue.message;
-  throw new ConfigError(image, field, reason);
+  throw new ConfigError(image, fieldOf(path, input), reason, path);
 }
 
 export type { Action, ActionType } from "../actions";
+export { canonicalSize, resizeOf, rootSizeBytes, sizeBytes } from "./sizes";

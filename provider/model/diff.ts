@@ -101,7 +101,6 @@ export function rebuildReasons(olds: ReasonInputs | undefined, news: ReasonInput
   changed("dir", olds.dir, news.dir);
   changed("name", olds.name, news.name);
   changed("rebuild trigger", olds.rebuild, news.rebuild);
-  if (news.parentPath === UNKNOWN) reasons.push("parent replaced");
   if (news.buildKey !== UNKNOWN && olds.buildKey === news.buildKey) return [...new Set(reasons)];
   changed("packages", [...new Set(olds.packages ?? [])].sort(), [...new Set(news.packages ?? [])].sort());
   changed("actions", withoutComments(olds.actions), withoutComments(news.actions));

@@ -8,12 +8,8 @@ import type { ImageConfig } from "./config";
 import { sha256, sha256File } from "./hash";
 
 /** The local paths an image reads, as written in its configuration, in action order. */
-export function localPaths(img: ImageConfig): { action: number; field: string; path: string }[] {
-  const out: { action: number; field: string; path: string }[] = [];
-  img.actions.forEach((action, i) => {
-    for (const { field, path: written } of localPathsOf(action)) out.push({ action: i, field, path: written });
-  });
-  return out;
+export function localPaths(img: ImageConfig): { action: number; field: string; path: string; throughLinks: boolean }[] {
+  return img.actions.flatMap((action, i) => localPathsOf(action).map((p) => ({ action: i, ...p })));
 }
 
 /** Resolve a local path of the configuration against the base directory (the images file's directory). */
@@ -29,16 +25,17 @@ export function resolveLocal(baseDir: string, p: string): string {
  */
 export async function hashLocalInputs(img: ImageConfig, baseDir: string): Promise<Record<string, string>> {
   const hashes: Record<string, string> = {};
-  for (const { action, field, path: written } of localPaths(img)) {
+  for (const { action, field, path: written, throughLinks } of localPaths(img)) {
     const abs = resolveLocal(baseDir, written);
     let st;
     try {
-      st = await fs.lstat(abs);
+      // What the action reads: through a link for upload, tar-in and install-kernel; the link itself for copy-in.
+      st = throughLinks ? await fs.stat(abs) : await fs.lstat(abs);
     } catch {
       const type = img.actions[action].type;
       throw new Error(
         `image ${JSON.stringify(img.name)}: actions[${action}] (${type}).${field}: ${abs} does not exist ` +
-          `(relative paths are resolved against ${baseDir})`,
+          `(relative paths are resolved against ${baseDir})${throughLinks ? "; a symbolic link there must lead to an existing file" : ""}`,
       );
     }
     await hashTree(abs, written, st, hashes);

@@ -1,9 +1,14 @@
-// little-vm-helper's `images.json` spelling of the image configuration.
-//
+// little-vm-helper's `images.json` spelling of the image configuration, read
+// by the rules of lvh's Go decoder (encoding/json into []ImgConf):
+//  - keys match field names exactly or else case-insensitively;
+//  - unknown keys are ignored (we warn, naming the likely typo);
+//  - null in an optional field, "" for parent or image_size, mean unset;
+//  - a bare JSON list of images, nothing else.
 // Programs write the TypeScript form, `{ type: "run-command", cmd: "..." }`;
-// lvh's `images.json` spells the same action
+// lvh spells the same action
 // `{ "comment": "...", "type": "run-command", "op": { "Cmd": "..." } }`.
-// Both load to the same frozen `ImageConfig`.
+// Both load to the same frozen `ImageConfig`, and errors name fields as the
+// file spells them: `image "a.img": actions[2] (run-command).op.Cmd: ...`.
 import { type Action, ACTION_TYPES, actionDefinition, type ActionType } from "../actions";
 import { ConfigError, type ImageConfig, parseImageConfig } from "./config";
 
@@ -11,72 +16,154 @@ import { ConfigError, type ImageConfig, parseImageConfig } from "./config";
 const LVH_IMAGE_FIELDS: Record<string, string> = {
   name: "name", parent: "parent", image_size: "size", bootable: "bootable", packages: "packages", actions: "actions",
 };
+const LVH_ACTION_FIELDS: Record<string, string> = { comment: "comment", type: "type", op: "op" };
+
+/** What reading an images file found besides the images: fields lvh ignores, and so do we. */
+export interface LvhImages {
+  images: ImageConfig[];
+  warnings: string[];
+}
+
+/** Go's case folding of ASCII letters, with the two non-ASCII letters that fold to them (ſ to s, K to k). */
+function fold(key: string): string {
+  return key.replace(/\u017f/g, "s").replace(/\u212a/g, "k").toLowerCase();
+}
+
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The known field a mistyped one most likely meant, if one is close. */
+function resembles(key: string, known: string[]): string | undefined {
+  const scored = known.map((k) => ({ k, d: distance(fold(key), fold(k)) })).sort((x, y) => x.d - y.d);
+  return scored[0] && scored[0].d <= (key.length >= 5 ? 2 : 1) ? scored[0].k : undefined;
+}
+
+/** Renamed fields, with the key the file used for each of ours. */
+interface Renamed {
+  values: Record<string, unknown>;
+  spelled: Record<string, string>;
+}
 
 /**
- * Go's encoding/json matches object keys to fields case-insensitively, so lvh
- * accepts `"cmd"` for `"Cmd"`. We do too, and reject keys lvh would ignore:
- * they are typos that would otherwise silently change nothing.
+ * Map an object's keys to our field names as Go's decoder does: an exact
+ * match, else a case-insensitive one; a later key overrides an earlier one.
+ * Unknown keys are reported to `unknown` and dropped.
  */
-function renameKeys(obj: Record<string, unknown>, names: Record<string, string>, where: (key: string) => never) {
-  const lower = new Map(Object.entries(names).map(([k, v]) => [k.toLowerCase(), v]));
-  const out: Record<string, unknown> = {};
+function renameKeys(obj: Record<string, unknown>, names: Record<string, string>, unknown: (key: string) => void): Renamed {
+  const folded = new Map(Object.entries(names).map(([k, v]) => [fold(k), v]));
+  const values: Record<string, unknown> = {};
+  const spelled: Record<string, string> = {};
   for (const [key, value] of Object.entries(obj)) {
-    const ours = lower.get(key.toLowerCase());
-    if (ours === undefined) where(key);
-    out[ours!] = value;
+    const ours = names[key] ?? folded.get(fold(key));
+    if (ours === undefined) {
+      unknown(key);
+      continue;
+    }
+    values[ours] = value;
+    spelled[ours] = key;
   }
-  return out;
+  return { values, spelled };
 }
 
-/** Convert one lvh `ImgConf` object to the idiomatic form (not yet validated). */
-export function fromLvhImage(raw: unknown, index: number): unknown {
-  const label = (raw as { name?: unknown })?.name;
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
+
+/** How one image of the file spells our fields, to name them in errors. */
+interface Spelling {
+  image: Record<string, string>;
+  actions: { fields: Record<string, string>; op: Record<string, string> }[];
+}
+
+/** Convert one lvh `ImgConf` object to the TypeScript form (not yet validated), collecting warnings. */
+function fromLvhImage(raw: unknown, index: number, warnings: string[]): { image: unknown; spelling: Spelling } {
+  const label = isObject(raw) ? raw.name : undefined;
   const image = typeof label === "string" && label !== "" ? label : `#${index + 1}`;
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new ConfigError(image, "", "each image must be a JSON object");
-  }
-  const img = renameKeys(raw as Record<string, unknown>, LVH_IMAGE_FIELDS, (key) => {
-    throw new ConfigError(image, key, `unknown field; lvh image fields are ${Object.keys(LVH_IMAGE_FIELDS).join(", ")}`);
-  });
-  if (img.packages === null) img.packages = []; // Go marshals an empty slice as null
-  if (img.actions === null) delete img.actions;
+  if (!isObject(raw)) throw new ConfigError(image, "", "each image must be a JSON object");
+  const warn = (where: string, key: string, known: string[]) => {
+    const hint = resembles(key, known);
+    warnings.push(`image ${JSON.stringify(image)}: ${where}${JSON.stringify(key)} is not a field lvh knows; ignored, as lvh ignores it` +
+      `${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}`);
+  };
+  const { values: img, spelled } = renameKeys(raw, LVH_IMAGE_FIELDS, (key) => warn("", key, Object.keys(LVH_IMAGE_FIELDS)));
+  // Go leaves a field at its zero value for null, and lvh reads "" as unset.
+  for (const field of ["parent", "size", "bootable", "packages", "actions"]) if (img[field] === null) delete img[field];
+  if (img.parent === "") delete img.parent;
+  if (img.size === "") delete img.size;
+  const spelling: Spelling = { image: spelled, actions: [] };
   if (Array.isArray(img.actions)) {
-    img.actions = img.actions.map((action, i) => fromLvhAction(action, image, i));
+    img.actions = img.actions.map((action, i) => {
+      const converted = fromLvhAction(action, image, i, warn);
+      spelling.actions[i] = converted.spelling;
+      return converted.action;
+    });
   }
-  return img;
+  return { image: img, spelling };
 }
 
-function fromLvhAction(raw: unknown, image: string, index: number): unknown {
+function fromLvhAction(
+  raw: unknown,
+  image: string,
+  index: number,
+  warn: (where: string, key: string, known: string[]) => void,
+): { action: unknown; spelling: Spelling["actions"][number] } {
   const where = `actions[${index}]`;
-  if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
-    throw new ConfigError(image, where, 'each action must be an object with "type" and "op"');
-  }
-  const action = renameKeys(raw as Record<string, unknown>, { comment: "comment", type: "type", op: "op" }, (key) => {
-    throw new ConfigError(image, `${where}.${key}`, 'unknown field; an lvh action has "comment", "type" and "op"');
-  });
+  if (!isObject(raw)) throw new ConfigError(image, where, 'each action must be an object with "type" and "op"');
+  const { values: action, spelled: fields } = renameKeys(raw, LVH_ACTION_FIELDS, (key) =>
+    warn(`${where}: `, key, Object.keys(LVH_ACTION_FIELDS)));
   const type = action.type;
+  const typeField = `${where}.${fields.type ?? "type"}`;
+  if (type === undefined || type === null || type === "") {
+    throw new ConfigError(image, typeField, `the action type is missing; expected one of ${ACTION_TYPES.join(", ")}`);
+  }
   const def = typeof type === "string" ? actionDefinition(type) : undefined;
-  if (!def) {
-    throw new ConfigError(image, `${where}.type`, `unknown action type ${JSON.stringify(type)}; expected one of ${ACTION_TYPES.join(", ")}`);
-  }
-  const fields = def.lvhFields;
-  const op = action.op ?? {};
-  if (typeof op !== "object" || Array.isArray(op)) {
-    throw new ConfigError(image, `${where} (${type}).op`, `op must be an object with ${Object.keys(fields).join(", ")}`);
-  }
-  const opFields = renameKeys(op as Record<string, unknown>, fields, (key) => {
-    throw new ConfigError(image, `${where} (${type}).op.${key}`, `unknown field; ${type} takes ${Object.keys(fields).join(", ")}`);
-  });
-  for (const [goName, ours] of Object.entries(fields)) {
-    if (opFields[ours] === undefined) {
-      throw new ConfigError(image, `${where} (${type}).op.${goName}`, `missing; ${type} takes ${Object.keys(fields).join(", ")}`);
+  if (!def) throw new ConfigError(image, typeField, `unknown action type ${JSON.stringify(type)}; expected one of ${ACTION_TYPES.join(", ")}`);
+  const goNames = Object.keys(def.lvhFields);
+  const opField = `${where} (${type}).${fields.op ?? "op"}`;
+  if (action.op === undefined) throw new ConfigError(image, opField, `missing; ${type} takes an op with ${goNames.join(", ")}`);
+  if (!isObject(action.op)) throw new ConfigError(image, opField, `op must be an object with ${goNames.join(", ")}`);
+  const { values: op, spelled: opSpelled } = renameKeys(action.op, def.lvhFields, (key) =>
+    warn(`${where} (${type}).${fields.op ?? "op"}: `, key, goNames));
+  for (const [goName, ours] of Object.entries(def.lvhFields)) {
+    if (op[ours] === undefined || op[ours] === null) {
+      throw new ConfigError(image, `${opField}.${goName}`, `missing; ${type} takes ${goNames.join(", ")}`);
     }
   }
   const comment = typeof action.comment === "string" && action.comment !== "" ? { comment: action.comment } : {};
-  return { type, ...comment, ...opFields };
+  const opNames: Record<string, string> = {};
+  for (const [goName, ours] of Object.entries(def.lvhFields)) opNames[ours] = `${fields.op ?? "op"}.${opSpelled[ours] ?? goName}`;
+  return { action: { type, ...comment, ...op }, spelling: { fields, op: opNames } };
 }
 
-/** Convert an action of the idiomatic form to lvh's spelling. */
+/** A validation error of the TypeScript form, with its field named as the images file spells it. */
+function asWritten(err: ConfigError, spelling: Spelling): ConfigError {
+  const p = err.path;
+  if (!p || p.length === 0) return err;
+  let field: string;
+  let ours: string;
+  if (p[0] === "actions" && typeof p[1] === "number" && p.length > 2) {
+    const names = spelling.actions[p[1]];
+    ours = String(p[2]);
+    const written = names?.op[ours] ?? names?.fields[ours] ?? ours;
+    const type = err.field.match(/^actions\[\d+\] \(([^)]+)\)/)?.[1];
+    field = `actions[${p[1]}]${type ? ` (${type})` : ""}.${written}${p.slice(3).map((k) => `[${k}]`).join("")}`;
+  } else {
+    ours = String(p[0]);
+    const written = spelling.image[ours] ?? Object.entries(LVH_IMAGE_FIELDS).find(([, v]) => v === ours)?.[0] ?? ours;
+    field = `${written}${p.slice(1).map((k) => `[${k}]`).join("")}`;
+  }
+  const lastWritten = field.split(".").pop()!.replace(/\[.*$/, "");
+  const reason = err.reason.startsWith(`${ours} `) ? `${lastWritten}${err.reason.slice(ours.length)}` : err.reason;
+  return new ConfigError(err.image, field, reason, err.path);
+}
+
+/** Convert an action of the TypeScript form to lvh's spelling. */
 export function toLvhAction(action: Action): { comment: string; type: ActionType; op: Record<string, string> } {
   const fields = actionDefinition(action.type)!.lvhFields;
   const op: Record<string, string> = {};
@@ -84,7 +171,7 @@ export function toLvhAction(action: Action): { comment: string; type: ActionType
   return { comment: action.comment ?? "", type: action.type, op };
 }
 
-/** Convert an image to lvh's `ImgConf` spelling, as lvh writes it. */
+/** Convert an image to lvh's `ImgConf` spelling, as lvh's decoder reads it. */
 export function toLvhImage(img: ImageConfig): Record<string, unknown> {
   return {
     name: img.name,
@@ -96,19 +183,31 @@ export function toLvhImage(img: ImageConfig): Record<string, unknown> {
   };
 }
 
-/** Parse the text of an lvh `images.json`: a JSON list of images. */
-export function parseLvhImages(text: string, source = "images.json"): ImageConfig[] {
+/** Read the text of an lvh `images.json`, a JSON list of images, as `lvh images build` reads it. */
+export function readLvhImages(text: string, source = "images.json"): LvhImages {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
     throw new ConfigError(undefined, source, `invalid JSON: ${(err as Error).message}`);
   }
-  // lvh's own saved configuration wraps the list as { Dir, Images }.
-  if (raw && typeof raw === "object" && !Array.isArray(raw)) {
-    const images = Object.entries(raw).find(([k]) => k.toLowerCase() === "images")?.[1];
-    if (images !== undefined) raw = images;
+  if (raw === null) return { images: [], warnings: [] };
+  if (!Array.isArray(raw)) {
+    throw new ConfigError(undefined, source, "must be a JSON list of images (lvh images build reads []ImgConf)");
   }
-  if (!Array.isArray(raw)) throw new ConfigError(undefined, source, "must be a JSON list of images");
-  return raw.map((img, i) => parseImageConfig(fromLvhImage(img, i), i));
+  const warnings: string[] = [];
+  const images = raw.map((img, i) => {
+    const { image, spelling } = fromLvhImage(img, i, warnings);
+    try {
+      return parseImageConfig(image, i);
+    } catch (err) {
+      throw err instanceof ConfigError ? asWritten(err, spelling) : err;
+    }
+  });
+  return { images, warnings };
+}
+
+/** Parse the text of an lvh `images.json`: its images (warnings dropped). */
+export function parseLvhImages(text: string, source = "images.json"): ImageConfig[] {
+  return readLvhImages(text, source).images;
 }

@@ -11,9 +11,9 @@ import {
   type ManifestOutputs,
   manifestPath,
   removeManifest,
+  renderManifest,
   writeManifest,
 } from "../build/manifest";
-import { definedOnly } from "./imageprovider";
 import {
   checkPull,
   type CheckedPullInputs,
@@ -24,6 +24,8 @@ import {
   type PullOutputs,
   readPull,
 } from "../build/pulled";
+import { ConfigError } from "../model/config";
+import { definedOnly } from "./imageprovider";
 import {
   type CheckedImageInputs,
   checkImage,
@@ -41,7 +43,14 @@ export const manifestProvider: pulumi.dynamic.ResourceProvider<ManifestInputs, M
       failures.push({ property: "dir", reason: "ImagesManifest: dir must be a non-empty path" });
     }
     if (!Array.isArray(news.images)) {
-      failures.push({ property: "images", reason: "ImagesManifest: images must be a list of lvh image configurations" });
+      failures.push({ property: "images", reason: "ImagesManifest: images must be a list of image configurations" });
+    } else {
+      try {
+        renderManifest(news.images);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        failures.push({ property: "images", reason: `ImagesManifest: ${err.message}` });
+      }
     }
     return { inputs: news, failures };
   },

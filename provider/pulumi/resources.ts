@@ -2,23 +2,27 @@
 // into ./providers, required by package name at run time (see forwarding.ts).
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { hostFacts } from "../build/host";
 import type { ManifestInputs } from "../build/manifest";
-import { type Action, type ImageConfigInput, parseImageConfig } from "../model/config";
+import { checkImageInputs, type ImageInputs } from "../model/check";
+import { type Action, type ImageConfig, type ImageConfigInput, parseImageConfig } from "../model/config";
 import { Forest } from "../model/forest";
-import { loadLvhImagesFile } from "../model/imagesfile";
+import { readLvhImagesFile } from "../model/imagesfile";
 import { forwardingProvider } from "./forwarding";
 
 type Args<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
 /** Arguments of {@link ImagesManifest}. */
-export type ImagesManifestArgs = Args<ManifestInputs>;
+export type ImagesManifestArgs = Args<Omit<ManifestInputs, "images"> & { images: ImageConfigInput[] }>;
 
 /**
- * The forest's configuration saved as `images.json` in the images directory,
- * as `lvh images build` does.
+ * A forest's configuration written as `DIR/images.json`, the file
+ * `lvh images build --dir DIR` reads: a bare list of images in lvh's
+ * spelling. The images are given in the TypeScript spelling and validated
+ * (fields, names, parents) at preview.
  *
  * @example
- * new ImagesManifest("manifest", { dir: "images", images: [{ name: "base.img", packages: ["curl"] }] });
+ * new ImagesManifest("manifest", { dir: "_data", images: [{ name: "base.img", packages: ["curl"] }] });
  */
 export class ImagesManifest extends pulumi.dynamic.Resource {
   /** Path of the manifest file. */
@@ -122,14 +126,24 @@ export class Image extends pulumi.dynamic.Resource {
   /** Why publishing failed; the next `up` retries it. */
   declare readonly publishError: pulumi.Output<string | undefined>;
 
+  /**
+   * What this image will be, known from its inputs before it is built (so
+   * during `preview` too): its name, path and build key. A derived image
+   * takes its parent's from here, so that a parent rebuilt with an unchanged
+   * build key (its file deleted, or `--replace`) leaves its children alone,
+   * in the preview as in the update.
+   */
+  readonly plan: ImagePlan;
+
   constructor(resourceName: string, args: ImageArgs, opts?: pulumi.CustomResourceOptions) {
     const parentImage = args.parent instanceof Image ? args.parent : undefined;
-    const props = {
-      dir: pulumi.output(args.dir).apply((d) => path.resolve(d)),
+    const dir = pulumi.output(args.dir).apply((d) => path.resolve(d));
+    const inputs = {
+      dir,
       name: args.name,
-      parent: parentImage ? parentImage.name : args.parent,
-      parentPath: parentImage?.path,
-      parentBuildKey: parentImage ? parentImage.buildKey : args.parentKey,
+      parent: parentImage ? parentImage.plan.name : args.parent,
+      parentPath: parentImage?.plan.path,
+      parentBuildKey: parentImage ? parentImage.plan.buildKey : args.parentKey,
       size: args.size,
       bootable: args.bootable,
       packages: args.packages ?? [],
@@ -143,6 +157,9 @@ export class Image extends pulumi.dynamic.Resource {
       registry: args.registry,
       tag: args.tag,
       insecureRegistry: args.insecureRegistry,
+    };
+    const props = {
+      ...inputs,
       // Outputs.
       path: undefined,
       format: undefined,
@@ -158,7 +175,20 @@ export class Image extends pulumi.dynamic.Resource {
     };
     // Outputs only: a rebuild shows them as gone, which would bury the inputs that explain it.
     const hideDiffs = [...IMAGE_OUTPUTS_ONLY, ...(opts?.hideDiffs ?? [])];
-    super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs }, "vm-images", "Image");
+    // The parent is built first: its outputs are no longer inputs here, so say so.
+    const dependsOn = parentImage
+      ? pulumi.output(opts?.dependsOn ?? []).apply((d) => [...(Array.isArray(d) ? d : [d]), parentImage])
+      : opts?.dependsOn;
+    super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs, dependsOn }, "vm-images", "Image");
+    this.plan = {
+      name: pulumi.output(args.name),
+      path: pulumi.all([dir, args.name]).apply(([d, n]) => path.join(d, n)),
+      buildKey: pulumi.output(inputs).apply(async (v) => {
+        const outcome = await checkImageInputs(v as ImageInputs, hostFacts());
+        // An invalid image fails its own check; its children wait for it.
+        return outcome.ok ? outcome.inputs.buildKey : "invalid";
+      }),
+    };
   }
 }
 
@@ -210,6 +240,13 @@ export class PulledImage extends pulumi.dynamic.Resource {
   }
 }
 
+/** An image's name, path and build key, known before it is built. */
+export interface ImagePlan {
+  name: pulumi.Output<string>;
+  path: pulumi.Output<string>;
+  buildKey: pulumi.Output<string>;
+}
+
 /** Settings every image of a forest shares. */
 export interface ForestSettings {
   /** The images directory. */
@@ -252,9 +289,15 @@ export class ImageForest extends pulumi.ComponentResource {
 
   constructor(name: string, args: ImageForestArgs, opts?: pulumi.ComponentResourceOptions) {
     super("vm-images:index:ImageForest", name, {}, opts);
-    const configs = "imagesFile" in args
-      ? loadLvhImagesFile(args.imagesFile)
-      : args.images.map((img, i) => parseImageConfig(img, i));
+    let configs: ImageConfig[];
+    if ("imagesFile" in args) {
+      const read = readLvhImagesFile(args.imagesFile);
+      // Fields lvh ignores: said at every preview and update, on the forest's row.
+      for (const warning of read.warnings) void pulumi.log.warn(`${args.imagesFile}: ${warning}`, this);
+      configs = read.images;
+    } else {
+      configs = args.images.map((img, i) => parseImageConfig(img, i));
+    }
     const baseDir = args.baseDir ?? ("imagesFile" in args ? path.dirname(path.resolve(args.imagesFile)) : ".");
     this.forest = Forest.of(configs);
     this.pulled = {};

@@ -18,7 +18,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { sizeBytes } from "../../model/config";
+import { resizeOf, rootSizeBytes } from "../../model/config";
 import { DEFAULT_SIZE, imageFormat, isBootable } from "../../model/image";
 import { actionContext } from "../actioncontext";
 import { installMbrCode, PARTITION_OFFSET, partitionOffset, readSector0, writeBootConfig } from "../boot";
@@ -103,7 +103,7 @@ const UNSAFE_IO_HOOKS = [hook("setup", "unsafe-io-on"), hook("customize", "unsaf
 function rootSteps(b: BackendBuild, disk: string): Step[] {
   const tree = path.join(b.workDir, "rootfs");
   const root: RootFs = { dir: tree };
-  const layout: Layout = { bootable: isBootable(b.image), bytes: sizeBytes(b.image.size ?? DEFAULT_SIZE) };
+  const layout: Layout = { bootable: isBootable(b.image), bytes: rootSizeBytes(b.image.size ?? DEFAULT_SIZE) };
   return [
     {
       name: "bootstrap root file system (mmdebstrap)",
@@ -133,7 +133,9 @@ async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext):
   });
   const offset = partitionOffset(readSector0(disk));
   const current = fs.statSync(disk).size;
-  const wanted = b.image.size ? sizeBytes(b.image.size) : current;
+  // As qemu-img resize reads image_size: "+2G" grows the parent's disk, "10G" is the new size.
+  const resize = b.image.size ? resizeOf(b.image.size) : undefined;
+  const wanted = resize ? (resize.grow ? current + resize.bytes : resize.bytes) : current;
   if (wanted < current) {
     throw new Error(`image_size ${b.image.size} is smaller than the parent's disk (${current} bytes); a derived image can only grow`);
   }

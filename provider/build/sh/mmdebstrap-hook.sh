@@ -22,5 +22,11 @@ case "$hook" in
     rm "$root/usr/sbin/update-initramfs"
     chroot "$root" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
     chroot "$root" update-initramfs -c -k all ;;
+  # mmdebstrap copies the build host's /etc/hostname and /etc/resolv.conf:
+  # an image must not depend on the machine that built it. A link (such as
+  # systemd-resolved's) is the image's own and stays.
+  host-independent)
+    echo debian > "$root/etc/hostname"
+    if [ ! -L "$root/etc/resolv.conf" ]; then rm -f "$root/etc/resolv.conf"; : > "$root/etc/resolv.conf"; fi ;;
   *) echo "mmdebstrap-hook.sh: unknown hook $hook" >&2; exit 2 ;;
 esac
