@@ -199,6 +199,19 @@ describe("e2e: registries (publish, registry cache, pull)", function () {
       const diff = (await puller.must("preview", "--stack", puller.stack, "--diff")).stdout;
       expect(diff).to.include(`${ref()} now points to ${moved}`);
       expect(diff).to.include('"parent replaced"');
+
+      // And up does it: the new files stay (the old pull's delete leaves files it did not pull), the child is rebuilt.
+      const before = (await puller.outputs()).images as Record<string, ImageOut>;
+      await puller.up();
+      const out = await puller.outputs();
+      expect((out.pulled as Record<string, { pinned: string; images: string[] }>)[ref()]).to.deep.equal({
+        pinned: `${reg.host}/lvh/base@${moved}`, images: ["base.qcow2", "extra.img"],
+      });
+      expect(fs.readFileSync(path.join(puller.dir, "images", "extra.img"), "utf8")).to.equal("another image\n");
+      expect(sameBytes(path.join(puller.dir, "images", "base.qcow2"), built["base.qcow2"].path)).to.equal(true);
+      const child = (out.images as Record<string, ImageOut>)["child.qcow2"];
+      expect(child.buildKey).not.to.equal(before["child.qcow2"].buildKey);
+      expect(fs.existsSync(child.path)).to.equal(true);
     });
   });
 
