@@ -8,7 +8,7 @@ import { FOREST_NAME } from "./provider/model/urns";
 const settings = parseStackConfig(pulumi.runtime.allConfig(), pulumi.runtime.getRootDirectory());
 const forest = new ImageForest(FOREST_NAME, settings);
 
-/** Per image: its path, format, size, build key, backend and parent. */
+/** Per image: its path, format, size, build key, backend, parent, and where it came from and is published. */
 export const images = Object.fromEntries(
   Object.entries(forest.images).map(([name, img]) => [
     name,
@@ -20,6 +20,14 @@ export const images = Object.fromEntries(
       backend: img.backend,
       parent: img.parent,
       logFile: img.logFile,
+      source: img.source,
+      published: img.published,
+      publishError: img.publishError,
     },
   ]),
+);
+
+/** Per pulled reference: the digest it was pulled at and the images it holds. */
+export const pulled = Object.fromEntries(
+  Object.entries(forest.pulled).map(([ref, p]) => [ref, { pinned: p.pinned, images: p.images }]),
 );

@@ -1,5 +1,7 @@
 // pulumi-vm-images: Debian VM disk images as Pulumi resources.
-export { Image, type ImageArgs, ImageForest, type ImageForestArgs, ImagesManifest, type ImagesManifestArgs } from "./pulumi/resources";
+export {
+  Image, type ImageArgs, ImageForest, type ImageForestArgs, ImagesManifest, type ImagesManifestArgs, PulledImage, type PulledImageArgs,
+} from "./pulumi/resources";
 export { Forest } from "./model/forest";
 export { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./model/image";
 export { loadLvhImagesFile, readLvhImagesFile } from "./model/imagesfile";

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run lvh -- images build [flags]`: lvh's image build command line,
 // carried out by Pulumi on a stack. Prints the pulumi commands it runs, so
-// they can be used directly too. See README.md, "Coming from lvh".
+// they can be used directly too. `npm run lvh -- images pull REF --dir D`:
+// lvh's pull, without a Docker daemon. See README.md, "Coming from lvh".
 "use strict";
 
 const fs = require("node:fs");
@@ -21,7 +22,15 @@ const USAGE = `usage: npm run lvh -- images build [flags]
   --merge-steps[=B]  merge virt-customize steps (true or false; saved in the stack's config)
   --pkg-repo SUITE   Debian suite of root images (saved in the stack's config)
   --stack NAME       the Pulumi stack (default: lvh with --dir, else $VM_IMAGES_STACK or dev)
-  --cwd DIR          the Pulumi project (default: this repository)`;
+  --cwd DIR          the Pulumi project (default: this repository)
+
+usage: npm run lvh -- images pull REF --dir DIR [--cache] [--platform OS/ARCH]
+
+  REF                a published lvh image, such as quay.io/lvh-images/kind:6.6-main
+  --dir DIR          the images land in DIR/images, decompressed
+  --cache            keep each DIR/images/<image>.zst too
+  --platform P       the platform of a multi-platform image (default: the host's)
+  --insecure         plain HTTP or unverified TLS for a registry not on loopback`;
 
 class UsageError extends Error {}
 
@@ -76,8 +85,62 @@ function configPath(p) {
   return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
 }
 
+function parsePullArgs(argv) {
+  const args = [...argv];
+  const opts = { cache: false, insecure: false };
+  while (args.length) {
+    const arg = args.shift();
+    const [flag, inline] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const value = () => {
+      const v = inline ?? args.shift();
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--dir": opts.dir = value(); break;
+      case "--platform": opts.platform = value(); break;
+      case "--cache": opts.cache = true; break;
+      case "--insecure": opts.insecure = true; break;
+      default:
+        if (arg.startsWith("-") || opts.ref !== undefined) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
+        opts.ref = arg;
+    }
+  }
+  if (opts.ref === undefined) throw new UsageError("images pull needs a reference, such as quay.io/lvh-images/kind:6.6-main");
+  if (opts.dir === undefined) throw new UsageError("images pull needs --dir");
+  return opts;
+}
+
+/** lvh's `images pull REF --dir D`: D/images/<image> for each image of REF. */
+async function pull(argv) {
+  const opts = parsePullArgs(argv);
+  const { pullImages } = require("../dist/provider/build/pull");
+  const { registrySession } = require("../dist/provider/build/crane");
+  const where = process.env.INIT_CWD || process.cwd();
+  const session = registrySession();
+  const log = { file: "(stderr)", line: (label, text) => console.error(`${label} | ${text}`), close: async () => {} };
+  try {
+    const r = await pullImages({
+      ref: opts.ref, dir: path.join(path.resolve(where, opts.dir), "images"), platform: opts.platform,
+      cache: opts.cache, insecure: opts.insecure, log, label: "pull", session,
+    });
+    console.log(`lvh: pulled ${r.pinned}: ${r.files.map((f) => f.path).join(" ")}`);
+  } finally {
+    session.close();
+  }
+}
+
 function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === "images" && argv[1] === "pull") {
+    pull(argv.slice(2)).catch((err) => {
+      console.error(`lvh: ${err.message}`);
+      if (err instanceof UsageError) console.error(`\n${USAGE}`);
+      process.exit(err instanceof UsageError ? 2 : 1);
+    });
+    return;
+  }
+  const opts = parseArgs(argv);
   const { forestUrn, imageUrn } = require("../dist/provider/model/urns");
   const { Forest: ImageForest } = require("../dist/provider/model/forest");
   const { loadLvhImagesFile } = require("../dist/provider/model/imagesfile");

@@ -6,7 +6,8 @@
 //   2. npm dependencies (npm ci);
 //   3. the Pulumi CLI, its Node.js language host and the dynamic provider
 //      shim, built from the Go module proxy into the per-user cache;
-//   4. the TypeScript build.
+//   4. go-containerregistry's crane, the registry client, built the same way;
+//   5. the TypeScript build.
 "use strict";
 
 const fs = require("node:fs");
@@ -14,6 +15,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const tc = require("./lib/toolchain");
+const { CRANE_VERSION, cranePath } = require("./lib/crane");
 
 const quiet = process.argv.includes("--quiet");
 const log = (msg) => console.log(`setup: ${msg}`);
@@ -33,6 +35,8 @@ const DEBIAN_PACKAGES = {
   shellcheck: "checks the shell scripts in npm test",
   bubblewrap: "the direct backend's sandbox for package scripts and actions",
   slirp4netns: "the sandbox's network, without the host's loopback",
+  "docker-registry": "a real OCI registry on 127.0.0.1 for the registry tests",
+  "apache2-utils": "htpasswd: the registry tests with authentication",
 };
 
 function run(cmd, args, opts = {}) {
@@ -121,6 +125,26 @@ function ensurePulumiCli() {
   log(`built the Pulumi CLI in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** crane from the Go module proxy through tools/crane, into the per-user cache; reused while its version is unchanged. */
+function ensureCrane() {
+  const dest = cranePath();
+  if (fs.existsSync(dest)) return verbose(`crane ${CRANE_VERSION} in ${dest}`);
+  const go = goBinary();
+  if (!go) throw new Error(`crane ${CRANE_VERSION} is not in ${dest} and Go is not installed to build it: install Go 1.25 or later`);
+  const source = path.join(tc.ROOT, "tools", "crane");
+  const tmp = `${dest}.tmp-${process.pid}`;
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const started = Date.now();
+  log(`building crane ${CRANE_VERSION} from the Go module proxy into ${dest} (first run only)`);
+  try {
+    run(go, ["build", "-trimpath", "-o", tmp, "github.com/google/go-containerregistry/cmd/crane"], { cwd: source });
+    fs.renameSync(tmp, dest);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+  log(`built crane in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
 function ensureBuild() {
   // tsc is incremental (tsconfig.json): an up-to-date build costs about a second.
   verbose("compiling TypeScript");
@@ -132,6 +156,7 @@ function main() {
   ensureDebianPackages();
   ensureNodeModules();
   ensurePulumiCli();
+  ensureCrane();
   ensureBuild();
   verbose(`done in ${((Date.now() - started) / 1000).toFixed(1)} s (cache: ${tc.cacheDir()}, ${os.userInfo().username})`);
 }

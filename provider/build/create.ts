@@ -1,18 +1,25 @@
 // Building an Image resource (its provider's `create`): at most a few builds
 // at once per provider process, each interruptible, with the backend the
-// check resolved and libguestfs's acceleration probed.
+// check resolved and libguestfs's acceleration probed. With a registry, the
+// build key is looked up first (a hit is pulled instead of built), and a
+// built image is published after; a failed push keeps the image and is
+// retried by the next `up` (diff sees it unpublished: an update).
 import * as os from "node:os";
 import { type CheckedImageInputs, imageConfigOf } from "../model/check";
-import type { FileIdentity } from "../model/identity";
+import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
+import { needsPublish } from "../model/diff";
 import { imageFormat } from "../model/image";
 import { guestfsEnvironment } from "./accel";
 import type { Backend } from "./backends/backend";
 import { directBackend } from "./backends/direct";
 import { guestfsBackend } from "./backends/guestfs";
 import { cacheDir } from "./cache";
-import { buildImage } from "./imagebuild";
+import { RegistryError, registrySession, type RegistrySession } from "./crane";
+import { buildImage, imagePaths } from "./imagebuild";
 import { interruptible, limiter } from "./interrupt";
-import { memoryLogger } from "./log";
+import { fileLogger, type Logger, memoryLogger, stderrLogger } from "./log";
+import { publishImage, tagPublished } from "./publish";
+import { pullImages, resolveDigest } from "./pull";
 
 export interface ImageOutputs extends CheckedImageInputs {
   path: string;
@@ -22,35 +29,137 @@ export interface ImageOutputs extends CheckedImageInputs {
   logFile: string;
   accel: string;
   stepSeconds: Record<string, number>;
+  /** "built", or "pulled REPOSITORY@DIGEST" when the registry had the build key. */
+  source: string;
+  /** REPOSITORY@DIGEST where the image is published, if it is. */
+  published?: string;
+  /** The human tag it was published with. */
+  publishedTag?: string;
+  /** Why the last publish failed (the next `up` retries it). */
+  publishError?: string;
 }
 
 export const BACKENDS: Record<"guestfs" | "direct", Backend> = { guestfs: guestfsBackend, direct: directBackend };
 
 const oneAtATime = limiter(Math.max(1, Number(process.env.VM_IMAGES_PARALLEL) || Math.floor(os.cpus().length / 2)));
 
+/** The registry's copy of this build key, pulled into place; undefined on a miss or an unreachable registry (with a warning). */
+async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySession, signal: AbortSignal): Promise<ImageOutputs | undefined> {
+  const name = inputs.name;
+  const ref = `${inputs.registry}:${inputs.buildKey}`;
+  const p = imagePaths(inputs.dir, name);
+  const probe = stderrLogger(p.log);
+  const common = { log: probe, label: `${name} registry`, signal, session, insecure: inputs.insecureRegistry };
+  try {
+    await resolveDigest({ ref, ...common });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const notFound = err instanceof RegistryError && err.notFound;
+    probe.line(name, notFound
+      ? `build key not in ${inputs.registry}: building`
+      : `warning: registry cache not available, building: ${(err as Error).message}`);
+    return undefined;
+  }
+  const started = Date.now();
+  const log = fileLogger(p.log);
+  try {
+    const pulled = await pullImages({ ref, dir: inputs.dir, expect: [name], ...common, log });
+    const file = pulled.files[0];
+    const seconds = Math.round((Date.now() - started) / 100) / 10;
+    log.line(name, `source: pulled ${pulled.pinned} (build key ${inputs.buildKey}) in ${seconds} s`);
+    const outs: ImageOutputs = {
+      ...inputs, path: file.path, format: imageFormat(name), sizeBytes: file.identity.size, identity: file.identity,
+      logFile: p.log, accel: "none", stepSeconds: { pull: seconds }, source: `pulled ${pulled.pinned}`,
+      published: pulled.pinned, publishedTag: undefined, publishError: undefined,
+    };
+    return await publish(outs, session, signal, log);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    log.line(name, `warning: pulling ${ref} failed, building: ${(err as Error).message}`);
+    return undefined;
+  } finally {
+    await log.close();
+  }
+}
+
+/**
+ * Publish an image that needs it (or only add its human tag, if it is
+ * published already); a failure is reported and recorded, never thrown: the
+ * image is kept.
+ */
+async function publish(outs: ImageOutputs, session: RegistrySession, signal?: AbortSignal, openLog?: Logger): Promise<ImageOutputs> {
+  if (!outs.registry || !needsPublish(outs, outs)) return outs;
+  const log = openLog ?? fileLogger(outs.logFile, undefined, { append: true });
+  try {
+    if (outs.published?.startsWith(`${outs.registry}@`) && outs.tag) {
+      await tagPublished(outs.published, outs.name, outs.tag, { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry });
+      return { ...outs, publishedTag: outs.tag, publishError: undefined };
+    }
+    const published = await publishImage({
+      file: outs.path, repository: outs.registry, tag: outs.tag, insecure: outs.insecureRegistry,
+      facts: {
+        name: outs.name, buildKey: outs.buildKey, parentBuildKey: outs.parentBuildKey, suite: outs.suite,
+        backend: outs.backend, created: new Date().toISOString(),
+      },
+      log, label: `${outs.name} publish`, signal, session,
+    });
+    return { ...outs, published, publishedTag: outs.tag, publishError: undefined };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const msg = session.redact((err as Error).message);
+    log.line(outs.name, `warning: publishing failed, the image is kept and the next up retries: ${msg}`);
+    return { ...outs, published: outs.published?.startsWith(`${outs.registry}@`) ? outs.published : undefined, publishError: msg };
+  } finally {
+    if (!openLog) await log.close();
+  }
+}
+
 export function createImage(inputs: CheckedImageInputs): Promise<ImageOutputs> {
   const image = imageConfigOf(inputs);
   const backend = BACKENDS[inputs.backend];
   return oneAtATime(() =>
     interruptible(async (signal) => {
-      const cache = cacheDir();
-      const accel = await guestfsEnvironment(cache, memoryLogger(), signal);
-      process.stderr.write(`${image.name} | backend: ${backend.name}; libguestfs acceleration: ${accel.accel}\n`);
-      const built = await buildImage({
-        dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror,
-        baseDir: inputs.baseDir, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
-        cacheDir: cache, signal,
-      });
-      return {
-        ...inputs,
-        path: built.path,
-        format: imageFormat(image.name),
-        sizeBytes: built.sizeBytes,
-        identity: built.identity,
-        logFile: built.logFile,
-        accel: accel.accel,
-        stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, Math.round(t.seconds * 10) / 10])),
-      };
+      const session = inputs.registry ? registrySession() : undefined;
+      try {
+        if (session) {
+          const hit = await pullFromCache(inputs, session, signal);
+          if (hit) return hit;
+        }
+        const cache = cacheDir();
+        const accel = await guestfsEnvironment(cache, memoryLogger(), signal);
+        process.stderr.write(`${image.name} | backend: ${backend.name}; libguestfs acceleration: ${accel.accel}\n`);
+        const built = await buildImage({
+          dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror,
+          baseDir: inputs.baseDir, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
+          cacheDir: cache, signal,
+        });
+        const outs: ImageOutputs = {
+          ...inputs,
+          path: built.path,
+          format: imageFormat(image.name),
+          sizeBytes: built.sizeBytes,
+          identity: built.identity,
+          logFile: built.logFile,
+          accel: accel.accel,
+          stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, Math.round(t.seconds * 10) / 10])),
+          source: "built",
+        };
+        return session ? await publish(outs, session, signal) : outs;
+      } finally {
+        session?.close();
+      }
     }),
   );
+}
+
+/** An update changes how, not what, we build (mergeSteps), or publishes an image that is not published yet. */
+export async function updateImage(olds: ImageOutputs, news: CheckedImageInputs): Promise<ImageOutputs> {
+  const outs: ImageOutputs = { ...olds, ...news };
+  if (!needsPublish(outs, outs) || !sameIdentity(identityOf(olds.path), olds.identity)) return outs;
+  const session = registrySession();
+  try {
+    return await oneAtATime(() => interruptible((signal) => publish(outs, session, signal)));
+  } finally {
+    session.close();
+  }
 }

@@ -84,7 +84,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
   const name = req.image.name;
   const p = imagePaths(req.dir, name);
   fs.mkdirSync(req.dir, { recursive: true });
-  const log = fileLogger(p.log, req.echo, p.logTemp);
+  const log = fileLogger(p.log, req.echo, { writeTo: p.logTemp });
   const ctx = { image: name, log, signal: req.signal };
   const started = Date.now();
   let interrupted = false;

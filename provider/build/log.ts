@@ -12,16 +12,17 @@ export interface Logger {
 }
 
 /**
- * A logger writing to `writeTo` (by default `file` itself). A build writes
- * to a temp file and moves it to `file`, which messages name, when it ends:
- * an interrupted build leaves the previous build's log as it was.
+ * Lines to `file` and to `echo`. `writeTo` writes them elsewhere (a build
+ * writes to a temp file and moves it to `file`, which messages name, when it
+ * ends: an interrupted build leaves the previous build's log as it was);
+ * `append` adds to the file instead of starting it anew.
  */
 export function fileLogger(
   file: string,
   echo: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
-  writeTo = file,
+  opts: { writeTo?: string; append?: boolean } = {},
 ): Logger {
-  const stream = fs.createWriteStream(writeTo, { flags: "w" });
+  const stream = fs.createWriteStream(opts.writeTo ?? file, { flags: opts.append ? "a" : "w" });
   return {
     file,
     line(label, text) {
@@ -37,4 +38,9 @@ export function fileLogger(
 export function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
   return { file: "(memory)", lines, line: (label, text) => void lines.push(`${label} | ${text}`), close: async () => {} };
+}
+
+/** Lines to the provider's stderr only (the Pulumi CLI shows them), for work that has no log file of its own. */
+export function stderrLogger(file = "(stderr)"): Logger {
+  return { file, line: (label, text) => void process.stderr.write(`${label} | ${text}\n`), close: async () => {} };
 }

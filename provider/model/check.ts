@@ -10,6 +10,7 @@ import { UNKNOWN } from "./diff";
 import { type HostFacts, resolveBackend } from "./host";
 import { identityOf } from "./identity";
 import { hashLocalInputs } from "./localinputs";
+import { parseRef, RefError, registryRefusal, TAG } from "./oci";
 
 /** The Image resource's inputs, as the program gives them. */
 export interface ImageInputs {
@@ -28,6 +29,12 @@ export interface ImageInputs {
   backend: string;
   mergeSteps: boolean;
   rebuild?: string;
+  /** Repository to look the build key up in before building, and to publish to after (not part of the build key). */
+  registry?: string;
+  /** A human tag for the published image, besides its build key. */
+  tag?: string;
+  /** Plain HTTP or unverified TLS for a registry not on loopback. */
+  insecureRegistry?: boolean;
 }
 
 /** Inputs after `check`: validated, with the backend resolved and the build key computed. */
@@ -72,6 +79,18 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
   if (news.mirror !== undefined && !MIRROR_PATTERN.test(news.mirror)) failures.push(failure("mirror", name, "must be an http://, https:// or file:// URL"));
   if (!BACKEND_CHOICES.includes(news.backend as never)) failures.push(failure("backend", name, `must be one of ${BACKEND_CHOICES.join(", ")}`));
   if (typeof news.mergeSteps !== "boolean") failures.push(failure("mergeSteps", name, "must be true or false"));
+  if (news.registry !== undefined) {
+    try {
+      const ref = parseRef(news.registry);
+      if (ref.tag || ref.digest) throw new RefError("a repository, without a tag or digest");
+      const refusal = registryRefusal(ref.host, !!news.insecureRegistry);
+      if (refusal) failures.push(failure("registry", name, refusal));
+    } catch (err) {
+      if (!(err instanceof RefError)) throw err;
+      failures.push(failure("registry", name, err.message));
+    }
+  }
+  if (news.tag !== undefined && !TAG.test(news.tag)) failures.push(failure("tag", name, `must be a tag (${TAG.source})`));
 
   let image: ImageConfig | undefined;
   try {

@@ -15,11 +15,23 @@ export interface DiffInputs {
   rebuild?: string;
   fileHashes?: Record<string, string>;
   parentBuildKey?: string;
+  /** Where to publish (an unpublished image is an update, not a rebuild). */
+  registry?: string;
+  tag?: string;
 }
 
 export interface DiffState extends DiffInputs {
   path: string;
   identity: FileIdentity;
+  published?: string;
+  publishedTag?: string;
+}
+
+/** Whether an image with these outputs still has to be published to its registry (or tagged with a new human tag). */
+export function needsPublish(olds: { published?: string; publishedTag?: string }, news: { registry?: string; tag?: string }): boolean {
+  if (!news.registry) return false;
+  if (!olds.published?.startsWith(`${news.registry}@`)) return true;
+  return news.tag !== undefined && olds.publishedTag !== news.tag;
 }
 
 export interface DiffDecision {
@@ -51,7 +63,7 @@ export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileI
     replaces.push("buildKey");
   }
   if (!sameIdentity(olds.identity, onDisk)) replaces.push("path");
-  const changes = replaces.length > 0 || differs(olds.mergeSteps, news.mergeSteps);
+  const changes = replaces.length > 0 || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news);
   return { changes, replaces: [...new Set(replaces)] };
 }
 

@@ -2,6 +2,7 @@
 // an unknown key or a bad value names the key and what it accepts.
 import * as path from "node:path";
 import { BACKEND_CHOICES, MIRROR_PATTERN, SUITE_PATTERN } from "./config";
+import { parseRef, RefError, registryRefusal, TAG } from "./oci";
 
 export interface StackSettings {
   imagesFile: string;
@@ -11,6 +12,13 @@ export interface StackSettings {
   backend: string;
   mergeSteps: boolean;
   rebuild?: string;
+  /** Published images to pull into `dir` before building. */
+  pull: string[];
+  /** Repository to publish built images to, and to look build keys up in. */
+  registry?: string;
+  /** A human tag per image, besides its build key. */
+  tag?: string;
+  insecureRegistry: boolean;
 }
 
 const KEYS: Record<keyof StackSettings, string> = {
@@ -21,7 +29,33 @@ const KEYS: Record<keyof StackSettings, string> = {
   backend: `one of ${BACKEND_CHOICES.join(", ")} (default: auto)`,
   mergeSteps: "true or false (default: true)",
   rebuild: "any value; changing it rebuilds every image",
+  pull: "published lvh images to pull into the images directory: a list of references (default: none)",
+  registry: "repository to publish built images to and pull them from, such as 127.0.0.1:5000/team/images (default: none)",
+  tag: "a tag for each published image besides its build key: <image>-<tag> (default: none)",
+  insecureRegistry: "true: allow plain HTTP or unverified TLS for a registry not on loopback (default: false)",
 };
+
+/** A list value: a JSON array (`pulumi config set --path 'vm-images:pull[0]' REF`), or references separated by commas or spaces. */
+function parseList(value: string | undefined): string[] {
+  if (value === undefined || value.trim() === "") return [];
+  if (value.trim().startsWith("[")) {
+    const parsed: unknown = JSON.parse(value);
+    if (!Array.isArray(parsed) || parsed.some((v) => typeof v !== "string")) throw new StackConfigError(`vm-images:pull: ${value} must be a list of references`);
+    return parsed as string[];
+  }
+  return value.split(/[\s,]+/).filter(Boolean);
+}
+
+function checkRef(key: string, ref: string, insecure: boolean): void {
+  try {
+    const { host } = parseRef(ref);
+    const refusal = registryRefusal(host, insecure);
+    if (refusal) throw new StackConfigError(`vm-images:${key}: ${refusal}`);
+  } catch (err) {
+    if (err instanceof RefError) throw new StackConfigError(`vm-images:${key}: ${err.message}`);
+    throw err;
+  }
+}
 
 export class StackConfigError extends Error {}
 
@@ -53,6 +87,18 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
   if (values.mirror !== undefined && !MIRROR_PATTERN.test(values.mirror)) {
     throw new StackConfigError(`vm-images:mirror: ${JSON.stringify(values.mirror)} must be an http://, https:// or file:// URL`);
   }
+  const insecure = values.insecureRegistry ?? "false";
+  if (insecure !== "true" && insecure !== "false") {
+    throw new StackConfigError(`vm-images:insecureRegistry: ${JSON.stringify(insecure)} must be true or false`);
+  }
+  const pull = parseList(values.pull);
+  for (const ref of pull) checkRef("pull", ref, insecure === "true");
+  if (values.registry !== undefined) {
+    checkRef("registry", values.registry, insecure === "true");
+    const parsed = parseRef(values.registry);
+    if (parsed.tag || parsed.digest) throw new StackConfigError(`vm-images:registry: ${JSON.stringify(values.registry)} must be a repository, without a tag or digest`);
+  }
+  if (values.tag !== undefined && !TAG.test(values.tag)) throw new StackConfigError(`vm-images:tag: ${JSON.stringify(values.tag)} is not a tag (${TAG.source})`);
   return {
     imagesFile: path.resolve(root, values.imagesFile ?? "examples/seed/images.json"),
     dir: path.resolve(root, values.dir ?? "images"),
@@ -61,5 +107,9 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
     backend,
     mergeSteps: mergeSteps === "true",
     rebuild: values.rebuild,
+    pull,
+    registry: values.registry,
+    tag: values.tag,
+    insecureRegistry: insecure === "true",
   };
 }

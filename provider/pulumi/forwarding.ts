@@ -4,7 +4,7 @@
 import type * as pulumi from "@pulumi/pulumi";
 
 /** Names of the provider implementations exported by `pulumi-vm-images/provider` (providers.ts). */
-export type ProviderName = "manifestProvider" | "imageProvider";
+export type ProviderName = "manifestProvider" | "imageProvider" | "pullProvider";
 
 /**
  * A provider whose every method forwards to `pulumi-vm-images/provider`'s `name` export,

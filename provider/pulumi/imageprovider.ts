@@ -15,7 +15,7 @@ import { identityOf, sameIdentity } from "../model/identity";
 const PROVIDER_KEY = "__provider";
 
 /** The engine's protobuf Struct has no `undefined`: leave such keys out. */
-function definedOnly<T extends object>(obj: T): T {
+export function definedOnly<T extends object>(obj: T): T {
   return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
 }
 

@@ -4,7 +4,7 @@
 // holds no code of ours and an upgrade of this package takes effect on the
 // next operation.
 import type * as pulumi from "@pulumi/pulumi";
-import { createImage } from "../build/create";
+import { createImage, updateImage } from "../build/create";
 import {
   currentSha256,
   type ManifestInputs,
@@ -14,7 +14,18 @@ import {
   renderManifest,
   writeManifest,
 } from "../build/manifest";
+import {
+  checkPull,
+  type CheckedPullInputs,
+  createPull,
+  deletePull,
+  diffPull,
+  type PullInputs,
+  type PullOutputs,
+  readPull,
+} from "../build/pulled";
 import { ConfigError } from "../model/config";
+import { definedOnly } from "./imageprovider";
 import {
   type CheckedImageInputs,
   checkImage,
@@ -75,11 +86,26 @@ export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOu
   check: (olds, news) => checkImage(news, olds as Partial<CheckedImageInputs>),
   diff: async (_id, olds, news) => diffImage(olds, news as CheckedImageInputs),
   create: async (inputs) => {
-    const outs = await createImage(inputs as CheckedImageInputs);
+    const outs = definedOnly(await createImage(inputs as CheckedImageInputs));
     return { id: outs.path, outs };
   },
-  // Only inputs that change how, not what, we build reach update (mergeSteps).
-  update: async (_id, olds, news) => ({ outs: { ...olds, ...(news as CheckedImageInputs) } }),
+  // Only inputs that change how, not what, we build reach update (mergeSteps), and publishing an image not published yet.
+  update: async (_id, olds, news) => ({ outs: definedOnly(await updateImage(olds, news as CheckedImageInputs)) }),
   read: async (id, props) => readImage(id, props),
   delete: async (_id, props) => deleteImage(props),
+};
+
+export const pullProvider: pulumi.dynamic.ResourceProvider<PullInputs, PullOutputs> = {
+  check: async (olds, news) => {
+    const r = await checkPull(news, olds as Partial<CheckedPullInputs>);
+    return { inputs: definedOnly(r.inputs), failures: r.failures };
+  },
+  diff: async (_id, olds, news) => ({ ...diffPull(olds, news as CheckedPullInputs), deleteBeforeReplace: false }),
+  create: async (inputs) => {
+    const outs = definedOnly(await createPull(inputs as CheckedPullInputs));
+    return { id: outs.ref, outs };
+  },
+  update: async (_id, olds, news) => ({ outs: definedOnly({ ...olds, ...(news as CheckedPullInputs) }) }),
+  read: async (id, props) => readPull(id, props),
+  delete: async (_id, props) => deletePull(props),
 };

@@ -36,7 +36,7 @@ export class ImagesManifest extends pulumi.dynamic.Resource {
 }
 
 /** Properties of an Image that are outputs of its build, not inputs. */
-const IMAGE_OUTPUTS_ONLY = ["accel", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds"];
+const IMAGE_OUTPUTS_ONLY = ["accel", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds", "source", "published", "publishedTag", "publishError"];
 
 /** Arguments of {@link Image}. */
 export interface ImageArgs {
@@ -69,6 +69,22 @@ export interface ImageArgs {
   mergeSteps?: pulumi.Input<boolean>;
   /** Any value; changing it rebuilds the image (lvh's --force-rebuild). */
   rebuild?: pulumi.Input<string>;
+  /**
+   * For a parent given by file name: what identifies its content, such as a
+   * {@link PulledImage}'s digest; a change rebuilds this image.
+   * @default the parent file's identity on disk
+   */
+  parentKey?: pulumi.Input<string | undefined>;
+  /**
+   * Repository to look the build key up in before building (a hit is pulled,
+   * not built) and to publish the built image to, tagged with its build key.
+   * @example "127.0.0.1:5000/team/images"
+   */
+  registry?: pulumi.Input<string>;
+  /** A human tag for the published image, besides its build key: `<name>-<tag>`. @example "main" */
+  tag?: pulumi.Input<string>;
+  /** Plain HTTP or unverified TLS for a registry not on loopback. @default false */
+  insecureRegistry?: pulumi.Input<boolean>;
 }
 
 /**
@@ -103,6 +119,12 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly stepSeconds: pulumi.Output<Record<string, number>>;
   /** Why the last build replaced the image before it, such as "file bootstrap/net.sh changed" or "parent replaced". */
   declare readonly rebuildReasons: pulumi.Output<string[]>;
+  /** "built", or "pulled REPOSITORY@DIGEST" when the registry already had its build key. */
+  declare readonly source: pulumi.Output<string>;
+  /** REPOSITORY@DIGEST where it is published, if it is. */
+  declare readonly published: pulumi.Output<string | undefined>;
+  /** Why publishing failed; the next `up` retries it. */
+  declare readonly publishError: pulumi.Output<string | undefined>;
 
   /**
    * What this image will be, known from its inputs before it is built (so
@@ -121,7 +143,7 @@ export class Image extends pulumi.dynamic.Resource {
       name: args.name,
       parent: parentImage ? parentImage.plan.name : args.parent,
       parentPath: parentImage?.plan.path,
-      parentBuildKey: parentImage?.plan.buildKey,
+      parentBuildKey: parentImage ? parentImage.plan.buildKey : args.parentKey,
       size: args.size,
       bootable: args.bootable,
       packages: args.packages ?? [],
@@ -132,6 +154,9 @@ export class Image extends pulumi.dynamic.Resource {
       backend: args.backend ?? "auto",
       mergeSteps: args.mergeSteps ?? true,
       rebuild: args.rebuild,
+      registry: args.registry,
+      tag: args.tag,
+      insecureRegistry: args.insecureRegistry,
     };
     const props = {
       ...inputs,
@@ -144,6 +169,9 @@ export class Image extends pulumi.dynamic.Resource {
       accel: undefined,
       stepSeconds: undefined,
       rebuildReasons: undefined,
+      source: undefined,
+      published: undefined,
+      publishError: undefined,
     };
     // Outputs only: a rebuild shows them as gone, which would bury the inputs that explain it.
     const hideDiffs = [...IMAGE_OUTPUTS_ONLY, ...(opts?.hideDiffs ?? [])];
@@ -161,6 +189,54 @@ export class Image extends pulumi.dynamic.Resource {
         return outcome.ok ? outcome.inputs.buildKey : "invalid";
       }),
     };
+  }
+}
+
+/** Arguments of {@link PulledImage}. */
+export interface PulledImageArgs {
+  /** A published lvh image. @example "quay.io/lvh-images/kind:6.6-main" */
+  ref: pulumi.Input<string>;
+  /** The images directory its files land in. */
+  dir: pulumi.Input<string>;
+  /** os/arch of a multi-platform image. @default the host's, such as "linux/amd64" */
+  platform?: pulumi.Input<string>;
+  /** Plain HTTP or unverified TLS for a registry not on loopback. @default false */
+  insecureRegistry?: pulumi.Input<boolean>;
+  /** File names of images built in the same directory: pulling one of them fails instead of overwriting it. @default [] */
+  builds?: pulumi.Input<string[]>;
+}
+
+/**
+ * A published lvh image (`/data/images/<name>.zst` in its layers) pulled
+ * into an images directory, as `lvh images pull` does, without a Docker
+ * daemon. It records the manifest digest: when the tag moves, `pulumi
+ * preview` shows it replaced ("REF now points to DIGEST"), and the images
+ * derived from its files with it.
+ *
+ * @example
+ * const kind = new PulledImage("kind", { ref: "quay.io/lvh-images/kind:6.6-main", dir: "_data/images" });
+ */
+export class PulledImage extends pulumi.dynamic.Resource {
+  /** The manifest digest the files came from. */
+  declare readonly digest: pulumi.Output<string>;
+  /** repository@digest. */
+  declare readonly pinned: pulumi.Output<string>;
+  /** The file names of the images it holds. */
+  declare readonly images: pulumi.Output<string[]>;
+  /** Why it would be pulled again, such as "REF now points to sha256:...". */
+  declare readonly pullReasons: pulumi.Output<string[]>;
+
+  constructor(name: string, args: PulledImageArgs, opts?: pulumi.CustomResourceOptions) {
+    const props = {
+      ref: args.ref,
+      dir: pulumi.output(args.dir).apply((d) => path.resolve(d)),
+      platform: args.platform,
+      insecureRegistry: args.insecureRegistry,
+      builds: args.builds,
+      digest: undefined, pullReasons: undefined, pinned: undefined, images: undefined, files: undefined,
+    };
+    const hideDiffs = ["pinned", "images", "files", ...(opts?.hideDiffs ?? [])];
+    super(forwardingProvider("pullProvider"), name, props, { ...opts, hideDiffs }, "vm-images", "PulledImage");
   }
 }
 
@@ -183,6 +259,12 @@ export interface ForestSettings {
   mergeSteps?: boolean;
   /** Changing it rebuilds every image of the forest. */
   rebuild?: string;
+  /** Published lvh images pulled into `dir` first; their files can be parents of the forest's images. */
+  pull?: string[];
+  /** Repository to publish to and to look build keys up in (see {@link ImageArgs.registry}). */
+  registry?: string;
+  tag?: string;
+  insecureRegistry?: boolean;
 }
 
 /** Arguments of {@link ImageForest}: the images, or an lvh images.json to read them from. */
@@ -202,6 +284,8 @@ export class ImageForest extends pulumi.ComponentResource {
   readonly images: Record<string, Image>;
   /** The forest's structure. */
   readonly forest: Forest;
+  /** The pulled images, by reference. */
+  readonly pulled: Record<string, PulledImage>;
 
   constructor(name: string, args: ImageForestArgs, opts?: pulumi.ComponentResourceOptions) {
     super("vm-images:index:ImageForest", name, {}, opts);
@@ -217,10 +301,24 @@ export class ImageForest extends pulumi.ComponentResource {
     for (const warning of configWarnings(configs)) void pulumi.log.warn(warning, this);
     const baseDir = args.baseDir ?? ("imagesFile" in args ? path.dirname(path.resolve(args.imagesFile)) : ".");
     this.forest = Forest.of(configs);
+    this.pulled = {};
+    for (const ref of args.pull ?? []) {
+      this.pulled[ref] = new PulledImage(ref, {
+        ref, dir: args.dir, insecureRegistry: args.insecureRegistry, builds: this.forest.names(),
+      }, { parent: this });
+    }
+    const pulls = Object.values(this.pulled);
+    // lvh's rule: a parent not in the file is a file in the images directory, here possibly a pulled one.
+    const pulledKey = (file: string) =>
+      pulumi.all(pulls.map((p) => pulumi.all([p.images, p.digest]))).apply((list) => {
+        const from = list.find(([names]) => names.includes(file));
+        return from ? `pulled ${from[1]}` : undefined;
+      });
     this.images = {};
     for (const imageName of this.forest.buildOrder()) {
       const cfg = this.forest.get(imageName);
       const parent = this.forest.inForestParent(imageName);
+      const external = parent === undefined && cfg.parent !== undefined && pulls.length > 0;
       this.images[imageName] = new Image(imageName, {
         dir: args.dir,
         name: cfg.name,
@@ -235,7 +333,11 @@ export class ImageForest extends pulumi.ComponentResource {
         backend: args.backend,
         mergeSteps: args.mergeSteps,
         rebuild: args.rebuild,
-      }, { parent: this });
+        parentKey: external ? pulledKey(cfg.parent!) : undefined,
+        registry: args.registry,
+        tag: args.tag,
+        insecureRegistry: args.insecureRegistry,
+      }, { parent: this, dependsOn: external ? pulls : [] });
     }
     this.registerOutputs({});
   }

@@ -69,7 +69,18 @@ describe("stack config", () => {
     expect(parseStackConfig({}, "/p")).to.deep.equal({
       imagesFile: "/p/examples/seed/images.json", dir: "/p/images", suite: "bookworm", mirror: undefined,
       backend: "auto", mergeSteps: true, rebuild: undefined,
+      pull: [], registry: undefined, tag: undefined, insecureRegistry: false,
     });
+  });
+
+  it("reads the registry keys: pull as a JSON list or separated by commas", () => {
+    const s = parseStackConfig({
+      "vm-images:pull": '["quay.io/lvh-images/kind:6.6-main","127.0.0.1:5000/a/b:v1"]',
+      "vm-images:registry": "127.0.0.1:5000/team/images", "vm-images:tag": "main",
+    }, "/p");
+    expect(s).to.include({ registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: false });
+    expect(s.pull).to.deep.equal(["quay.io/lvh-images/kind:6.6-main", "127.0.0.1:5000/a/b:v1"]);
+    expect(parseStackConfig({ "vm-images:pull": "quay.io/a/b:1, quay.io/c/d:2" }, "/p").pull).to.deep.equal(["quay.io/a/b:1", "quay.io/c/d:2"]);
   });
 
   const bad: [Record<string, string>, RegExp][] = [
@@ -78,6 +89,12 @@ describe("stack config", () => {
     [{ "vm-images:mergeSteps": "yes" }, /vm-images:mergeSteps: "yes" must be true or false/],
     [{ "vm-images:suite": "Sid" }, /vm-images:suite: "Sid" is not a Debian suite/],
     [{ "vm-images:mirror": "mirror" }, /vm-images:mirror: "mirror" must be an http/],
+    [{ "vm-images:registry": "images" }, /vm-images:registry: "images": name the registry host/],
+    [{ "vm-images:registry": "127.0.0.1:5000/team/images:v1" }, /must be a repository, without a tag/],
+    [{ "vm-images:registry": "10.0.0.5:5000/team/images" }, /vm-images:registry: .*insecureRegistry/],
+    [{ "vm-images:pull": "kind:6.6" }, /vm-images:pull: "kind:6.6": name the registry host/],
+    [{ "vm-images:tag": "a b" }, /vm-images:tag: "a b" is not a tag/],
+    [{ "vm-images:insecureRegistry": "yes" }, /must be true or false/],
   ];
   for (const [config, message] of bad) {
     it(`refuses ${Object.keys(config)[0]}=${Object.values(config)[0]}`, () => {

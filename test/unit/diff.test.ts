@@ -19,9 +19,16 @@ describe("diff decisions", () => {
     ["the rebuild trigger changed", { rebuild: "1" }, identity, { changes: true, replaces: ["rebuild"] }],
     ["the image file is gone", {}, undefined, { changes: true, replaces: ["path"] }],
     ["the image file was replaced", {}, { ...identity, ino: 2 }, { changes: true, replaces: ["path"] }],
+    ["a registry is set and the image is not published: update (publish), no rebuild", { registry: "127.0.0.1:5000/t/i" }, identity, { changes: true, replaces: [] }],
+    ["published to that registry already", { registry: "127.0.0.1:5000/t/i", published: `127.0.0.1:5000/t/i@sha256:${"a".repeat(64)}` }, identity, { changes: false, replaces: [] }],
+    ["published to another registry: update", { registry: "127.0.0.1:5000/t/j", published: `127.0.0.1:5000/t/i@sha256:${"a".repeat(64)}` }, identity, { changes: true, replaces: [] }],
+    ["a new human tag: update", { registry: "127.0.0.1:5000/t/i", tag: "v2", published: `127.0.0.1:5000/t/i@sha256:${"a".repeat(64)}`, publishedTag: "v1" }, identity, { changes: true, replaces: [] }],
   ];
   for (const [what, news, onDisk, expected] of table) {
-    it(what, () => expect(decideImageDiff(olds, { ...olds, ...news }, onDisk)).to.deep.equal(expected));
+    it(what, () => {
+      const { published, publishedTag, ...inputs } = news;
+      expect(decideImageDiff({ ...olds, published, publishedTag }, { ...olds, ...inputs }, onDisk)).to.deep.equal(expected);
+    });
   }
 });
 

@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { forwardingProvider } from "../../provider/pulumi/forwarding";
 
 describe("serialized dynamic providers", () => {
-  for (const name of ["manifestProvider", "imageProvider"] as const) {
+  for (const name of ["manifestProvider", "imageProvider", "pullProvider"] as const) {
     it(`${name} serializes to a forwarder by package name`, async () => {
       const provider = forwardingProvider(name);
       // As pulumi.dynamic.Resource serializes its provider.

@@ -1,0 +1,151 @@
+// Published images in lvh-images' layout, pure: references, tags, which
+// entries of a pulled image's file system are images, and the annotations
+// we publish with. An lvh image holds `/data/images/<name>.zst`; anything
+// else under data/images (links, devices, paths that escape) is refused.
+
+/** A file name of an image: no directory, no leading dot. */
+export const IMAGE_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}$/;
+/** An OCI tag (distribution spec): at most 128 characters. */
+export const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+export interface ParsedRef {
+  /** Registry host (with port), such as 127.0.0.1:5000 or quay.io. */
+  host: string;
+  /** host/path, without tag or digest. */
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+export class RefError extends Error {}
+
+/** Parse `host[:port]/path[:tag][@sha256:...]`; the host part must be explicit (no Docker Hub default). */
+export function parseRef(ref: string): ParsedRef {
+  let rest = ref;
+  let digest: string | undefined;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST.test(digest)) throw new RefError(`${JSON.stringify(ref)}: the digest must be sha256:<64 hex digits>`);
+  }
+  let tag: string | undefined;
+  const colon = rest.lastIndexOf(":");
+  if (colon > rest.lastIndexOf("/")) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!TAG.test(tag)) throw new RefError(`${JSON.stringify(ref)}: ${JSON.stringify(tag)} is not a tag (${TAG.source})`);
+  }
+  const slash = rest.indexOf("/");
+  const host = slash < 0 ? "" : rest.slice(0, slash);
+  if (!host || !/[.:]|^localhost$/.test(host) || !/^[A-Za-z0-9.-]+(:[0-9]+)?$|^\[[0-9a-fA-F:]+\](:[0-9]+)?$/.test(host)) {
+    throw new RefError(`${JSON.stringify(ref)}: name the registry host, such as 127.0.0.1:5000/team/images or quay.io/lvh-images/kind`);
+  }
+  const path = rest.slice(slash + 1);
+  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(path)) {
+    throw new RefError(`${JSON.stringify(ref)}: ${JSON.stringify(path)} is not a repository path (lower case, digits, . _ - /)`);
+  }
+  return { host, repository: rest, tag, digest };
+}
+
+/** The host without its port. */
+function hostname(host: string): string {
+  return host.startsWith("[") ? host.slice(1, host.indexOf("]")) : host.replace(/:[0-9]+$/, "");
+}
+
+export function isLoopback(host: string): boolean {
+  const h = hostname(host);
+  return h === "localhost" || h === "::1" || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(h);
+}
+
+/**
+ * Hosts crane talks plain HTTP to without being asked (go-containerregistry
+ * falls back to http for loopback, RFC 1918 addresses and `.local` names).
+ * Beyond loopback we allow that only when the user says so.
+ */
+export function plainHttpFallback(host: string): boolean {
+  const h = hostname(host);
+  return isLoopback(host) || /^10\./.test(h) || /^192\.168\./.test(h) || /^172\.(1[6-9]|2[0-9]|3[01])\./.test(h) || h.endsWith(".local");
+}
+
+/** Why a registry may not be used as configured, or undefined if it may. */
+export function registryRefusal(host: string, insecure: boolean): string | undefined {
+  if (insecure || isLoopback(host) || !plainHttpFallback(host)) return undefined;
+  return `${host} is a private address, for which crane would fall back to plain HTTP; ` +
+    "set vm-images:insecureRegistry to true if that is intended (plain HTTP is allowed without it only on loopback)";
+}
+
+export type EntryKind = "file" | "dir" | "symlink" | "hardlink" | "chardev" | "blockdev" | "fifo" | "other";
+
+/** One entry of a pulled image's file system, as the tar reader gives it. */
+export interface LayoutEntry {
+  name: string;
+  type: EntryKind;
+  linkname: string;
+}
+
+export class UnsafeEntryError extends Error {}
+
+/**
+ * Whether an entry of a pulled image's file system is an image to extract
+ * (its file name, without `.zst`), something harmless to skip (`undefined`:
+ * busybox's files, the data/images directories), or unsafe (throws).
+ */
+export function imageEntry(e: LayoutEntry): string | undefined {
+  const raw = e.name;
+  const bad = (why: string) => new UnsafeEntryError(`${JSON.stringify(raw)}: ${why}`);
+  if (raw.includes("\0") || raw.includes("\\")) throw bad("unsafe characters in the name");
+  if (raw.startsWith("/")) throw bad("an absolute path");
+  const parts = raw.replace(/^(\.\/)+/, "").split("/").filter((p, i, a) => !(p === "" && i === a.length - 1));
+  if (parts.includes("..")) throw bad("a path that escapes the image (..)");
+  if (parts.some((p) => p === "" || p === ".")) throw bad("a non-canonical path");
+  const inImages = parts[0] === "data" && (parts.length === 1 || parts[1] === "images");
+  if (!inImages) {
+    // Outside data/images the image may hold anything (busybox's links), but no link into data/images.
+    if ((e.type === "hardlink" || e.type === "symlink") && /(^|\/)data\/images(\/|$)/.test(e.linkname.replace(/^\/+/, ""))) {
+      throw bad(`a link into data/images (${e.linkname})`);
+    }
+    return undefined;
+  }
+  if (parts.length <= 2) {
+    if (e.type !== "dir") throw bad(`must be a directory, is a ${e.type}`);
+    return undefined;
+  }
+  if (parts.length > 3) throw bad("nested paths under data/images are not images");
+  const base = parts[2];
+  if (e.type !== "file") throw bad(`a ${e.type}${e.linkname ? ` to ${e.linkname}` : ""}; only regular files and directories are allowed`);
+  if (base.startsWith(".wh.")) throw bad("a whiteout in a flattened image");
+  const image = base.endsWith(".zst") ? base.slice(0, -".zst".length) : "";
+  if (!IMAGE_FILE_NAME.test(image)) throw bad(`not <image>.zst with an image file name (${IMAGE_FILE_NAME.source})`);
+  return image;
+}
+
+/** What we publish an image with: the manifest's annotations. */
+export interface PublishedImageFacts {
+  name: string;
+  buildKey: string;
+  parentBuildKey?: string;
+  suite: string;
+  backend: string;
+  created: string;
+}
+
+export const ANNOTATION_PREFIX = "io.github.pulumi-vm-images";
+
+export function publishAnnotations(f: PublishedImageFacts): Record<string, string> {
+  return {
+    "org.opencontainers.image.title": f.name,
+    "org.opencontainers.image.created": f.created,
+    [`${ANNOTATION_PREFIX}.build-key`]: f.buildKey,
+    ...(f.parentBuildKey ? { [`${ANNOTATION_PREFIX}.parent-build-key`]: f.parentBuildKey } : {}),
+    [`${ANNOTATION_PREFIX}.suite`]: f.suite,
+    [`${ANNOTATION_PREFIX}.backend`]: f.backend,
+  };
+}
+
+/** The human tag of an image for a stack's `vm-images:tag`: one repository holds every image, so the tag names the image. */
+export function humanTag(tag: string, image: string): string {
+  const t = `${image}-${tag}`.replace(/[^A-Za-z0-9_.-]/g, "_");
+  return t.length > 128 ? t.slice(0, 128) : t;
+}
