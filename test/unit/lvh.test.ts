@@ -7,23 +7,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { customizeArgs, guestOps } from "../../provider/actions";
 import { buildKey, type BuildKeyInputs } from "../../provider/model/buildkey";
-import { ConfigError, type ImageConfig, parseImageConfig, resizeOf, rootSizeBytes } from "../../provider/model/config";
+import { type ImageConfig, parseImageConfig, resizeOf, rootSizeBytes } from "../../provider/model/config";
 import { loadLvhImagesFile, readLvhImagesFile } from "../../provider/model/imagesfile";
 import { hashLocalInputs } from "../../provider/model/localinputs";
 import { readLvhImages } from "../../provider/model/lvh";
+import { configErrorOf } from "../support/errors";
 
 const read = (images: unknown) => readLvhImages(JSON.stringify(images));
 const one = (image: Record<string, unknown>) => read([{ name: "a.img", packages: [], ...image }]).images[0];
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error("expected a ConfigError");
-}
+const errorOf = configErrorOf;
 
 describe("lvh's images.json, as lvh's decoder reads it", () => {
   it("ignores unknown fields, with a warning naming image, field and the likely typo", () => {

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { ACTION_FIELDS, ACTION_TYPES } from "../../provider/actions";
-import { ConfigError, parseImageConfig, sizeBytes } from "../../provider/model/config";
+import { parseImageConfig, sizeBytes } from "../../provider/model/config";
 import { parseLvhImages, toLvhImage } from "../../provider/model/lvh";
+import { configErrorOf } from "../support/errors";
 
 /** One lvh op of every action type, as lvh's own JSON spells it. */
 const LVH_ACTIONS: Record<string, Record<string, string>> = {
@@ -19,15 +20,7 @@ const LVH_ACTIONS: Record<string, Record<string, string>> = {
 
 const lvh = (images: unknown) => parseLvhImages(JSON.stringify(images));
 
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConfigError);
-    return (err as Error).message;
-  }
-  throw new Error("expected a ConfigError");
-}
+const errorOf = configErrorOf;
 
 describe("schema", () => {
   it("covers every lvh action type", () => {
