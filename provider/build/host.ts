@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DIRECT_TOOLS, type HostFacts } from "../model/host";
 
-function onPath(tool: string): boolean {
+/** Whether `tool` is an executable on PATH. */
+export function onPath(tool: string): boolean {
   return (process.env.PATH ?? "").split(path.delimiter).some((dir) => {
     try {
       fs.accessSync(path.join(dir, tool), fs.constants.X_OK);

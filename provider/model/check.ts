@@ -28,6 +28,16 @@ export interface ImageInputs {
   backend: string;
   mergeSteps: boolean;
   rebuild?: string;
+  /**
+   * Boot a bootable image before keeping it: unset means where qemu is
+   * installed. Neither this nor `verbose` nor `__urn` is in the build key or
+   * the diff: they change how an image is built and shown, not what it is.
+   */
+  verifyBoot?: boolean;
+  /** Every tool line in the CLI's output too. */
+  verbose?: boolean;
+  /** The resource's own URN, where its progress is shown (the engine's Log call takes one). */
+  __urn?: string;
 }
 
 /** Inputs after `check`: validated, with the backend resolved and the build key computed. */
@@ -72,6 +82,9 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
   if (news.mirror !== undefined && !MIRROR_PATTERN.test(news.mirror)) failures.push(failure("mirror", name, "must be an http://, https:// or file:// URL"));
   if (!BACKEND_CHOICES.includes(news.backend as never)) failures.push(failure("backend", name, `must be one of ${BACKEND_CHOICES.join(", ")}`));
   if (typeof news.mergeSteps !== "boolean") failures.push(failure("mergeSteps", name, "must be true or false"));
+  for (const flag of ["verifyBoot", "verbose"] as const) {
+    if (news[flag] !== undefined && typeof news[flag] !== "boolean") failures.push(failure(flag, name, "must be true or false"));
+  }
 
   let image: ImageConfig | undefined;
   try {

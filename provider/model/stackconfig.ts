@@ -11,6 +11,9 @@ export interface StackSettings {
   backend: string;
   mergeSteps: boolean;
   rebuild?: string;
+  /** Unset: boot-check bootable images where qemu is installed. */
+  verifyBoot?: boolean;
+  verbose: boolean;
 }
 
 const KEYS: Record<keyof StackSettings, string> = {
@@ -21,6 +24,8 @@ const KEYS: Record<keyof StackSettings, string> = {
   backend: `one of ${BACKEND_CHOICES.join(", ")} (default: auto)`,
   mergeSteps: "true or false (default: true)",
   rebuild: "any value; changing it rebuilds every image",
+  verifyBoot: "true or false: boot bootable images before keeping them (default: true where qemu is installed)",
+  verbose: "true or false: every tool line in the CLI's output (default: false)",
 };
 
 export class StackConfigError extends Error {}
@@ -46,6 +51,11 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
   if (mergeSteps !== "true" && mergeSteps !== "false") {
     throw new StackConfigError(`vm-images:mergeSteps: ${JSON.stringify(mergeSteps)} must be true or false`);
   }
+  for (const key of ["verifyBoot", "verbose"]) {
+    if (values[key] !== undefined && values[key] !== "true" && values[key] !== "false") {
+      throw new StackConfigError(`vm-images:${key}: ${JSON.stringify(values[key])} must be true or false`);
+    }
+  }
   const suite = values.suite ?? "bookworm";
   if (!SUITE_PATTERN.test(suite)) {
     throw new StackConfigError(`vm-images:suite: ${JSON.stringify(suite)} is not a Debian suite such as bookworm`);
@@ -61,5 +71,7 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
     backend,
     mergeSteps: mergeSteps === "true",
     rebuild: values.rebuild,
+    verifyBoot: values.verifyBoot === undefined ? undefined : values.verifyBoot === "true",
+    verbose: values.verbose === "true",
   };
 }

@@ -32,7 +32,24 @@ export class ImagesManifest extends pulumi.dynamic.Resource {
 }
 
 /** Properties of an Image that are outputs of its build, not inputs. */
-const IMAGE_OUTPUTS_ONLY = ["accel", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds"];
+const IMAGE_OUTPUTS_ONLY = [
+  "accel", "allocatedBytes", "buildSeconds", "builtAt", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds",
+];
+
+/** Inputs that change how an image is built or shown, never what it is: no diff, no rebuild. */
+const IMAGE_HOW_ONLY = ["verifyBoot", "verbose", "__urn"];
+
+/** The type token of Image: `pulumi-nodejs:dynamic/<module>:<type>` of a dynamic resource. */
+const IMAGE_TYPE = "pulumi-nodejs:dynamic/vm-images:Image";
+
+/**
+ * A resource's URN as a plain value. Taking `parent.urn` itself would make the
+ * image depend on its parent, and depending on a component means waiting for
+ * all its children: the image would wait for itself.
+ */
+function urnWithoutDependency(resource: pulumi.Resource): Promise<string> {
+  return new Promise((resolve) => resource.urn.apply((urn) => resolve(urn)));
+}
 
 /** Arguments of {@link Image}. */
 export interface ImageArgs {
@@ -65,6 +82,14 @@ export interface ImageArgs {
   mergeSteps?: pulumi.Input<boolean>;
   /** Any value; changing it rebuilds the image (lvh's --force-rebuild). */
   rebuild?: pulumi.Input<string>;
+  /**
+   * Boot a bootable image from its own disk under qemu before keeping it, and
+   * fail the build unless it reaches a login prompt. Not part of the build key.
+   * @default true where qemu-system-x86_64 is installed
+   */
+  verifyBoot?: pulumi.Input<boolean>;
+  /** Every line of every tool in the CLI's output too (it is always in the image's log). @default false */
+  verbose?: pulumi.Input<boolean>;
 }
 
 /**
@@ -97,6 +122,12 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly accel: pulumi.Output<string>;
   /** Seconds each step of the build that made it took. */
   declare readonly stepSeconds: pulumi.Output<Record<string, number>>;
+  /** Seconds the build that made it took, in all. */
+  declare readonly buildSeconds: pulumi.Output<number>;
+  /** When the build that made it finished (ISO 8601). */
+  declare readonly builtAt: pulumi.Output<string>;
+  /** Bytes the image file takes on disk (raw images are sparse). */
+  declare readonly allocatedBytes: pulumi.Output<number>;
   /** Why the last build replaced the image before it, such as "file bootstrap/net.sh changed" or "parent replaced". */
   declare readonly rebuildReasons: pulumi.Output<string[]>;
 
@@ -118,6 +149,10 @@ export class Image extends pulumi.dynamic.Resource {
       backend: args.backend ?? "auto",
       mergeSteps: args.mergeSteps ?? true,
       rebuild: args.rebuild,
+      verifyBoot: args.verifyBoot,
+      verbose: args.verbose,
+      // A resource cannot read its own URN before it is registered: computed, for the progress on its row.
+      __urn: pulumi.createUrn(resourceName, IMAGE_TYPE, opts?.parent && urnWithoutDependency(opts.parent)),
       // Outputs.
       path: undefined,
       format: undefined,
@@ -127,9 +162,12 @@ export class Image extends pulumi.dynamic.Resource {
       accel: undefined,
       stepSeconds: undefined,
       rebuildReasons: undefined,
+      allocatedBytes: undefined,
+      buildSeconds: undefined,
+      builtAt: undefined,
     };
     // Outputs only: a rebuild shows them as gone, which would bury the inputs that explain it.
-    const hideDiffs = [...IMAGE_OUTPUTS_ONLY, ...(opts?.hideDiffs ?? [])];
+    const hideDiffs = [...IMAGE_OUTPUTS_ONLY, ...IMAGE_HOW_ONLY, ...(opts?.hideDiffs ?? [])];
     super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs }, "vm-images", "Image");
   }
 }
@@ -146,6 +184,10 @@ export interface ForestSettings {
   mergeSteps?: boolean;
   /** Changing it rebuilds every image of the forest. */
   rebuild?: string;
+  /** Boot check of bootable images (see {@link ImageArgs.verifyBoot}). */
+  verifyBoot?: boolean;
+  /** Every tool line in the CLI's output too. */
+  verbose?: boolean;
 }
 
 /** Arguments of {@link ImageForest}: the images, or an lvh images.json to read them from. */
@@ -191,6 +233,8 @@ export class ImageForest extends pulumi.ComponentResource {
         backend: args.backend,
         mergeSteps: args.mergeSteps,
         rebuild: args.rebuild,
+        verifyBoot: args.verifyBoot,
+        verbose: args.verbose,
       }, { parent: this });
     }
     this.registerOutputs({});

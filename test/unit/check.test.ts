@@ -68,8 +68,13 @@ describe("stack config", () => {
   it("applies the defaults, resolving paths against the project", () => {
     expect(parseStackConfig({}, "/p")).to.deep.equal({
       imagesFile: "/p/examples/seed/images.json", dir: "/p/images", suite: "bookworm", mirror: undefined,
-      backend: "auto", mergeSteps: true, rebuild: undefined,
+      backend: "auto", mergeSteps: true, rebuild: undefined, verifyBoot: undefined, verbose: false,
     });
+  });
+
+  it("reads verifyBoot and verbose as booleans", () => {
+    const s = parseStackConfig({ "vm-images:verifyBoot": "false", "vm-images:verbose": "true" }, "/p");
+    expect(s).to.include({ verifyBoot: false, verbose: true });
   });
 
   const bad: [Record<string, string>, RegExp][] = [
@@ -78,6 +83,8 @@ describe("stack config", () => {
     [{ "vm-images:mergeSteps": "yes" }, /vm-images:mergeSteps: "yes" must be true or false/],
     [{ "vm-images:suite": "Sid" }, /vm-images:suite: "Sid" is not a Debian suite/],
     [{ "vm-images:mirror": "mirror" }, /vm-images:mirror: "mirror" must be an http/],
+    [{ "vm-images:verifyBoot": "yes" }, /vm-images:verifyBoot: "yes" must be true or false/],
+    [{ "vm-images:verbose": "1" }, /vm-images:verbose: "1" must be true or false/],
   ];
   for (const [config, message] of bad) {
     it(`refuses ${Object.keys(config)[0]}=${Object.values(config)[0]}`, () => {
