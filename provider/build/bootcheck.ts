@@ -88,7 +88,7 @@ export function bootToLogin(opts: BootCheckOptions): Promise<{ console: string; 
     let pending = "";
     let done = false;
     let fatalTimer: NodeJS.Timeout | undefined;
-    const tail = () => out.split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(-TAIL_LINES);
+    const tail = () => clean(out).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(-TAIL_LINES);
     const finish = (err?: string) => {
       if (done) return;
       done = true;
@@ -96,26 +96,27 @@ export function bootToLogin(opts: BootCheckOptions): Promise<{ console: string; 
       clearTimeout(fatalTimer);
       opts.signal?.removeEventListener("abort", onAbort);
       qemu.kill("SIGKILL");
-      if (pending.trim()) opts.log?.line(label, pending);
+      if (clean(pending).trim()) opts.log?.line(label, clean(pending));
       const seconds = (Date.now() - started) / 1000;
       if (err) {
         opts.log?.line(label, `boot check failed after ${seconds.toFixed(1)} s: ${err}`);
         reject(new BootCheckError(`boot check failed: ${err}\n  last lines of the console:\n    ${tail().join("\n    ")}`, tail()));
       } else {
         opts.log?.line(label, `login prompt after ${seconds.toFixed(1)} s`);
-        resolve({ console: out, seconds });
+        resolve({ console: clean(out), seconds });
       }
     };
     const onAbort = () => finish("interrupted");
     opts.signal?.addEventListener("abort", onAbort, { once: true });
     const timer = setTimeout(() => finish(`no login prompt within ${Math.round(opts.timeoutMs / 1000)} s`), opts.timeoutMs);
     const onData = (d: Buffer) => {
-      const text = clean(d.toString("utf8"));
+      // Escapes are removed per line: a chunk may end inside one.
+      const text = d.toString("utf8");
       out += text;
       pending += text;
       let nl: number;
       while ((nl = pending.indexOf("\n")) >= 0) {
-        const line = pending.slice(0, nl).trimEnd();
+        const line = clean(pending.slice(0, nl)).trimEnd();
         pending = pending.slice(nl + 1);
         if (line.trim() === "") continue;
         opts.log?.line(label, line);

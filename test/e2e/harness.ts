@@ -74,7 +74,7 @@ export class TestProject {
    * state kept in a file:// backend of its own. The passphrase is the local
    * default the shipped stack files were made with.
    */
-  static async fromRepo(stack: string): Promise<TestProject> {
+  static async fromRepo(stack: string, env: Record<string, string> = {}): Promise<TestProject> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "vm-images-e2e-"));
     for (const link of ["node_modules", "dist", "package.json"]) await fs.symlink(path.join(REPO, link), path.join(dir, link));
     for (const file of ["Pulumi.yaml", `Pulumi.${stack}.yaml`]) await fs.copyFile(path.join(REPO, file), path.join(dir, file));
@@ -84,6 +84,7 @@ export class TestProject {
       PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
       PULUMI_CONFIG_PASSPHRASE: undefined,
       PULUMI_CONFIG_PASSPHRASE_FILE: undefined,
+      ...env,
     });
     await project.must("stack", "init", stack);
     return project;
