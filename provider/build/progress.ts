@@ -5,8 +5,8 @@
 //
 // How often the status changes depends on how the CLI shows it: a terminal
 // rewrites the row in place, so every couple of seconds feels live; a CI log
-// prints every status as a line, so there a step first shows after 20 s and
-// then after gaps that double (40 s, 80 s, ...): a few lines per step, however
+// prints every status as a line, so there a step first shows after 30 s and
+// then after gaps that double (60 s, 120 s, ...): a few lines per step, however
 // slow the machine.
 
 export type Severity = "info" | "warning" | "error";
@@ -37,7 +37,7 @@ export interface Cadence {
 /** A terminal's display, which rewrites the row in place. */
 export const LIVE: Cadence = { firstAfterMs: 0, minGapMs: 2_000, heartbeatMs: 2_000, growth: 1 };
 /** A log's display (non-interactive, CI), which prints every status as a line. */
-export const LINES: Cadence = { firstAfterMs: 20_000, minGapMs: 40_000, heartbeatMs: 40_000, growth: 2 };
+export const LINES: Cadence = { firstAfterMs: 30_000, minGapMs: 60_000, heartbeatMs: 60_000, growth: 2 };
 
 /** How far a step is, read from its tools' lines. */
 interface ToolState {

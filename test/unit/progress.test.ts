@@ -51,24 +51,24 @@ describe("build progress", () => {
     expect([clock(0), clock(41_500), clock(125_000)]).to.deep.equal(["0:00", "0:41", "2:05"]);
   });
 
-  it("in a CI log: a step's first status after 20 s, then at doubling gaps, and one line per finished step", () => {
+  it("in a CI log: a step's first status after 30 s, then at doubling gaps, and one line per finished step", () => {
     const lines: Record<number, string[]> = {};
-    for (let s = 1; s <= 300; s++) lines[s] = [`Unpacking p${s} (1) ...`];
-    const sent = simulate(LINES, 300, lines);
+    for (let s = 1; s <= 450; s++) lines[s] = [`Unpacking p${s} (1) ...`];
+    const sent = simulate(LINES, 450, lines);
     const statuses = sent.filter((m) => m.ephemeral).map((m) => m.text);
     expect(statuses).to.deep.equal([
-      "bootstrap root file system (mmdebstrap): unpacking 20 (0:20)",
-      "bootstrap root file system (mmdebstrap): unpacking 60 (1:00)",
-      "bootstrap root file system (mmdebstrap): unpacking 140 (2:20)",
-      "bootstrap root file system (mmdebstrap): unpacking 300 (5:00)",
+      "bootstrap root file system (mmdebstrap): unpacking 30 (0:30)",
+      "bootstrap root file system (mmdebstrap): unpacking 90 (1:30)",
+      "bootstrap root file system (mmdebstrap): unpacking 210 (3:30)",
+      "bootstrap root file system (mmdebstrap): unpacking 450 (7:30)",
     ]);
     expect(sent.filter((m) => !m.ephemeral)).to.deep.equal([
-      { text: "bootstrap root file system (mmdebstrap): 300.0 s", ephemeral: false, severity: "info" },
+      { text: "bootstrap root file system (mmdebstrap): 450.0 s", ephemeral: false, severity: "info" },
     ]);
   });
 
-  it("in a CI log: a step shorter than 20 s shows only its finished line", () => {
-    expect(simulate(LINES, 19).map((m) => m.text)).to.deep.equal(["bootstrap root file system (mmdebstrap): 19.0 s"]);
+  it("in a CI log: a step shorter than 30 s shows only its finished line", () => {
+    expect(simulate(LINES, 29).map((m) => m.text)).to.deep.equal(["bootstrap root file system (mmdebstrap): 29.0 s"]);
   });
 
   it("in a terminal: a status at once and about every 2 s", () => {
