@@ -58,6 +58,14 @@ describe("e2e: the shipped stacks", function () {
       expect(images["base.qcow2"].parent).to.equal(undefined);
     });
 
+    it("exports a summary per image; with vm-images:verifyBoot false, the bootable base.qcow2 was not booted", async () => {
+      const summary = (await project.outputs()).summary as Record<string, Record<string, unknown>>;
+      expect(Object.keys(summary).sort()).to.deep.equal(["base.qcow2", "bpf.qcow2", "net.qcow2", "router.qcow2"]);
+      for (const s of Object.values(summary)) expect(s).to.include({ result: "built" });
+      expect(summary["base.qcow2"].seconds).to.be.greaterThan(0);
+      expect(summary["base.qcow2"].bootCheckSeconds).to.equal(undefined);
+    });
+
     it("net.sh, read by net.qcow2's copy-in: net.qcow2 and router.qcow2 are replaced, and --diff says why", async () => {
       fs.appendFileSync(script("net.sh"), "echo edited >> /root/results/net\n");
       const preview = await project.preview();
