@@ -1,5 +1,6 @@
 // Building one image safely: into a temp file next to the image, renamed
-// into place only on success. A failed build leaves the previous image as it
+// into place only on success (for a bootable image, once it has passed its
+// boot check). A failed build leaves the previous image as it
 // was and keeps the partial one at `<name>.failed`; an interrupted one leaves
 // nothing. Temp files are named after the building process, so a later build
 // removes those of a process that died.

@@ -1,7 +1,9 @@
 // The user's view of a build: progress read from tool lines, and how often
 // statuses go out (a terminal's live row, a CI log's few lines).
 import { expect } from "chai";
+import { isVerbose } from "../../provider/build/create";
 import { BuildProgress, type Cadence, clock, LINES, LIVE, type ProgressSink, readToolLine } from "../../provider/build/progress";
+import { cliCadence, engineAddress } from "../../provider/pulumi/enginelog";
 
 function recorder() {
   const sent: { text: string; ephemeral: boolean; severity: string }[] = [];
@@ -76,5 +78,26 @@ describe("build progress", () => {
     expect(statuses[0]).to.equal("bootstrap root file system (mmdebstrap) (0:00)");
     expect(statuses.length).to.be.within(5, 6);
     for (const s of statuses) expect(s).not.to.include("\n");
+  });
+});
+
+describe("what the CLI shows", () => {
+  it("tool lines too with the image's verbose input or VM_IMAGES_VERBOSE=1, else not", () => {
+    expect(isVerbose({ verbose: true }, {})).to.equal(true);
+    expect(isVerbose({}, { VM_IMAGES_VERBOSE: "1" })).to.equal(true);
+    expect(isVerbose({ verbose: false }, { VM_IMAGES_VERBOSE: "0" })).to.equal(false);
+    expect(isVerbose({}, {})).to.equal(false);
+  });
+
+  it("the status cadence: VM_IMAGES_PROGRESS decides, CI means a log", () => {
+    expect(cliCadence({ VM_IMAGES_PROGRESS: "live" })).to.equal(LIVE);
+    expect(cliCadence({ VM_IMAGES_PROGRESS: "lines" })).to.equal(LINES);
+    expect(cliCadence({ CI: "true" })).to.equal(LINES);
+  });
+
+  it("finds the engine's address as the provider's last argument, whatever flags come first", () => {
+    expect(engineAddress(["node", "provider", "127.0.0.1:40963"])).to.equal("127.0.0.1:40963");
+    expect(engineAddress(["node", "provider", "-v=3", "--tracing", "tcp://127.0.0.1:42959", "127.0.0.1:40633"])).to.equal("127.0.0.1:40633");
+    expect(engineAddress(["node", "mocha", "dist/test/unit/progress.test.js"])).to.equal(undefined);
   });
 });
