@@ -15,6 +15,9 @@ interface LogClient {
 
 let client: LogClient | null | undefined;
 
+/** How long a build waits, at its end, for its last messages to reach the engine. */
+const FLUSH_MS = 2_000;
+
 /** The engine's address, the provider process's last argument (-v, --tracing and such come before it). */
 export function engineAddress(argv = process.argv): string | undefined {
   const addr = argv[argv.length - 1];
@@ -67,7 +70,8 @@ export function engineProgress(urn: string | undefined, image: string): Progress
   return {
     status: (text) => send(text, "info", true),
     note: (text, severity) => send(text, severity, false),
-    flush: async () => void (await Promise.all([...pending])),
+    // Bounded: an interrupted build must not wait on an engine that is going away.
+    flush: () => Promise.race([Promise.all([...pending]).then(() => undefined), new Promise<void>((r) => setTimeout(r, FLUSH_MS).unref())]),
   };
 }
 
