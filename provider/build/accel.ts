@@ -48,6 +48,22 @@ function bootId(): string {
   }
 }
 
+/**
+ * Whether a KVM guest really starts on this host: "kvm" or "tcg". Probed once
+ * per boot of the host and cached, for libguestfs and for the boot check.
+ */
+export async function kvmVerdict(cacheDir: string, log: Logger, signal: AbortSignal): Promise<"kvm" | "tcg"> {
+  const verdictFile = path.join(cacheDir, `kvm-probe-${bootId()}`);
+  try {
+    return fs.readFileSync(verdictFile, "utf8").trim() === "kvm" ? "kvm" : "tcg";
+  } catch {
+    const verdict = (await kvmWorks(log, signal)) ? "kvm" : "tcg";
+    fs.mkdirSync(cacheDir, { recursive: true });
+    fs.writeFileSync(verdictFile, `${verdict}\n`);
+    return verdict;
+  }
+}
+
 /** The environment libguestfs tools run with, and which acceleration that means. */
 export async function guestfsEnvironment(
   cacheDir: string,
@@ -56,16 +72,7 @@ export async function guestfsEnvironment(
 ): Promise<{ env: Record<string, string>; accel: Acceleration }> {
   const base = { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct" };
   if (process.env.LIBGUESTFS_BACKEND_SETTINGS !== undefined) return { env: base, accel: "user-settings" };
-  const verdictFile = path.join(cacheDir, `kvm-probe-${bootId()}`);
-  let verdict: string | undefined;
-  try {
-    verdict = fs.readFileSync(verdictFile, "utf8").trim();
-  } catch {
-    verdict = (await kvmWorks(log, signal)) ? "kvm" : "tcg";
-    fs.mkdirSync(cacheDir, { recursive: true });
-    fs.writeFileSync(verdictFile, `${verdict}\n`);
-  }
-  return verdict === "kvm"
+  return (await kvmVerdict(cacheDir, log, signal)) === "kvm"
     ? { env: base, accel: "kvm" }
     : { env: { ...base, LIBGUESTFS_BACKEND_SETTINGS: "force_tcg" }, accel: "tcg" };
 }

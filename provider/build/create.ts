@@ -1,23 +1,28 @@
 // Building an Image resource (its provider's `create`): at most a few builds
 // at once per provider process, each interruptible, with the backend the
-// check resolved and libguestfs's acceleration probed. With a registry, the
-// build key is looked up first (a hit is pulled instead of built), and a
-// built image is published after; a failed push keeps the image and is
-// retried by the next `up` (diff sees it unpublished: an update).
+// check resolved, libguestfs's acceleration probed, progress on the image's
+// row, and a boot check of bootable images. With a registry, the build key
+// is looked up first (a hit is pulled instead of built), and a built image
+// is published after; a failed push keeps the image and is retried by the
+// next `up` (diff sees it unpublished: an update).
+import * as fs from "node:fs";
 import * as os from "node:os";
 import { type CheckedImageInputs, imageConfigOf } from "../model/check";
-import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
 import { needsPublish } from "../model/diff";
-import { imageFormat } from "../model/image";
-import { guestfsEnvironment } from "./accel";
+import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
+import { imageFormat, isBootable } from "../model/image";
+import { guestfsEnvironment, kvmVerdict } from "./accel";
 import type { Backend } from "./backends/backend";
 import { directBackend } from "./backends/direct";
 import { guestfsBackend } from "./backends/guestfs";
+import { DEFAULT_BOOT_TIMEOUT_MS } from "./bootcheck";
 import { cacheDir } from "./cache";
 import { RegistryError, registrySession, type RegistrySession } from "./crane";
+import { onPath } from "./host";
 import { buildImage, imagePaths } from "./imagebuild";
 import { interruptible, limiter } from "./interrupt";
-import { fileLogger, type Logger, memoryLogger, stderrLogger } from "./log";
+import { fileLogger, type Logger, memoryLogger, stderrLogger, toStderr } from "./log";
+import { BuildProgress, type Cadence, LINES, NO_PROGRESS, type ProgressSink } from "./progress";
 import { publishImage, tagPublished } from "./publish";
 import { pullImages, resolveDigest } from "./pull";
 
@@ -25,10 +30,15 @@ export interface ImageOutputs extends CheckedImageInputs {
   path: string;
   format: "raw" | "qcow2";
   sizeBytes: number;
+  /** Bytes the file takes on disk. */
+  allocatedBytes: number;
   identity: FileIdentity;
   logFile: string;
   accel: string;
   stepSeconds: Record<string, number>;
+  /** When the build (or pull) that made the file finished (ISO 8601), and how long it took. */
+  builtAt: string;
+  buildSeconds: number;
   /** "built", or "pulled REPOSITORY@DIGEST" when the registry had the build key. */
   source: string;
   /** REPOSITORY@DIGEST where the image is published, if it is. */
@@ -42,6 +52,19 @@ export interface ImageOutputs extends CheckedImageInputs {
 export const BACKENDS: Record<"guestfs" | "direct", Backend> = { guestfs: guestfsBackend, direct: directBackend };
 
 const oneAtATime = limiter(Math.max(1, Number(process.env.VM_IMAGES_PARALLEL) || Math.floor(os.cpus().length / 2)));
+
+/** Every tool line on the provider's stderr too: the image's `verbose` input, or VM_IMAGES_VERBOSE=1. */
+export function isVerbose(inputs: { verbose?: boolean }, env = process.env): boolean {
+  return inputs.verbose === true || /^(1|true|yes)$/i.test(env.VM_IMAGES_VERBOSE ?? "");
+}
+
+/** The boot check's time limit: VM_IMAGES_BOOT_TIMEOUT seconds, else 6 minutes. */
+function bootTimeoutMs(): number {
+  const s = Number(process.env.VM_IMAGES_BOOT_TIMEOUT);
+  return s > 0 ? s * 1000 : DEFAULT_BOOT_TIMEOUT_MS;
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** The registry's copy of this build key, pulled into place; undefined on a miss or an unreachable registry (with a warning). */
 async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySession, signal: AbortSignal): Promise<ImageOutputs | undefined> {
@@ -69,7 +92,8 @@ async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySessio
     log.line(name, `source: pulled ${pulled.pinned} (build key ${inputs.buildKey}) in ${seconds} s`);
     const outs: ImageOutputs = {
       ...inputs, path: file.path, format: imageFormat(name), sizeBytes: file.identity.size, identity: file.identity,
-      logFile: p.log, accel: "none", stepSeconds: { pull: seconds }, source: `pulled ${pulled.pinned}`,
+      allocatedBytes: fs.statSync(file.path).blocks * 512, logFile: p.log, accel: "none", stepSeconds: { pull: seconds },
+      builtAt: new Date().toISOString(), buildSeconds: seconds, source: `pulled ${pulled.pinned}`,
       published: pulled.pinned, publishedTag: undefined, publishError: undefined,
     };
     return await publish(outs, session, signal, log);
@@ -114,9 +138,10 @@ async function publish(outs: ImageOutputs, session: RegistrySession, signal?: Ab
   }
 }
 
-export function createImage(inputs: CheckedImageInputs): Promise<ImageOutputs> {
+export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_PROGRESS, cadence: Cadence = LINES): Promise<ImageOutputs> {
   const image = imageConfigOf(inputs);
   const backend = BACKENDS[inputs.backend];
+  const progress = new BuildProgress(sink, cadence);
   return oneAtATime(() =>
     interruptible(async (signal) => {
       const session = inputs.registry ? registrySession() : undefined;
@@ -127,26 +152,35 @@ export function createImage(inputs: CheckedImageInputs): Promise<ImageOutputs> {
         }
         const cache = cacheDir();
         const accel = await guestfsEnvironment(cache, memoryLogger(), signal);
-        process.stderr.write(`${image.name} | backend: ${backend.name}; libguestfs acceleration: ${accel.accel}\n`);
+        // On by default where qemu is installed; `true` insists (a missing qemu then fails the build).
+        const wantBoot = isBootable(image) && inputs.verifyBoot !== false && (inputs.verifyBoot === true || onPath("qemu-system-x86_64"));
+        if (isBootable(image) && inputs.verifyBoot === undefined && !wantBoot) {
+          progress.warn("no boot check: qemu-system-x86_64 is not installed (Debian package qemu-system-x86)");
+        }
+        const bootCheck = wantBoot ? { accel: await kvmVerdict(cache, memoryLogger(), signal), timeoutMs: bootTimeoutMs() } : undefined;
         const built = await buildImage({
           dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror,
           baseDir: inputs.baseDir, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
-          cacheDir: cache, signal,
+          cacheDir: cache, signal, progress, bootCheck, echo: isVerbose(inputs) ? toStderr : undefined,
         });
         const outs: ImageOutputs = {
           ...inputs,
           path: built.path,
           format: imageFormat(image.name),
           sizeBytes: built.sizeBytes,
+          allocatedBytes: built.allocatedBytes,
           identity: built.identity,
           logFile: built.logFile,
           accel: accel.accel,
-          stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, Math.round(t.seconds * 10) / 10])),
+          stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, round1(t.seconds)])),
+          builtAt: new Date().toISOString(),
+          buildSeconds: round1(built.seconds),
           source: "built",
         };
         return session ? await publish(outs, session, signal) : outs;
       } finally {
         session?.close();
+        await progress.close();
       }
     }),
   );

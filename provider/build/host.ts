@@ -17,7 +17,8 @@ export function searchPath(current = process.env.PATH ?? ""): string {
   return [...dirs, ...SYSTEM_DIRS.filter((d) => !dirs.includes(d))].join(path.delimiter);
 }
 
-function onPath(tool: string): boolean {
+/** Whether `tool` is an executable on PATH or in the standard system directories. */
+export function onPath(tool: string): boolean {
   return searchPath().split(path.delimiter).some((dir) => {
     try {
       fs.accessSync(path.join(dir, tool), fs.constants.X_OK);

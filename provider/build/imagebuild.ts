@@ -1,5 +1,6 @@
 // Building one image safely: into a temp file next to the image, renamed
-// into place only on success. A failed build leaves the previous image as it
+// into place only on success (for a bootable image, once it has passed its
+// boot check). A failed build leaves the previous image as it
 // was and keeps the partial one at `<name>.failed`; an interrupted one leaves
 // nothing. Temp files are named after the building process, so a later build
 // removes those of a process that died.
@@ -7,10 +8,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ImageConfig } from "../model/config";
 import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
-import { imageFormat } from "../model/image";
+import { imageFormat, isBootable } from "../model/image";
 import type { Backend, BackendBuild } from "./backends/backend";
-import { fileLogger, type Logger } from "./log";
-import { InterruptedError, runSteps, type StepTiming } from "./pipeline";
+import { bootToLogin } from "./bootcheck";
+import { type Echo, fileLogger, type Logger } from "./log";
+import { InterruptedError, runSteps, type Step, type StepTiming } from "./pipeline";
+import type { BuildProgress } from "./progress";
 
 export interface ImageBuildRequest {
   dir: string;
@@ -24,8 +27,22 @@ export interface ImageBuildRequest {
   guestfsEnv: Record<string, string>;
   cacheDir: string;
   signal: AbortSignal;
-  /** Where log lines go besides the log file (the provider's stderr by default). */
-  echo?: (line: string) => void;
+  /** Where log lines go besides the log file and the progress (the provider's stderr in verbose mode). */
+  echo?: Echo;
+  /** The user's view of the build (the image's row). */
+  progress?: BuildProgress;
+  /** Boot a bootable image before keeping it (see bootcheck.ts); unset: no boot check. */
+  bootCheck?: { accel: "kvm" | "tcg"; timeoutMs: number };
+}
+
+/** The step that boots the new image from its own disk, before it is renamed into place. */
+function bootCheckStep(disk: string, format: "raw" | "qcow2", opts: NonNullable<ImageBuildRequest["bootCheck"]>): Step {
+  return {
+    name: "boot check",
+    do: async (ctx) => {
+      await bootToLogin({ image: disk, format, ...opts, signal: ctx.signal, log: ctx.log, label: `${ctx.image} boot check` });
+    },
+  };
 }
 
 export interface BuiltImage {
@@ -33,6 +50,10 @@ export interface BuiltImage {
   format: "raw" | "qcow2";
   identity: FileIdentity;
   sizeBytes: number;
+  /** Bytes the file takes on disk (raw images are sparse). */
+  allocatedBytes: number;
+  /** Seconds the whole build took. */
+  seconds: number;
   logFile: string;
   timings: StepTiming[];
 }
@@ -84,8 +105,11 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
   const name = req.image.name;
   const p = imagePaths(req.dir, name);
   fs.mkdirSync(req.dir, { recursive: true });
-  const log = fileLogger(p.log, req.echo, { writeTo: p.logTemp });
-  const ctx = { image: name, log, signal: req.signal };
+  const log = fileLogger(p.log, (line, text) => {
+    req.progress?.toolLine(text);
+    req.echo?.(line, text);
+  }, { writeTo: p.logTemp });
+  const ctx = { image: name, log, signal: req.signal, progress: req.progress };
   const started = Date.now();
   let interrupted = false;
   try {
@@ -114,7 +138,9 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     log.line(name, `building with the ${req.backend.name} backend into ${p.final}`);
     let timings: StepTiming[];
     try {
-      timings = await runSteps(req.backend.steps(build), ctx);
+      const steps = req.backend.steps(build);
+      if (req.bootCheck && isBootable(req.image)) steps.push(bootCheckStep(p.temp, build.format, req.bootCheck));
+      timings = await runSteps(steps, ctx);
     } catch (err) {
       // Ctrl-C reaches the tools (they share the terminal's process group) as
       // well as this process: a tool may die of it before our own handler
@@ -139,8 +165,10 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     fs.renameSync(p.temp, p.final);
     fs.rmSync(p.failed, { force: true });
     const identity = identityOf(p.final)!;
-    log.line(name, `built ${p.final} (${identity.size} bytes) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return { path: p.final, format: build.format, identity, sizeBytes: identity.size, logFile: p.log, timings };
+    const seconds = (Date.now() - started) / 1000;
+    const allocatedBytes = fs.statSync(p.final).blocks * 512;
+    log.line(name, `built ${p.final} (${identity.size} bytes) in ${seconds.toFixed(1)} s`);
+    return { path: p.final, format: build.format, identity, sizeBytes: identity.size, allocatedBytes, seconds, logFile: p.log, timings };
   } finally {
     fs.rmSync(p.work, { recursive: true, force: true });
     fs.rmSync(p.temp, { force: true });

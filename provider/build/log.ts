@@ -1,6 +1,6 @@
 // Build logs: every line goes to the image's log file, prefixed with the
-// step, and to the provider's stderr, which the Pulumi CLI shows the user,
-// prefixed with the image name too.
+// step, and to `echo`: the build's progress, and in verbose mode the
+// provider's stderr, which the Pulumi CLI shows the user.
 import * as fs from "node:fs";
 
 export interface Logger {
@@ -11,24 +11,26 @@ export interface Logger {
   close(): Promise<void>;
 }
 
+/** Where a logged line goes besides the file: the whole line, and its text without the label. */
+export type Echo = (line: string, text: string) => void;
+
+/** The provider's stderr: shown by the Pulumi CLI as lines of the stack. */
+export const toStderr: Echo = (line) => void process.stderr.write(`${line}\n`);
+
 /**
  * Lines to `file` and to `echo`. `writeTo` writes them elsewhere (a build
  * writes to a temp file and moves it to `file`, which messages name, when it
  * ends: an interrupted build leaves the previous build's log as it was);
  * `append` adds to the file instead of starting it anew.
  */
-export function fileLogger(
-  file: string,
-  echo: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
-  opts: { writeTo?: string; append?: boolean } = {},
-): Logger {
+export function fileLogger(file: string, echo: Echo = () => {}, opts: { writeTo?: string; append?: boolean } = {}): Logger {
   const stream = fs.createWriteStream(opts.writeTo ?? file, { flags: opts.append ? "a" : "w" });
   return {
     file,
     line(label, text) {
       const line = `${label} | ${text}`;
       stream.write(`${new Date().toISOString()} ${line}\n`);
-      echo(line);
+      echo(line, text);
     },
     close: () => new Promise((resolve) => stream.end(resolve)),
   };

@@ -2,12 +2,15 @@
 // cleanups of every step that started run afterwards in reverse order,
 // whether the build succeeded, failed or was interrupted.
 import type { Logger } from "./log";
+import type { BuildProgress } from "./progress";
 
 export interface BuildContext {
   /** Image name, the prefix of every log line. */
   image: string;
   log: Logger;
   signal: AbortSignal;
+  /** The user's view of the build: told when each step starts and ends. */
+  progress?: BuildProgress;
 }
 
 export interface Step {
@@ -16,7 +19,7 @@ export interface Step {
   do(ctx: BuildContext): Promise<void>;
   cleanup?(ctx: BuildContext): Promise<void>;
   /** Asked when the step's turn comes: false skips it (it is neither logged nor timed). */
-  when?(): boolean;
+  when?(): boolean | Promise<boolean>;
 }
 
 export interface StepTiming {
@@ -39,14 +42,16 @@ export async function runSteps(steps: readonly Step[], ctx: BuildContext): Promi
   try {
     for (const step of steps) {
       if (ctx.signal.aborted) throw new InterruptedError(ctx.image);
-      if (step.when && !step.when()) continue;
+      if (step.when && !(await step.when())) continue;
       started.push(step);
       const t0 = Date.now();
       ctx.log.line(ctx.image, `step: ${step.name}`);
+      ctx.progress?.stepStarted(step.name);
       await step.do(ctx);
       const seconds = (Date.now() - t0) / 1000;
       timings.push({ step: step.name, seconds });
       ctx.log.line(ctx.image, `step: ${step.name}: done in ${seconds.toFixed(1)} s`);
+      ctx.progress?.stepFinished(step.name, seconds);
     }
   } catch (err) {
     failure = ctx.signal.aborted && !(err instanceof InterruptedError) ? new InterruptedError(ctx.image) : err;

@@ -35,6 +35,16 @@ export interface ImageInputs {
   tag?: string;
   /** Plain HTTP or unverified TLS for a registry not on loopback. */
   insecureRegistry?: boolean;
+  /**
+   * Boot a bootable image before keeping it: unset means where qemu is
+   * installed. Neither this nor `verbose` nor `__urn` is in the build key or
+   * the diff: they change how an image is built and shown, not what it is.
+   */
+  verifyBoot?: boolean;
+  /** Every tool line in the CLI's output too. */
+  verbose?: boolean;
+  /** The resource's own URN, where its progress is shown (the engine's Log call takes one). */
+  __urn?: string;
 }
 
 /** Inputs after `check`: validated, with the backend resolved and the build key computed. */
@@ -91,6 +101,9 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
     }
   }
   if (news.tag !== undefined && !TAG.test(news.tag)) failures.push(failure("tag", name, `must be a tag (${TAG.source})`));
+  for (const flag of ["verifyBoot", "verbose"] as const) {
+    if (news[flag] !== undefined && typeof news[flag] !== "boolean") failures.push(failure(flag, name, "must be true or false"));
+  }
 
   let image: ImageConfig | undefined;
   try {

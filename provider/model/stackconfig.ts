@@ -19,6 +19,9 @@ export interface StackSettings {
   /** A human tag per image, besides its build key. */
   tag?: string;
   insecureRegistry: boolean;
+  /** Unset: boot-check bootable images where qemu is installed. */
+  verifyBoot?: boolean;
+  verbose: boolean;
 }
 
 const KEYS: Record<keyof StackSettings, string> = {
@@ -33,6 +36,8 @@ const KEYS: Record<keyof StackSettings, string> = {
   registry: "repository to publish built images to and pull them from, such as 127.0.0.1:5000/team/images (default: none)",
   tag: "a tag for each published image besides its build key: <image>-<tag> (default: none)",
   insecureRegistry: "true: allow plain HTTP or unverified TLS for a registry not on loopback (default: false)",
+  verifyBoot: "true or false: boot bootable images before keeping them (default: true where qemu is installed)",
+  verbose: "true or false: every tool line in the CLI's output (default: false)",
 };
 
 /** A list value: a JSON array (`pulumi config set --path 'vm-images:pull[0]' REF`), or references separated by commas or spaces. */
@@ -80,6 +85,11 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
   if (mergeSteps !== "true" && mergeSteps !== "false") {
     throw new StackConfigError(`vm-images:mergeSteps: ${JSON.stringify(mergeSteps)} must be true or false`);
   }
+  for (const key of ["verifyBoot", "verbose"]) {
+    if (values[key] !== undefined && values[key] !== "true" && values[key] !== "false") {
+      throw new StackConfigError(`vm-images:${key}: ${JSON.stringify(values[key])} must be true or false`);
+    }
+  }
   const suite = values.suite ?? "bookworm";
   if (!SUITE_PATTERN.test(suite)) {
     throw new StackConfigError(`vm-images:suite: ${JSON.stringify(suite)} is not a Debian suite such as bookworm`);
@@ -111,5 +121,7 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
     registry: values.registry,
     tag: values.tag,
     insecureRegistry: insecure === "true",
+    verifyBoot: values.verifyBoot === undefined ? undefined : values.verifyBoot === "true",
+    verbose: values.verbose === "true",
   };
 }

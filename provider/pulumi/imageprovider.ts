@@ -10,6 +10,7 @@ import { decideImageDiff, rebuildReasons, UNKNOWN } from "../model/diff";
 import { canonicalJson } from "../model/hash";
 import type { HostFacts } from "../model/host";
 import { identityOf, sameIdentity } from "../model/identity";
+import { engineProgress } from "./enginelog";
 
 /** Where the Node.js SDK keeps a dynamic resource's serialized provider among its inputs. */
 const PROVIDER_KEY = "__provider";
@@ -58,9 +59,11 @@ export function readImage(id: string, props: ImageOutputs | undefined): pulumi.d
   return sameIdentity(identityOf(props.path), props.identity) ? { id, props } : {};
 }
 
-export function deleteImage(props: ImageOutputs): void {
+export async function deleteImage(props: ImageOutputs): Promise<void> {
   if (!removeImageIfOurs(props.path, props.identity)) {
-    process.stderr.write(`${props.name} | not deleting ${props.path}: it is not the file this resource built\n`);
+    const progress = engineProgress(props.__urn, props.name);
+    progress.note(`not deleting ${props.path}: it is not the file this resource built`, "warning");
+    await progress.flush();
   }
 }
 

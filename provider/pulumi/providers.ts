@@ -5,6 +5,7 @@
 // next operation.
 import type * as pulumi from "@pulumi/pulumi";
 import { createImage, updateImage } from "../build/create";
+import { cliCadence, engineProgress } from "./enginelog";
 import {
   currentSha256,
   type ManifestInputs,
@@ -86,7 +87,8 @@ export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOu
   check: (olds, news) => checkImage(news, olds as Partial<CheckedImageInputs>),
   diff: async (_id, olds, news) => diffImage(olds, news as CheckedImageInputs),
   create: async (inputs) => {
-    const outs = definedOnly(await createImage(inputs as CheckedImageInputs));
+    const checked = inputs as CheckedImageInputs;
+    const outs = definedOnly(await createImage(checked, engineProgress(checked.__urn, checked.name), cliCadence()));
     return { id: outs.path, outs };
   },
   // Only inputs that change how, not what, we build reach update (mergeSteps), and publishing an image not published yet.

@@ -36,7 +36,25 @@ export class ImagesManifest extends pulumi.dynamic.Resource {
 }
 
 /** Properties of an Image that are outputs of its build, not inputs. */
-const IMAGE_OUTPUTS_ONLY = ["accel", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds", "source", "published", "publishedTag", "publishError"];
+const IMAGE_OUTPUTS_ONLY = [
+  "accel", "allocatedBytes", "buildSeconds", "builtAt", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds",
+  "source", "published", "publishedTag", "publishError",
+];
+
+/** Inputs that change how an image is built or shown, never what it is: no diff, no rebuild. */
+const IMAGE_HOW_ONLY = ["verifyBoot", "verbose", "__urn"];
+
+/** The type token of Image: `pulumi-nodejs:dynamic/<module>:<type>` of a dynamic resource. */
+const IMAGE_TYPE = "pulumi-nodejs:dynamic/vm-images:Image";
+
+/**
+ * A resource's URN as a plain value. Taking `parent.urn` itself would make the
+ * image depend on its parent, and depending on a component means waiting for
+ * all its children: the image would wait for itself.
+ */
+function urnWithoutDependency(resource: pulumi.Resource): Promise<string> {
+  return new Promise((resolve) => resource.urn.apply((urn) => resolve(urn)));
+}
 
 /** Arguments of {@link Image}. */
 export interface ImageArgs {
@@ -85,6 +103,14 @@ export interface ImageArgs {
   tag?: pulumi.Input<string>;
   /** Plain HTTP or unverified TLS for a registry not on loopback. @default false */
   insecureRegistry?: pulumi.Input<boolean>;
+  /**
+   * Boot a bootable image from its own disk under qemu before keeping it, and
+   * fail the build unless it reaches a login prompt. Not part of the build key.
+   * @default true where qemu-system-x86_64 is installed
+   */
+  verifyBoot?: pulumi.Input<boolean>;
+  /** Every line of every tool in the CLI's output too (it is always in the image's log). @default false */
+  verbose?: pulumi.Input<boolean>;
 }
 
 /**
@@ -117,6 +143,12 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly accel: pulumi.Output<string>;
   /** Seconds each step of the build that made it took. */
   declare readonly stepSeconds: pulumi.Output<Record<string, number>>;
+  /** Seconds the build that made it took, in all. */
+  declare readonly buildSeconds: pulumi.Output<number>;
+  /** When the build that made it finished (ISO 8601). */
+  declare readonly builtAt: pulumi.Output<string>;
+  /** Bytes the image file takes on disk (raw images are sparse). */
+  declare readonly allocatedBytes: pulumi.Output<number>;
   /** Why the last build replaced the image before it, such as "file bootstrap/net.sh changed" or "parent replaced". */
   declare readonly rebuildReasons: pulumi.Output<string[]>;
   /** "built", or "pulled REPOSITORY@DIGEST" when the registry already had its build key. */
@@ -157,9 +189,13 @@ export class Image extends pulumi.dynamic.Resource {
       registry: args.registry,
       tag: args.tag,
       insecureRegistry: args.insecureRegistry,
+      verifyBoot: args.verifyBoot,
+      verbose: args.verbose,
     };
     const props = {
       ...inputs,
+      // A resource cannot read its own URN before it is registered: computed, for the progress on its row.
+      __urn: pulumi.createUrn(resourceName, IMAGE_TYPE, opts?.parent && urnWithoutDependency(opts.parent)),
       // Outputs.
       path: undefined,
       format: undefined,
@@ -172,9 +208,12 @@ export class Image extends pulumi.dynamic.Resource {
       source: undefined,
       published: undefined,
       publishError: undefined,
+      allocatedBytes: undefined,
+      buildSeconds: undefined,
+      builtAt: undefined,
     };
     // Outputs only: a rebuild shows them as gone, which would bury the inputs that explain it.
-    const hideDiffs = [...IMAGE_OUTPUTS_ONLY, ...(opts?.hideDiffs ?? [])];
+    const hideDiffs = [...IMAGE_OUTPUTS_ONLY, ...IMAGE_HOW_ONLY, ...(opts?.hideDiffs ?? [])];
     // The parent is built first: its outputs are no longer inputs here, so say so.
     const dependsOn = parentImage
       ? pulumi.output(opts?.dependsOn ?? []).apply((d) => [...(Array.isArray(d) ? d : [d]), parentImage])
@@ -265,6 +304,10 @@ export interface ForestSettings {
   registry?: string;
   tag?: string;
   insecureRegistry?: boolean;
+  /** Boot check of bootable images (see {@link ImageArgs.verifyBoot}). */
+  verifyBoot?: boolean;
+  /** Every tool line in the CLI's output too. */
+  verbose?: boolean;
 }
 
 /** Arguments of {@link ImageForest}: the images, or an lvh images.json to read them from. */
@@ -337,6 +380,8 @@ export class ImageForest extends pulumi.ComponentResource {
         registry: args.registry,
         tag: args.tag,
         insecureRegistry: args.insecureRegistry,
+        verifyBoot: args.verifyBoot,
+        verbose: args.verbose,
       }, { parent: this, dependsOn: external ? pulls : [] });
     }
     this.registerOutputs({});

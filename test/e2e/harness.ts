@@ -123,7 +123,12 @@ export class TestProject {
 
   /** Run the CLI in the project; never throws on a non-zero exit. */
   run(...args: string[]): Promise<RunResult> {
-    return runNode([PULUMI_JS, "--cwd", this.dir, "--non-interactive", ...args], { env: this.environment() });
+    return this.runWith({}, ...args);
+  }
+
+  /** Run the CLI with extra environment variables; never throws on a non-zero exit. */
+  runWith(env: Record<string, string>, ...args: string[]): Promise<RunResult> {
+    return runNode([PULUMI_JS, "--cwd", this.dir, "--non-interactive", ...args], { env: { ...this.environment(), ...env } });
   }
 
   /** The environment of CLI runs: ours with the project's settings; an undefined value removes a variable. */

@@ -39,6 +39,8 @@ describe("e2e: the shipped stacks", function () {
     before(async () => {
       // Three builds at once, more than this 2-core machine's default of one.
       project = await TestProject.fromRepo("ci", { VM_IMAGES_PARALLEL: "3" });
+      // The boot check has its own test (progress.e2e.test.ts); this one is about rebuilds.
+      await project.setConfig("verifyBoot", "false");
       await project.up();
     });
     after(async () => project?.dispose());
@@ -66,6 +68,14 @@ describe("e2e: the shipped stacks", function () {
       const net = span("net.qcow2");
       const bpf = span("bpf.qcow2");
       expect(net.start < bpf.end && bpf.start < net.end, `net ${JSON.stringify(net)}, bpf ${JSON.stringify(bpf)}`).to.equal(true);
+    });
+
+    it("exports a summary per image; with vm-images:verifyBoot false, the bootable base.qcow2 was not booted", async () => {
+      const summary = (await project.outputs()).summary as Record<string, Record<string, unknown>>;
+      expect(Object.keys(summary).sort()).to.deep.equal(["base.qcow2", "bpf.qcow2", "net.qcow2", "router.qcow2"]);
+      for (const s of Object.values(summary)) expect(s).to.include({ result: "built" });
+      expect(summary["base.qcow2"].seconds).to.be.greaterThan(0);
+      expect(summary["base.qcow2"].bootCheckSeconds).to.equal(undefined);
     });
 
     it("net.sh, read by net.qcow2's copy-in: net.qcow2 and router.qcow2 are replaced, and --diff says why", async () => {

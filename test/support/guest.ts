@@ -1,9 +1,10 @@
 // Looking inside built images with the real tools: guestfish (read-only)
-// for files, qemu-system-x86_64 (TCG) for booting.
-import { execFile, spawn } from "node:child_process";
+// for files, and the provider's boot check (qemu, TCG) for booting.
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { bootToLogin as bootCheck } from "../../provider/build/bootcheck";
 
 const execFileP = promisify(execFile);
 
@@ -28,35 +29,19 @@ export async function guestfishRead(image: string, commands: string[][], partiti
 }
 
 /**
- * Boot a disk image alone (BIOS, no -kernel) under qemu TCG and wait for a
- * login prompt on the serial console. Resolves with the console output;
- * qemu is always killed afterwards.
+ * Boot a disk image alone (BIOS, no -kernel) under qemu TCG, with the
+ * provider's own boot check, and wait for a login prompt on the serial
+ * console. Resolves with the console output, which is also saved in
+ * `consoleLog`.
  */
-export function bootToLogin(image: string, format: string, timeoutMs: number, consoleLog: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const qemu = spawn("qemu-system-x86_64", [
-      "-machine", "accel=tcg", "-m", "1024", "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
-      "-snapshot", "-drive", `file=${image},format=${format},if=ide`,
-    ], { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    const finish = (err?: Error) => {
-      clearTimeout(timer);
-      qemu.kill("SIGKILL");
-      fs.mkdirSync(path.dirname(consoleLog), { recursive: true });
-      fs.writeFileSync(consoleLog, out);
-      if (err) reject(err);
-      else resolve(out);
-    };
-    const timer = setTimeout(
-      () => finish(new Error(`no login prompt within ${timeoutMs / 1000} s; console in ${consoleLog}:\n${out.slice(-2000)}`)),
-      timeoutMs,
-    );
-    const onData = (d: Buffer) => {
-      out += d.toString("utf8");
-      if (/login: *$/m.test(out)) finish();
-    };
-    qemu.stdout.on("data", onData);
-    qemu.stderr.on("data", onData);
-    qemu.on("exit", (code) => finish(new Error(`qemu exited (${code}) before a login prompt; console:\n${out.slice(-2000)}`)));
-  });
+export async function bootToLogin(image: string, format: "raw" | "qcow2", timeoutMs: number, consoleLog: string): Promise<string> {
+  fs.mkdirSync(path.dirname(consoleLog), { recursive: true });
+  const lines: string[] = [];
+  try {
+    const { console } = await bootCheck({ image, format, accel: "tcg", timeoutMs, onLine: (l) => lines.push(l) });
+    fs.writeFileSync(consoleLog, console);
+    return console;
+  } finally {
+    if (!fs.existsSync(consoleLog)) fs.writeFileSync(consoleLog, `${lines.join("\n")}\n`);
+  }
 }

@@ -69,8 +69,13 @@ describe("stack config", () => {
     expect(parseStackConfig({}, "/p")).to.deep.equal({
       imagesFile: "/p/examples/seed/images.json", dir: "/p/images", suite: "bookworm", mirror: undefined,
       backend: "auto", mergeSteps: true, rebuild: undefined,
-      pull: [], registry: undefined, tag: undefined, insecureRegistry: false,
+      pull: [], registry: undefined, tag: undefined, insecureRegistry: false, verifyBoot: undefined, verbose: false,
     });
+  });
+
+  it("reads verifyBoot and verbose as booleans", () => {
+    const s = parseStackConfig({ "vm-images:verifyBoot": "false", "vm-images:verbose": "true" }, "/p");
+    expect(s).to.include({ verifyBoot: false, verbose: true });
   });
 
   it("reads the registry keys: pull as a JSON list or separated by commas", () => {
@@ -95,6 +100,8 @@ describe("stack config", () => {
     [{ "vm-images:pull": "kind:6.6" }, /vm-images:pull: "kind:6.6": name the registry host/],
     [{ "vm-images:tag": "a b" }, /vm-images:tag: "a b" is not a tag/],
     [{ "vm-images:insecureRegistry": "yes" }, /must be true or false/],
+    [{ "vm-images:verifyBoot": "yes" }, /vm-images:verifyBoot: "yes" must be true or false/],
+    [{ "vm-images:verbose": "1" }, /vm-images:verbose: "1" must be true or false/],
   ];
   for (const [config, message] of bad) {
     it(`refuses ${Object.keys(config)[0]}=${Object.values(config)[0]}`, () => {

@@ -78,7 +78,9 @@ async function makeDisk(b: BackendBuild, root: string, disk: string, layout: Lay
     ]);
   } catch (err) {
     if (ctx.signal.aborted) throw err;
-    ctx.log.line(ctx.image, `no loop mount here (${(err as Error).message.split("\n")[0]}); falling back to libguestfs for extlinux`);
+    const note = `no loop mount here (${(err as Error).message.split("\n")[0]}); falling back to libguestfs for extlinux`;
+    ctx.log.line(ctx.image, note);
+    ctx.progress?.warn(note);
     await run("guestfish", ["--format=raw", "-a", disk, "-m", "/dev/sda1", "--", "extlinux", "/boot/extlinux"], {
       label: `${ctx.image} guestfish`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE, env: b.guestfsEnv,
     });
@@ -156,6 +158,7 @@ async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext):
   } catch (err) {
     if (ctx.signal.aborted || (err as CommandError).exitCode !== NO_LOOP_MOUNT) throw err;
     ctx.log.line(ctx.image, "no loop mount here; falling back to libguestfs to copy the parent's files");
+    ctx.progress?.warn("no loop mount here; falling back to libguestfs to copy the parent's files");
     return { offset, loop: false };
   }
   return { offset, loop: true };
