@@ -18,7 +18,8 @@ const WATCHDOG_MS = 2_000;
 const GRACE_MS = 4_000;
 
 function engineAddress(): { host: string; port: number } | undefined {
-  const m = /^(127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(process.argv[2] ?? "");
+  // The engine passes its address last, after any flags of its own (-v, --tracing).
+  const m = process.argv.length > 2 ? /^(127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(process.argv[process.argv.length - 1]) : null;
   return m ? { host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) } : undefined;
 }
 
