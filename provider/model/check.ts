@@ -35,6 +35,8 @@ export interface ImageInputs {
   tag?: string;
   /** Plain HTTP or unverified TLS for a registry not on loopback. */
   insecureRegistry?: boolean;
+  /** With a registry: keep a local copy of the image in `dir` (pulled when missing), or only when a build needs it. */
+  localCopies?: boolean;
 }
 
 /** Inputs after `check`: validated, with the backend resolved and the build key computed. */

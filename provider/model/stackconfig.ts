@@ -19,6 +19,8 @@ export interface StackSettings {
   /** A human tag per image, besides its build key. */
   tag?: string;
   insecureRegistry: boolean;
+  /** With a registry: keep a copy of every image in `dir` (true), or only what a build needs (false). */
+  localCopies: boolean;
 }
 
 const KEYS: Record<keyof StackSettings, string> = {
@@ -33,6 +35,7 @@ const KEYS: Record<keyof StackSettings, string> = {
   registry: "repository to publish built images to and pull them from, such as 127.0.0.1:5000/team/images (default: none)",
   tag: "a tag for each published image besides its build key: <image>-<tag> (default: none)",
   insecureRegistry: "true: allow plain HTTP or unverified TLS for a registry not on loopback (default: false)",
+  localCopies: "with a registry: true pulls every image into the images directory, false only the parents a build needs (default: true)",
 };
 
 /** A list value: a JSON array (`pulumi config set --path 'vm-images:pull[0]' REF`), or references separated by commas or spaces. */
@@ -91,6 +94,10 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
   if (insecure !== "true" && insecure !== "false") {
     throw new StackConfigError(`vm-images:insecureRegistry: ${JSON.stringify(insecure)} must be true or false`);
   }
+  const localCopies = values.localCopies ?? "true";
+  if (localCopies !== "true" && localCopies !== "false") {
+    throw new StackConfigError(`vm-images:localCopies: ${JSON.stringify(localCopies)} must be true or false`);
+  }
   const pull = parseList(values.pull);
   for (const ref of pull) checkRef("pull", ref, insecure === "true");
   if (values.registry !== undefined) {
@@ -111,5 +118,6 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
     registry: values.registry,
     tag: values.tag,
     insecureRegistry: insecure === "true",
+    localCopies: localCopies === "true",
   };
 }

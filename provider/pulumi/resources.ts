@@ -85,6 +85,13 @@ export interface ImageArgs {
   tag?: pulumi.Input<string>;
   /** Plain HTTP or unverified TLS for a registry not on loopback. @default false */
   insecureRegistry?: pulumi.Input<boolean>;
+  /**
+   * With a registry, the published image is the image and the file in `dir`
+   * is this machine's copy: true pulls it when it is missing or changed;
+   * false leaves it out unless a derived image is built from it here.
+   * @default true
+   */
+  localCopies?: pulumi.Input<boolean>;
 }
 
 /**
@@ -157,6 +164,7 @@ export class Image extends pulumi.dynamic.Resource {
       registry: args.registry,
       tag: args.tag,
       insecureRegistry: args.insecureRegistry,
+      localCopies: args.localCopies ?? true,
     };
     const props = {
       ...inputs,
@@ -265,6 +273,8 @@ export interface ForestSettings {
   registry?: string;
   tag?: string;
   insecureRegistry?: boolean;
+  /** With a registry: keep every image's file in `dir` (see {@link ImageArgs.localCopies}). @default true */
+  localCopies?: boolean;
 }
 
 /** Arguments of {@link ImageForest}: the images, or an lvh images.json to read them from. */
@@ -337,6 +347,7 @@ export class ImageForest extends pulumi.ComponentResource {
         registry: args.registry,
         tag: args.tag,
         insecureRegistry: args.insecureRegistry,
+        localCopies: args.localCopies,
       }, { parent: this, dependsOn: external ? pulls : [] });
     }
     this.registerOutputs({});

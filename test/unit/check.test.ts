@@ -69,7 +69,7 @@ describe("stack config", () => {
     expect(parseStackConfig({}, "/p")).to.deep.equal({
       imagesFile: "/p/examples/seed/images.json", dir: "/p/images", suite: "bookworm", mirror: undefined,
       backend: "auto", mergeSteps: true, rebuild: undefined,
-      pull: [], registry: undefined, tag: undefined, insecureRegistry: false,
+      pull: [], registry: undefined, tag: undefined, insecureRegistry: false, localCopies: true,
     });
   });
 
@@ -95,6 +95,7 @@ describe("stack config", () => {
     [{ "vm-images:pull": "kind:6.6" }, /vm-images:pull: "kind:6.6": name the registry host/],
     [{ "vm-images:tag": "a b" }, /vm-images:tag: "a b" is not a tag/],
     [{ "vm-images:insecureRegistry": "yes" }, /must be true or false/],
+    [{ "vm-images:localCopies": "no" }, /vm-images:localCopies: .*must be true or false/],
   ];
   for (const [config, message] of bad) {
     it(`refuses ${Object.keys(config)[0]}=${Object.values(config)[0]}`, () => {
