@@ -56,7 +56,7 @@ export async function lookUpPublished(
   registry: string, buildKey: string, insecure: boolean | undefined, session: RegistrySession, label: string, signal?: AbortSignal,
 ): Promise<string | undefined | typeof UNREACHABLE> {
   try {
-    const digest = await resolveDigest({ ref: `${registry}:${buildKey}`, log: memoryLogger(), label, signal, session, insecure });
+    const digest = await resolveDigest({ ref: `${registry}:${buildKey}`, log: memoryLogger(), label, signal, session, insecure }, { manifestOnly: true });
     return `${registry}@${digest}`;
   } catch (err) {
     if (err instanceof RegistryError && err.notFound) return undefined;
