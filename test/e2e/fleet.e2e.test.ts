@@ -74,6 +74,11 @@ describe("e2e: a fleet of runners (shared PostgreSQL state, the registry as the 
   };
   const downloads = (requests: string[]) => requests.filter((r) => /^GET \/v2\/.*\/blobs\//.test(r));
   const writes = (requests: string[]) => requests.filter((r) => /^(PUT|POST|PATCH|DELETE) /.test(r));
+  /** The Image resources in the state, by name, with their outputs (stack outputs are not changed by refresh). */
+  const stateImages = async (p: TestProject) => {
+    const exported = JSON.parse((await p.must("stack", "export", "--stack", p.stack)).stdout) as { deployment: { resources?: { urn: string; type: string; outputs?: ImageOut }[] } };
+    return Object.fromEntries((exported.deployment.resources ?? []).filter((r) => r.type.endsWith(":Image")).map((r) => [r.urn.split("::").pop()!, r.outputs!.published]));
+  };
   const changedOps = async (p: TestProject) => Object.entries(opsByName(await p.preview(), "Image")).filter(([, op]) => op !== "same");
 
   before(async () => {
@@ -201,5 +206,21 @@ describe("e2e: a fleet of runners (shared PostgreSQL state, the registry as the 
     expect(now["child.qcow2"].published).to.equal(`${repo}@${craneSync(["digest", `${repo}:${now["child.qcow2"].buildKey}`])}`);
     expect(now["base.qcow2"].published).to.equal(built["base.qcow2"].published);
     expect(await changedOps(b)).to.deep.equal([]);
+  });
+
+  it("refresh asks the registry: a runner without files keeps every image; an image gone from the registry is dropped, and preview rebuilds it", async () => {
+    const before = await stateImages(b);
+    expect(Object.keys(before).sort()).to.deep.equal(["base.qcow2", "child.qcow2"]);
+    for (const name of Object.keys(before)) fs.rmSync(imageFile(b, name), { force: true });
+    const [r, requests] = await requestsDuring(() => b.must("refresh", "--stack", b.stack, "--yes"));
+    expect(downloads(requests)).to.deep.equal([]);
+    expect(r.stdout + r.stderr).not.to.match(BUILD_TOOLS);
+    expect(await stateImages(b)).to.deep.equal(before);
+
+    craneSync(["delete", before["child.qcow2"]!]);
+    expect(Object.fromEntries(await changedOps(b))).to.deep.equal({ "child.qcow2": "replace" });
+    await b.must("refresh", "--stack", b.stack, "--yes");
+    expect(await stateImages(b)).to.deep.equal({ "base.qcow2": before["base.qcow2"] });
+    expect(Object.fromEntries(await changedOps(b))).to.deep.equal({ "child.qcow2": "create" });
   });
 });
