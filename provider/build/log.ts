@@ -2,6 +2,7 @@
 // step, and to the provider's stderr, which the Pulumi CLI shows the user,
 // prefixed with the image name too.
 import * as fs from "node:fs";
+import { redactUrlCredentials } from "../model/urlcredentials";
 
 export interface Logger {
   /** The full log of this build. */
@@ -26,7 +27,7 @@ export function fileLogger(
   return {
     file,
     line(label, text) {
-      const line = `${label} | ${text}`;
+      const line = redactUrlCredentials(`${label} | ${text}`);
       stream.write(`${new Date().toISOString()} ${line}\n`);
       echo(line);
     },
@@ -37,10 +38,10 @@ export function fileLogger(
 /** A logger that keeps lines in memory, for tests and dry runs. */
 export function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { file: "(memory)", lines, line: (label, text) => void lines.push(`${label} | ${text}`), close: async () => {} };
+  return { file: "(memory)", lines, line: (label, text) => void lines.push(redactUrlCredentials(`${label} | ${text}`)), close: async () => {} };
 }
 
 /** Lines to the provider's stderr only (the Pulumi CLI shows them), for work that has no log file of its own. */
 export function stderrLogger(file = "(stderr)"): Logger {
-  return { file, line: (label, text) => void process.stderr.write(`${label} | ${text}\n`), close: async () => {} };
+  return { file, line: (label, text) => void process.stderr.write(`${redactUrlCredentials(`${label} | ${text}`)}\n`), close: async () => {} };
 }

@@ -187,7 +187,9 @@ export class Image extends pulumi.dynamic.Resource {
     const dependsOn = parentImage
       ? pulumi.output(opts?.dependsOn ?? []).apply((d) => [...(Array.isArray(d) ? d : [d]), parentImage])
       : opts?.dependsOn;
-    super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs, dependsOn }, "vm-images", "Image");
+    // A secret mirror stays secret in the outputs too.
+    const additionalSecretOutputs = ["mirror", ...(opts?.additionalSecretOutputs ?? [])];
+    super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs, dependsOn, additionalSecretOutputs }, "vm-images", "Image");
     this.plan = {
       name: pulumi.output(args.name),
       path: pulumi.all([dir, args.name]).apply(([d, n]) => path.join(d, n)),
@@ -262,7 +264,8 @@ export interface ForestSettings {
   /** Directory that relative local paths of actions resolve against: the images file's directory for lvh files. */
   baseDir?: string;
   suite?: string;
-  mirror?: string;
+  /** A mirror with credentials is best a secret (`pulumi.secret`, `config.requireSecret`): it stays one in the state. */
+  mirror?: pulumi.Input<string>;
   backend?: string;
   mergeSteps?: boolean;
   /** Changing it rebuilds every image of the forest. */
