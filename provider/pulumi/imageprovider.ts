@@ -2,10 +2,11 @@
 // `pulumi preview` fails early and shows what would be rebuilt), builds at
 // `create`, and a delete that only removes the file this resource built.
 import type * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ImageOutputs, lookUpPublished } from "../build/create";
 import { registrySession } from "../build/crane";
-import { isLocalCopy } from "../build/localcopy";
+import { forgetLocalCopy, isLocalCopy } from "../build/localcopy";
 import { hostFacts } from "../build/host";
 import { removeImageIfOurs } from "../build/imagebuild";
 import { type CheckedImageInputs, checkImageInputs, type ImageInputs } from "../model/check";
@@ -92,7 +93,19 @@ export async function readImage(id: string, props: ImageOutputs | undefined): Pr
   return sameIdentity(identityOf(props.path), props.identity) ? { id, props } : {};
 }
 
+/**
+ * Delete removes this machine's file only if it is the one this resource
+ * built, or an unchanged copy of its published artifact; the registry keeps
+ * what was published.
+ */
 export function deleteImage(props: ImageOutputs): void {
+  // (A replacement built at the same path has a record of its own: leave it.)
+  if (props.published && isLocalCopy(props.path, props.published)) {
+    fs.rmSync(props.path, { force: true });
+    forgetLocalCopy(props.path);
+    return;
+  }
+  if (!fs.existsSync(props.path)) return;
   if (!removeImageIfOurs(props.path, props.identity)) {
     process.stderr.write(`${props.name} | not deleting ${props.path}: it is not the file this resource built\n`);
   }

@@ -223,4 +223,20 @@ describe("e2e: a fleet of runners (shared PostgreSQL state, the registry as the 
     expect(await stateImages(b)).to.deep.equal({ "base.qcow2": before["base.qcow2"] });
     expect(Object.fromEntries(await changedOps(b))).to.deep.equal({ "child.qcow2": "create" });
   });
+
+  it("destroy removes the local copy at the path the state records and leaves the registry as it was", async () => {
+    const left = await stateImages(b);
+    expect(Object.keys(left)).to.deep.equal(["base.qcow2"]);
+    // Runner B was the last to update the stack: the state names its directory. It fetches its copy again.
+    await b.setConfig("localCopies", "true");
+    const exported = JSON.parse((await b.must("stack", "export", "--stack", b.stack)).stdout) as { deployment: { resources: { urn: string }[] } };
+    const baseUrn = exported.deployment.resources.map((r) => r.urn).find((u) => u.endsWith("::base.qcow2"))!;
+    await b.up("--target", baseUrn);
+    expect(fs.existsSync(imageFile(b, "base.qcow2"))).to.equal(true);
+    const [, requests] = await requestsDuring(() => b.destroy());
+    expect(fs.existsSync(imageFile(b, "base.qcow2"))).to.equal(false);
+    expect(fs.existsSync(imageFile(b, ".base.qcow2.published"))).to.equal(false);
+    expect(writes(requests)).to.deep.equal([]);
+    expect(`${repo}@${craneSync(["digest", `${repo}:${built["base.qcow2"].buildKey}`])}`).to.equal(left["base.qcow2"]);
+  });
 });
