@@ -33,7 +33,7 @@ export interface ImageOutputs extends CheckedImageInputs {
   logFile: string;
   accel: string;
   stepSeconds: Record<string, number>;
-  /** "built", or "pulled REPOSITORY@DIGEST" when the registry had the build key. */
+  /** "built", or "pulled REPOSITORY@DIGEST" when the registry had the build key ("registry REPOSITORY@DIGEST" with localCopies false: nothing downloaded). */
   source: string;
   /** REPOSITORY@DIGEST where the image is published, if it is. */
   published?: string;

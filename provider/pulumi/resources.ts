@@ -126,7 +126,7 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly stepSeconds: pulumi.Output<Record<string, number>>;
   /** Why the last build replaced the image before it, such as "file bootstrap/net.sh changed" or "parent replaced". */
   declare readonly rebuildReasons: pulumi.Output<string[]>;
-  /** "built", or "pulled REPOSITORY@DIGEST" when the registry already had its build key. */
+  /** "built", or "pulled REPOSITORY@DIGEST" when the registry already had its build key ("registry REPOSITORY@DIGEST" without a local copy). */
   declare readonly source: pulumi.Output<string>;
   /** REPOSITORY@DIGEST where it is published, if it is. */
   declare readonly published: pulumi.Output<string | undefined>;

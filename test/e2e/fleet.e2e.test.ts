@@ -138,6 +138,30 @@ describe("e2e: a fleet of runners (shared PostgreSQL state, the registry as the 
     expect(fs.existsSync(path.join(caches[0], "debs"))).to.equal(false);
   });
 
+  it("a new stack of its own (localCopies=false) whose images are all in the registry: up creates them from the registry, downloading nothing", async () => {
+    const cache = separateCache();
+    caches.push(cache);
+    const c = await TestProject.create({
+      program: PROGRAM, config: { imagesFile: "images.json", dir: "images", registry: repo, localCopies: "false" }, env: { VM_IMAGES_CACHE_DIR: cache },
+    });
+    try {
+      writeForest(c, forest("one"));
+      const [r, requests] = await requestsDuring(() => c.up());
+      expect(r.stdout + r.stderr).not.to.match(BUILD_TOOLS);
+      expect(downloads(requests)).to.deep.equal([]);
+      expect(writes(requests)).to.deep.equal([]);
+      const made = await images(c);
+      for (const [name, img] of Object.entries(made)) {
+        expect(img.source, name).to.equal(`registry ${built[name].published}`);
+        expect(img.published, name).to.equal(built[name].published);
+        expect(fs.existsSync(imageFile(c, name)), name).to.equal(false);
+      }
+      expect(await changedOps(c)).to.deep.equal([]);
+    } finally {
+      await c.dispose();
+    }
+  });
+
   it("runner B with localCopies=true: up pulls the files, builds nothing, byte-identical to A's; a deleted copy is fetched again", async () => {
     await b.setConfig("localCopies", "true");
     const [r, requests] = await requestsDuring(() => timed("B: up, localCopies=true (pulls all)", () => b.up()));
