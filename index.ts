@@ -3,13 +3,24 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ImageForest } from "./provider";
 import { parseStackConfig } from "./provider/model/stackconfig";
+import { splitUrlCredentials } from "./provider/model/urlcredentials";
 import { FOREST_NAME } from "./provider/model/urns";
 
 /** When this run of the program began: an image built after it was built by this `up`. */
 const started = Date.now();
 
+const MIRROR_KEY = "vm-images:mirror";
+/** Whether a key was set with --secret (the SDK's own check; not in its type declarations). */
+const isConfigSecret = (key: string) =>
+  (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret?.(key) ?? false;
 const settings = parseStackConfig(pulumi.runtime.allConfig(), pulumi.runtime.getRootDirectory());
-const forest = new ImageForest(FOREST_NAME, settings);
+// A mirror set with --secret, or holding user:password, stays a secret: encrypted in the state, [secret] in the output.
+const mirrorIsSecret = settings.mirror !== undefined &&
+  (isConfigSecret(MIRROR_KEY) || splitUrlCredentials(settings.mirror).authConf !== "");
+const forest = new ImageForest(FOREST_NAME, {
+  ...settings,
+  mirror: mirrorIsSecret ? new pulumi.Config("vm-images").requireSecret("mirror") : settings.mirror,
+});
 
 /** Per image: its path, format, size, build key, backend, parent, and where it came from and is published. */
 export const images = Object.fromEntries(

@@ -37,6 +37,7 @@ const DEBIAN_PACKAGES = {
   slirp4netns: "the sandbox's network, without the host's loopback",
   "docker-registry": "a real OCI registry on 127.0.0.1 for the registry tests",
   "apache2-utils": "htpasswd: the registry tests with authentication",
+  postgresql: "a throw-away PostgreSQL state backend for the fleet tests",
 };
 
 function run(cmd, args, opts = {}) {

@@ -7,10 +7,12 @@
 // next `up` (diff sees it unpublished: an update).
 import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import { type CheckedImageInputs, imageConfigOf } from "../model/check";
-import { needsPublish } from "../model/diff";
+import { inRegistry, needsPublish, UNREACHABLE } from "../model/diff";
 import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
 import { imageFormat, isBootable } from "../model/image";
+import { TAG } from "../model/oci";
 import { guestfsEnvironment, kvmVerdict } from "./accel";
 import type { Backend } from "./backends/backend";
 import { directBackend } from "./backends/direct";
@@ -21,6 +23,7 @@ import { RegistryError, registrySession, type RegistrySession } from "./crane";
 import { onPath } from "./host";
 import { buildImage, imagePaths } from "./imagebuild";
 import { interruptible, limiter } from "./interrupt";
+import { isLocalCopy, recordLocalCopy } from "./localcopy";
 import { fileLogger, type Logger, memoryLogger, stderrLogger, toStderr } from "./log";
 import { BuildProgress, type Cadence, LINES, NO_PROGRESS, type ProgressSink } from "./progress";
 import { publishImage, tagPublished } from "./publish";
@@ -29,17 +32,18 @@ import { pullImages, resolveDigest } from "./pull";
 export interface ImageOutputs extends CheckedImageInputs {
   path: string;
   format: "raw" | "qcow2";
-  sizeBytes: number;
+  /** Unset for an image in the registry that this machine keeps no copy of. */
+  sizeBytes?: number;
   /** Bytes the file takes on disk. */
-  allocatedBytes: number;
-  identity: FileIdentity;
+  allocatedBytes?: number;
+  identity?: FileIdentity;
   logFile: string;
   accel: string;
   stepSeconds: Record<string, number>;
   /** When the build (or pull) that made the file finished (ISO 8601), and how long it took. */
   builtAt: string;
   buildSeconds: number;
-  /** "built", or "pulled REPOSITORY@DIGEST" when the registry had the build key. */
+  /** "built", or "pulled REPOSITORY@DIGEST" when the registry had the build key ("registry REPOSITORY@DIGEST" with localCopies false: nothing downloaded). */
   source: string;
   /** REPOSITORY@DIGEST where the image is published, if it is. */
   published?: string;
@@ -65,6 +69,51 @@ function bootTimeoutMs(): number {
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
+/**
+ * `repository@digest` that the build key's tag points to now (a manifest
+ * request: nothing is downloaded); undefined when the tag is not there,
+ * UNREACHABLE (with the reason on stderr) when the registry does not answer.
+ */
+export async function lookUpPublished(
+  registry: string, buildKey: string, insecure: boolean | undefined, session: RegistrySession, label: string, signal?: AbortSignal,
+): Promise<string | undefined | typeof UNREACHABLE> {
+  try {
+    const digest = await resolveDigest({ ref: `${registry}:${buildKey}`, log: memoryLogger(), label, signal, session, insecure }, { manifestOnly: true });
+    return `${registry}@${digest}`;
+  } catch (err) {
+    if (err instanceof RegistryError && err.notFound) return undefined;
+    if (signal?.aborted) throw err;
+    process.stderr.write(`${label} | warning: registry not available: ${session.redact((err as Error).message)}\n`);
+    return UNREACHABLE;
+  }
+}
+
+/** Pull `published` (repository@digest) as `name` into `dir`, and record the file as its local copy. */
+async function fetchLocalCopy(
+  published: string, dir: string, name: string, insecure: boolean | undefined, session: RegistrySession, signal: AbortSignal, log: Logger,
+) {
+  const started = Date.now();
+  const pulled = await pullImages({ ref: published, dir, expect: [name], log, label: `${name} registry`, signal, session, insecure });
+  const file = pulled.files[0];
+  recordLocalCopy(file.path, pulled.pinned);
+  log.line(name, `local copy: pulled ${pulled.pinned} in ${Math.round((Date.now() - started) / 100) / 10} s`);
+  return file;
+}
+
+/**
+ * A derived image is built from its parent's file: with the parent in the
+ * registry and no unchanged copy of it here (as on a runner that keeps no
+ * local copies), the parent is pulled first.
+ */
+async function ensureParent(inputs: CheckedImageInputs, session: RegistrySession, signal: AbortSignal): Promise<void> {
+  // A parent from vm-images:pull has no build key ("pulled <digest>"): it is not ours to fetch.
+  if (!inputs.registry || !inputs.parent || !inputs.parentPath || !TAG.test(inputs.parentBuildKey ?? "")) return;
+  const label = `${inputs.name} parent`;
+  const current = await lookUpPublished(inputs.registry, inputs.parentBuildKey!, inputs.insecureRegistry, session, label, signal);
+  if (current === undefined || current === UNREACHABLE || isLocalCopy(inputs.parentPath, current)) return;
+  const log = stderrLogger();
+  await fetchLocalCopy(current, path.dirname(inputs.parentPath), inputs.parent, inputs.insecureRegistry, session, signal, log);
+}
 
 /** The registry's copy of this build key, pulled into place; undefined on a miss or an unreachable registry (with a warning). */
 async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySession, signal: AbortSignal): Promise<ImageOutputs | undefined> {
@@ -73,8 +122,9 @@ async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySessio
   const p = imagePaths(inputs.dir, name);
   const probe = stderrLogger(p.log);
   const common = { log: probe, label: `${name} registry`, signal, session, insecure: inputs.insecureRegistry };
+  let digest: string;
   try {
-    await resolveDigest({ ref, ...common });
+    digest = await resolveDigest({ ref, ...common });
   } catch (err) {
     if (signal.aborted) throw err;
     const notFound = err instanceof RegistryError && err.notFound;
@@ -83,11 +133,22 @@ async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySessio
       : `warning: registry cache not available, building: ${(err as Error).message}`);
     return undefined;
   }
+  if (inputs.localCopies === false) {
+    const published = `${inputs.registry}@${digest}`;
+    probe.line(name, `in the registry as ${published}: no local copy kept (vm-images:localCopies is false)`);
+    const outs: ImageOutputs = {
+      ...inputs, path: p.final, format: imageFormat(name), logFile: p.log, accel: "none", stepSeconds: {},
+      builtAt: new Date().toISOString(), buildSeconds: 0,
+      source: `registry ${published}`, published, publishedTag: undefined, publishError: undefined,
+    };
+    return await publish(outs, session, signal, probe);
+  }
   const started = Date.now();
   const log = fileLogger(p.log);
   try {
     const pulled = await pullImages({ ref, dir: inputs.dir, expect: [name], ...common, log });
     const file = pulled.files[0];
+    recordLocalCopy(file.path, pulled.pinned);
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     log.line(name, `source: pulled ${pulled.pinned} (build key ${inputs.buildKey}) in ${seconds} s`);
     const outs: ImageOutputs = {
@@ -116,7 +177,7 @@ async function publish(outs: ImageOutputs, session: RegistrySession, signal?: Ab
   const log = openLog ?? fileLogger(outs.logFile, undefined, { append: true });
   try {
     if (outs.published?.startsWith(`${outs.registry}@`) && outs.tag) {
-      await tagPublished(outs.published, outs.name, outs.tag, { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry });
+      await tagPublished(outs.published!, outs.name, outs.tag, { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry });
       return { ...outs, publishedTag: outs.tag, publishError: undefined };
     }
     const published = await publishImage({
@@ -127,6 +188,7 @@ async function publish(outs: ImageOutputs, session: RegistrySession, signal?: Ab
       },
       log, label: `${outs.name} publish`, signal, session,
     });
+    recordLocalCopy(outs.path, published);
     return { ...outs, published, publishedTag: outs.tag, publishError: undefined };
   } catch (err) {
     if (signal?.aborted) throw err;
@@ -149,6 +211,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
         if (session) {
           const hit = await pullFromCache(inputs, session, signal);
           if (hit) return hit;
+          await ensureParent(inputs, session, signal);
         }
         const cache = cacheDir();
         const accel = await guestfsEnvironment(cache, memoryLogger(), signal);
@@ -186,8 +249,39 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
   );
 }
 
+/**
+ * An image in the registry: the state follows the artifact its build key's
+ * tag points to, and this machine's copy is pulled when it keeps one and
+ * the file is missing or changed.
+ */
+async function updateFromRegistry(olds: ImageOutputs, news: CheckedImageInputs, session: RegistrySession, signal: AbortSignal): Promise<ImageOutputs> {
+  const p = imagePaths(news.dir, news.name);
+  const current = await lookUpPublished(news.registry!, news.buildKey, news.insecureRegistry, session, `${news.name} registry`, signal);
+  const published = typeof current === "string" && current !== UNREACHABLE ? current : olds.published!;
+  let outs: ImageOutputs = { ...olds, ...news, path: p.final, logFile: p.log, published };
+  if (news.localCopies !== false && !isLocalCopy(p.final, published)) {
+    if (current === UNREACHABLE) throw new Error(`${news.name}: its local copy is missing or changed and the registry ${news.registry} is not available to fetch it again`);
+    const log = fileLogger(p.log, undefined, { append: true });
+    try {
+      const file = await fetchLocalCopy(published, news.dir, news.name, news.insecureRegistry, session, signal, log);
+      outs = { ...outs, identity: file.identity, sizeBytes: file.identity.size, source: `pulled ${published}` };
+    } finally {
+      await log.close();
+    }
+  }
+  return publish(outs, session, signal);
+}
+
 /** An update changes how, not what, we build (mergeSteps), or publishes an image that is not published yet. */
 export async function updateImage(olds: ImageOutputs, news: CheckedImageInputs): Promise<ImageOutputs> {
+  if (inRegistry(olds, news)) {
+    const session = registrySession();
+    try {
+      return await oneAtATime(() => interruptible((signal) => updateFromRegistry(olds, news, session, signal)));
+    } finally {
+      session.close();
+    }
+  }
   const outs: ImageOutputs = { ...olds, ...news };
   if (!needsPublish(outs, outs) || !sameIdentity(identityOf(olds.path), olds.identity)) return outs;
   const session = registrySession();

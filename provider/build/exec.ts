@@ -6,6 +6,7 @@ import execa from "execa";
 import { createReadStream } from "node:fs";
 import { searchPath } from "./host";
 import type { Logger } from "./log";
+import { redactUrlCredentials } from "../model/urlcredentials";
 
 /** The Debian package that provides each tool we run, for "not found" errors. */
 export const TOOL_PACKAGES: Record<string, string> = {
@@ -61,7 +62,8 @@ export class CommandError extends Error {
     readonly exitCode: number | undefined,
     readonly stderrTail: string[],
   ) {
-    super(message);
+    super(redactUrlCredentials(message));
+    this.stderrTail = stderrTail.map(redactUrlCredentials);
     this.name = "CommandError";
   }
 }

@@ -2,6 +2,7 @@
 // step, and to `echo`: the build's progress, and in verbose mode the
 // provider's stderr, which the Pulumi CLI shows the user.
 import * as fs from "node:fs";
+import { redactUrlCredentials } from "../model/urlcredentials";
 
 export interface Logger {
   /** The full log of this build. */
@@ -28,7 +29,7 @@ export function fileLogger(file: string, echo: Echo = () => {}, opts: { writeTo?
   return {
     file,
     line(label, text) {
-      const line = `${label} | ${text}`;
+      const line = redactUrlCredentials(`${label} | ${text}`);
       stream.write(`${new Date().toISOString()} ${line}\n`);
       echo(line, text);
     },
@@ -39,10 +40,10 @@ export function fileLogger(file: string, echo: Echo = () => {}, opts: { writeTo?
 /** A logger that keeps lines in memory, for tests and dry runs. */
 export function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
-  return { file: "(memory)", lines, line: (label, text) => void lines.push(`${label} | ${text}`), close: async () => {} };
+  return { file: "(memory)", lines, line: (label, text) => void lines.push(redactUrlCredentials(`${label} | ${text}`)), close: async () => {} };
 }
 
 /** Lines to the provider's stderr only (the Pulumi CLI shows them), for work that has no log file of its own. */
 export function stderrLogger(file = "(stderr)"): Logger {
-  return { file, line: (label, text) => void process.stderr.write(`${label} | ${text}\n`), close: async () => {} };
+  return { file, line: (label, text) => void process.stderr.write(`${redactUrlCredentials(`${label} | ${text}`)}\n`), close: async () => {} };
 }

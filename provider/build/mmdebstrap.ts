@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { shQuote } from "../actions";
+import { splitUrlCredentials } from "../model/urlcredentials";
 import type { BackendBuild } from "./backends/backend";
 import { debCacheDir } from "./cache";
 import { hostScript } from "./shell";
@@ -41,6 +42,15 @@ export function bootstrapCommand(
     ? { setup: [hook("setup", "mount-debs", cache)], customize: [hook("customize", "unmount-debs", cache)] }
     : { setup: [hook("setup", "make-archives"), `--setup-hook=sync-in ${cache} /var/cache/apt/archives/`],
         customize: [`--customize-hook=sync-out /var/cache/apt/archives ${cache}`] };
+  // A mirror's user:password goes to apt's auth.conf.d for the build, not into the image's sources.
+  const mirror = b.mirror ? splitUrlCredentials(b.mirror) : undefined;
+  const auth: { setup: string[]; customize: string[] } = { setup: [], customize: [] };
+  if (mirror?.authConf) {
+    const file = path.join(b.workDir, "apt-auth.conf");
+    fs.writeFileSync(file, mirror.authConf, { mode: 0o600 });
+    auth.setup.push(hook("setup", "apt-auth-on", file));
+    auth.customize.push(hook("customize", "apt-auth-off"));
+  }
   const args = [
     "--verbose",
     ...(packages.length ? [`--include=${packages.join(",")}`] : []),
@@ -49,13 +59,15 @@ export function bootstrapCommand(
     ...(bootable ? [hook("setup", "fstype")] : []),
     "--skip=essential/unlink",
     ...cacheHooks.setup,
+    ...auth.setup,
     ...extraHooks,
     hook("customize", "host-independent"),
     ...cacheHooks.customize,
     hook("customize", "remove-debs"),
+    ...auth.customize,
     b.suite,
     target,
-    ...(b.mirror ? [b.mirror] : []),
+    ...(mirror ? [mirror.url] : []),
   ];
   // As root, mmdebstrap mounts /proc, /sys and /dev into its scratch root. In
   // a private mount namespace those mounts end with it, however it ends, so

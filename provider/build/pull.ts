@@ -53,12 +53,17 @@ export function hostPlatform(): string {
   return `linux/${arch}`;
 }
 
-/** The digest `ref` points to now, for the platform. Rejects with a RegistryError (`notFound` for a missing tag). */
-export async function resolveDigest(req: Omit<PullRequest, "dir">): Promise<string> {
+/**
+ * The digest `ref` points to now, for the platform. Rejects with a
+ * RegistryError (`notFound` for a missing tag). `manifestOnly`: the digest of
+ * the manifest itself, whatever it is, from one HEAD request (for what we
+ * publish ourselves: a single-platform manifest, never an index).
+ */
+export async function resolveDigest(req: Omit<PullRequest, "dir">, opts: { manifestOnly?: boolean } = {}): Promise<string> {
   const parsed = parseRef(req.ref);
   const refusal = registryRefusal(parsed.host, !!req.insecure);
   if (refusal) throw new Error(refusal);
-  const out = await crane("looking up " + req.ref, parsed.host, ["digest", "--platform", req.platform ?? hostPlatform(), req.ref], {
+  const out = await crane("looking up " + req.ref, parsed.host, ["digest", ...(opts.manifestOnly ? [] : ["--platform", req.platform ?? hostPlatform()]), req.ref], {
     log: req.log, label: req.label, signal: req.signal, session: req.session, insecure: req.insecure, timeoutMs: 2 * 60_000,
   });
   const digest = out.trim().split("\n").pop() ?? "";

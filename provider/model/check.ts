@@ -11,6 +11,7 @@ import { type HostFacts, resolveBackend } from "./host";
 import { identityOf } from "./identity";
 import { hashLocalInputs } from "./localinputs";
 import { parseRef, RefError, registryRefusal, TAG } from "./oci";
+import { splitUrlCredentials } from "./urlcredentials";
 
 /** The Image resource's inputs, as the program gives them. */
 export interface ImageInputs {
@@ -45,6 +46,8 @@ export interface ImageInputs {
   verbose?: boolean;
   /** The resource's own URN, where its progress is shown (the engine's Log call takes one). */
   __urn?: string;
+  /** With a registry: keep a local copy of the image in `dir` (pulled when missing), or only when a build needs it. */
+  localCopies?: boolean;
 }
 
 /** Inputs after `check`: validated, with the backend resolved and the build key computed. */
@@ -127,7 +130,7 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
   const parentFile = external ? (identity ? `${identity.ino}:${identity.size}:${identity.mtimeMs}` : "missing") : undefined;
   const key = isUnknown(news.parentBuildKey)
     ? UNKNOWN
-    : buildKey({ image, backend, suite: news.suite, mirror: news.mirror, parentBuildKey: news.parentBuildKey, parentFile, fileHashes });
+    : buildKey({ image, backend, suite: news.suite, mirror: news.mirror && splitUrlCredentials(news.mirror).url, parentBuildKey: news.parentBuildKey, parentFile, fileHashes });
   return {
     ok: true,
     inputs: { ...news, parentPath, packages: image.packages, actions: image.actions, backend, fileHashes, buildKey: key },

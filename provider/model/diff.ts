@@ -18,11 +18,13 @@ export interface DiffInputs {
   /** Where to publish (an unpublished image is an update, not a rebuild). */
   registry?: string;
   tag?: string;
+  /** With a registry: whether this machine keeps a copy of the image (a missing one is pulled, not built). */
+  localCopies?: boolean;
 }
 
 export interface DiffState extends DiffInputs {
   path: string;
-  identity: FileIdentity;
+  identity?: FileIdentity;
   published?: string;
   publishedTag?: string;
 }
@@ -32,6 +34,27 @@ export function needsPublish(olds: { published?: string; publishedTag?: string }
   if (!news.registry) return false;
   if (!olds.published?.startsWith(`${news.registry}@`)) return true;
   return news.tag !== undefined && olds.publishedTag !== news.tag;
+}
+
+/** The registry was asked and did not answer: nothing is known of the image there. */
+export const UNREACHABLE = "unreachable";
+
+/**
+ * What decides an image published to the stack's registry: the artifact its
+ * build key's tag points to now (undefined: the tag is gone), and whether
+ * this machine's file is an unchanged copy of the recorded artifact.
+ */
+export interface PublishedFacts {
+  current: string | undefined | typeof UNREACHABLE;
+  localCopy: boolean;
+}
+
+/**
+ * Whether the registry, not the local file, is the image: a registry is
+ * configured and the state holds the image as published there.
+ */
+export function inRegistry(olds: { published?: string }, news: { registry?: string }): boolean {
+  return !!news.registry && !!olds.published?.startsWith(`${news.registry}@`);
 }
 
 export interface DiffDecision {
@@ -49,11 +72,15 @@ function differs(a: unknown, b: unknown): boolean {
  * Rebuild when the build key changed (or is not known yet, as during a
  * preview where the parent is rebuilt), when the image moves, when the
  * `rebuild` trigger changed, or when the image file is gone or is no longer
- * the one we built. `replaces` names the inputs that explain why.
+ * the one we built. With `published` (the image is in the registry), the
+ * registry stands in for the file: gone from it is a rebuild; a moved tag,
+ * another directory or a missing local copy are updates. `replaces` names the
+ * inputs that explain why.
  */
-export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileIdentity | undefined): DiffDecision {
+export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileIdentity | undefined, published?: PublishedFacts): DiffDecision {
   const replaces: string[] = [];
-  if (olds.dir !== news.dir) replaces.push("dir");
+  // With the image in the registry, the directory only says where this machine keeps its copy.
+  if (olds.dir !== news.dir && !published) replaces.push("dir");
   if (olds.name !== news.name) replaces.push("name");
   if (differs(olds.rebuild, news.rebuild)) replaces.push("rebuild");
   if (news.buildKey === UNKNOWN || olds.buildKey !== news.buildKey) {
@@ -61,6 +88,14 @@ export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileI
     if (differs(olds.fileHashes, news.fileHashes)) replaces.push("fileHashes");
     if (news.parentBuildKey === UNKNOWN || differs(olds.parentBuildKey, news.parentBuildKey)) replaces.push("parentBuildKey");
     replaces.push("buildKey");
+  }
+  if (published) {
+    // Gone from the registry: built again. A moved tag or a missing local copy: fetched, never built.
+    if (published.current === undefined) replaces.push("published");
+    const moved = published.current !== UNREACHABLE && published.current !== undefined && published.current !== olds.published;
+    const fetch = news.localCopies !== false && !published.localCopy && published.current !== UNREACHABLE;
+    const changes = replaces.length > 0 || moved || fetch || olds.dir !== news.dir || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news);
+    return { changes, replaces: [...new Set(replaces)] };
   }
   if (!sameIdentity(olds.identity, onDisk)) replaces.push("path");
   const changes = replaces.length > 0 || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news);

@@ -22,6 +22,8 @@ export interface StackSettings {
   /** Unset: boot-check bootable images where qemu is installed. */
   verifyBoot?: boolean;
   verbose: boolean;
+  /** With a registry: keep a copy of every image in `dir` (true), or only what a build needs (false). */
+  localCopies: boolean;
 }
 
 const KEYS: Record<keyof StackSettings, string> = {
@@ -38,6 +40,7 @@ const KEYS: Record<keyof StackSettings, string> = {
   insecureRegistry: "true: allow plain HTTP or unverified TLS for a registry not on loopback (default: false)",
   verifyBoot: "true or false: boot bootable images before keeping them (default: true where qemu is installed)",
   verbose: "true or false: every tool line in the CLI's output (default: false)",
+  localCopies: "with a registry: true pulls every image into the images directory, false only the parents a build needs (default: true)",
 };
 
 /** A list value: a JSON array (`pulumi config set --path 'vm-images:pull[0]' REF`), or references separated by commas or spaces. */
@@ -101,6 +104,10 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
   if (insecure !== "true" && insecure !== "false") {
     throw new StackConfigError(`vm-images:insecureRegistry: ${JSON.stringify(insecure)} must be true or false`);
   }
+  const localCopies = values.localCopies ?? "true";
+  if (localCopies !== "true" && localCopies !== "false") {
+    throw new StackConfigError(`vm-images:localCopies: ${JSON.stringify(localCopies)} must be true or false`);
+  }
   const pull = parseList(values.pull);
   for (const ref of pull) checkRef("pull", ref, insecure === "true");
   if (values.registry !== undefined) {
@@ -123,5 +130,6 @@ export function parseStackConfig(config: Record<string, string>, root: string): 
     insecureRegistry: insecure === "true",
     verifyBoot: values.verifyBoot === undefined ? undefined : values.verifyBoot === "true",
     verbose: values.verbose === "true",
+    localCopies: localCopies === "true",
   };
 }

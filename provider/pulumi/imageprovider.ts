@@ -2,11 +2,15 @@
 // `pulumi preview` fails early and shows what would be rebuilt), builds at
 // `create`, and a delete that only removes the file this resource built.
 import type * as pulumi from "@pulumi/pulumi";
-import { type ImageOutputs } from "../build/create";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type ImageOutputs, lookUpPublished } from "../build/create";
+import { registrySession } from "../build/crane";
+import { forgetLocalCopy, isLocalCopy } from "../build/localcopy";
 import { hostFacts } from "../build/host";
 import { removeImageIfOurs } from "../build/imagebuild";
 import { type CheckedImageInputs, checkImageInputs, type ImageInputs } from "../model/check";
-import { decideImageDiff, rebuildReasons, UNKNOWN } from "../model/diff";
+import { decideImageDiff, inRegistry, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../model/diff";
 import { canonicalJson } from "../model/hash";
 import type { HostFacts } from "../model/host";
 import { identityOf, sameIdentity } from "../model/identity";
@@ -48,18 +52,61 @@ export async function checkImage(
   return { inputs: definedOnly({ ...outcome.inputs, rebuildReasons: reasonsFor(olds, outcome.inputs) }) };
 }
 
-export function diffImage(olds: ImageOutputs, news: CheckedImageInputs): pulumi.dynamic.DiffResult {
-  const decision = decideImageDiff(olds, news, identityOf(olds.path));
+/** Where the build key's tag points now (one manifest request), for an image in the registry. */
+async function currentlyPublished(props: ImageOutputs, registry: string, buildKey: string): Promise<string | undefined | typeof UNREACHABLE> {
+  const session = registrySession();
+  try {
+    return await lookUpPublished(registry, buildKey, props.insecureRegistry, session, `${props.name} registry`);
+  } finally {
+    session.close();
+  }
+}
+
+/**
+ * With the image in the registry, the registry decides: gone there is a
+ * rebuild; this machine's file only decides whether to fetch a copy.
+ * Without a registry, the file on disk decides.
+ */
+export async function diffImage(olds: ImageOutputs, news: CheckedImageInputs): Promise<pulumi.dynamic.DiffResult> {
+  let published: PublishedFacts | undefined;
+  if (inRegistry(olds, news) && news.buildKey === olds.buildKey) {
+    published = {
+      current: await currentlyPublished(olds, news.registry!, news.buildKey),
+      localCopy: isLocalCopy(path.join(news.dir, news.name), olds.published!),
+    };
+  }
+  const decision = decideImageDiff(olds, news, identityOf(olds.path), published);
   return { changes: decision.changes, replaces: decision.replaces, deleteBeforeReplace: false };
 }
 
-/** Refresh: an image file deleted or changed outside Pulumi reads as gone, so the next `up` builds it again. */
-export function readImage(id: string, props: ImageOutputs | undefined): pulumi.dynamic.ReadResult<ImageOutputs> {
+/**
+ * Refresh: an image file deleted or changed outside Pulumi reads as gone, so
+ * the next `up` builds it again. An image in the registry reads as gone only
+ * when its build key's tag is gone there, and follows the tag if it moved.
+ */
+export async function readImage(id: string, props: ImageOutputs | undefined): Promise<pulumi.dynamic.ReadResult<ImageOutputs>> {
   if (!props) return { id };
+  if (inRegistry(props, props)) {
+    const current = await currentlyPublished(props, props.registry!, props.buildKey);
+    if (current === undefined) return {};
+    return { id, props: current === UNREACHABLE ? props : { ...props, published: current } };
+  }
   return sameIdentity(identityOf(props.path), props.identity) ? { id, props } : {};
 }
 
+/**
+ * Delete removes this machine's file only if it is the one this resource
+ * built, or an unchanged copy of its published artifact; the registry keeps
+ * what was published.
+ */
 export async function deleteImage(props: ImageOutputs): Promise<void> {
+  // (A replacement built at the same path has a record of its own: leave it.)
+  if (props.published && isLocalCopy(props.path, props.published)) {
+    fs.rmSync(props.path, { force: true });
+    forgetLocalCopy(props.path);
+    return;
+  }
+  if (!fs.existsSync(props.path)) return;
   if (!removeImageIfOurs(props.path, props.identity)) {
     const progress = engineProgress(props.__urn, props.name);
     progress.note(`not deleting ${props.path}: it is not the file this resource built`, "warning");

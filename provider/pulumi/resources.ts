@@ -111,6 +111,13 @@ export interface ImageArgs {
   verifyBoot?: pulumi.Input<boolean>;
   /** Every line of every tool in the CLI's output too (it is always in the image's log). @default false */
   verbose?: pulumi.Input<boolean>;
+  /**
+   * With a registry, the published image is the image and the file in `dir`
+   * is this machine's copy: true pulls it when it is missing or changed;
+   * false leaves it out unless a derived image is built from it here.
+   * @default true
+   */
+  localCopies?: pulumi.Input<boolean>;
 }
 
 /**
@@ -151,7 +158,7 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly allocatedBytes: pulumi.Output<number>;
   /** Why the last build replaced the image before it, such as "file bootstrap/net.sh changed" or "parent replaced". */
   declare readonly rebuildReasons: pulumi.Output<string[]>;
-  /** "built", or "pulled REPOSITORY@DIGEST" when the registry already had its build key. */
+  /** "built", or "pulled REPOSITORY@DIGEST" when the registry already had its build key ("registry REPOSITORY@DIGEST" without a local copy). */
   declare readonly source: pulumi.Output<string>;
   /** REPOSITORY@DIGEST where it is published, if it is. */
   declare readonly published: pulumi.Output<string | undefined>;
@@ -191,6 +198,7 @@ export class Image extends pulumi.dynamic.Resource {
       insecureRegistry: args.insecureRegistry,
       verifyBoot: args.verifyBoot,
       verbose: args.verbose,
+      localCopies: args.localCopies ?? true,
     };
     const props = {
       ...inputs,
@@ -218,7 +226,9 @@ export class Image extends pulumi.dynamic.Resource {
     const dependsOn = parentImage
       ? pulumi.output(opts?.dependsOn ?? []).apply((d) => [...(Array.isArray(d) ? d : [d]), parentImage])
       : opts?.dependsOn;
-    super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs, dependsOn }, "vm-images", "Image");
+    // A secret mirror stays secret in the outputs too.
+    const additionalSecretOutputs = ["mirror", ...(opts?.additionalSecretOutputs ?? [])];
+    super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs, dependsOn, additionalSecretOutputs }, "vm-images", "Image");
     this.plan = {
       name: pulumi.output(args.name),
       path: pulumi.all([dir, args.name]).apply(([d, n]) => path.join(d, n)),
@@ -293,7 +303,8 @@ export interface ForestSettings {
   /** Directory that relative local paths of actions resolve against: the images file's directory for lvh files. */
   baseDir?: string;
   suite?: string;
-  mirror?: string;
+  /** A mirror with credentials is best a secret (`pulumi.secret`, `config.requireSecret`): it stays one in the state. */
+  mirror?: pulumi.Input<string>;
   backend?: string;
   mergeSteps?: boolean;
   /** Changing it rebuilds every image of the forest. */
@@ -308,6 +319,8 @@ export interface ForestSettings {
   verifyBoot?: boolean;
   /** Every tool line in the CLI's output too. */
   verbose?: boolean;
+  /** With a registry: keep every image's file in `dir` (see {@link ImageArgs.localCopies}). @default true */
+  localCopies?: boolean;
 }
 
 /** Arguments of {@link ImageForest}: the images, or an lvh images.json to read them from. */
@@ -382,6 +395,7 @@ export class ImageForest extends pulumi.ComponentResource {
         insecureRegistry: args.insecureRegistry,
         verifyBoot: args.verifyBoot,
         verbose: args.verbose,
+        localCopies: args.localCopies,
       }, { parent: this, dependsOn: external ? pulls : [] });
     }
     this.registerOutputs({});

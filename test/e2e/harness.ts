@@ -44,6 +44,10 @@ export interface ProjectOptions {
    * directory; without them the program uses this repository's node_modules.
    */
   dependencies?: Record<string, string>;
+  /** A shared state backend (such as postgres://) instead of a file:// backend of the project's own. */
+  backendUrl?: string;
+  /** Use this project's stack (same name, its stack file copied: same config and secrets) instead of a new one. */
+  joinStack?: TestProject;
 }
 
 /** Run a command; resolves with its exit code and output, never throws. */
@@ -111,12 +115,17 @@ export class TestProject {
     }
     await fs.mkdir(path.join(dir, ".state"));
     const env = {
-      PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
+      PULUMI_BACKEND_URL: opts.backendUrl ?? `file://${path.join(dir, ".state")}`,
       PULUMI_CONFIG_PASSPHRASE: "e2e",
       ...opts.env,
     };
     const project = new TestProject(dir, "e2e", env);
-    await project.must("stack", "init", project.stack);
+    if (opts.joinStack) {
+      const file = `Pulumi.${opts.joinStack.stack}.yaml`;
+      await fs.copyFile(path.join(opts.joinStack.dir, file), path.join(dir, file));
+    } else {
+      await project.must("stack", "init", project.stack);
+    }
     for (const [key, value] of Object.entries(opts.config ?? {})) await project.setConfig(key, value);
     return project;
   }

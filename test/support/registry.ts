@@ -25,6 +25,8 @@ function freePort(): Promise<number> {
 export interface RegistryOptions {
   /** htpasswd authentication with this user and password. */
   auth?: { user: string; password: string };
+  /** Log every request (see {@link TestRegistry.requests}). */
+  accessLog?: boolean;
 }
 
 export class TestRegistry {
@@ -53,7 +55,7 @@ export class TestRegistry {
     }
     fs.writeFileSync(
       path.join(dir, "config.yml"),
-      "version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n" +
+      `version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: ${!opts.accessLog}\n` +
         `storage:\n  filesystem:\n    rootdirectory: ${path.join(dir, "storage")}\n  delete:\n    enabled: true\n` +
         `http:\n  addr: ${reg.host}\n  secret: ${crypto.randomBytes(18).toString("base64")}\n${auth}`,
     );
@@ -88,6 +90,12 @@ export class TestRegistry {
     const timer = setTimeout(() => p.kill("SIGKILL"), 5000);
     await gone;
     clearTimeout(timer);
+  }
+
+  /** The requests logged so far (with `accessLog`), as "METHOD /path", in order. */
+  requests(): string[] {
+    const log = fs.readFileSync(path.join(this.dir, "registry.log"), "utf8");
+    return [...log.matchAll(/"(GET|HEAD|PUT|POST|PATCH|DELETE) (\/v2\/[^ "]*) HTTP/g)].map((m) => `${m[1]} ${m[2]}`);
   }
 
   async dispose(): Promise<void> {

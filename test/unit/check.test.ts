@@ -69,7 +69,7 @@ describe("stack config", () => {
     expect(parseStackConfig({}, "/p")).to.deep.equal({
       imagesFile: "/p/examples/seed/images.json", dir: "/p/images", suite: "bookworm", mirror: undefined,
       backend: "auto", mergeSteps: true, rebuild: undefined,
-      pull: [], registry: undefined, tag: undefined, insecureRegistry: false, verifyBoot: undefined, verbose: false,
+      pull: [], registry: undefined, tag: undefined, insecureRegistry: false, localCopies: true, verifyBoot: undefined, verbose: false,
     });
   });
 
@@ -102,6 +102,7 @@ describe("stack config", () => {
     [{ "vm-images:insecureRegistry": "yes" }, /must be true or false/],
     [{ "vm-images:verifyBoot": "yes" }, /vm-images:verifyBoot: "yes" must be true or false/],
     [{ "vm-images:verbose": "1" }, /vm-images:verbose: "1" must be true or false/],
+    [{ "vm-images:localCopies": "no" }, /vm-images:localCopies: .*must be true or false/],
   ];
   for (const [config, message] of bad) {
     it(`refuses ${Object.keys(config)[0]}=${Object.values(config)[0]}`, () => {

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { decideImageDiff, type DiffState, rebuildReasons, UNKNOWN } from "../../provider/model/diff";
+import { decideImageDiff, type DiffState, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../../provider/model/diff";
 
 const identity = { ino: 1, size: 100, mtimeMs: 5 };
 const olds: DiffState = {
@@ -28,6 +28,29 @@ describe("diff decisions", () => {
     it(what, () => {
       const { published, publishedTag, ...inputs } = news;
       expect(decideImageDiff({ ...olds, published, publishedTag }, { ...olds, ...inputs }, onDisk)).to.deep.equal(expected);
+    });
+  }
+});
+
+describe("diff decisions for an image in the registry (the registry, not the file, is the image)", () => {
+  const repo = "127.0.0.1:5000/t/i";
+  const at = `${repo}@sha256:${"a".repeat(64)}`;
+  const moved = `${repo}@sha256:${"b".repeat(64)}`;
+  const state: DiffState = { ...olds, registry: repo, published: at };
+  const table: [string, Partial<DiffState>, PublishedFacts, { changes: boolean; replaces: string[] }][] = [
+    ["unchanged, with a local copy", {}, { current: at, localCopy: true }, { changes: false, replaces: [] }],
+    ["no local copy, and this machine keeps none: nothing to do", { localCopies: false }, { current: at, localCopy: false }, { changes: false, replaces: [] }],
+    ["no local copy, and this machine keeps them: fetch it (update), never build", { localCopies: true }, { current: at, localCopy: false }, { changes: true, replaces: [] }],
+    ["another machine's directory: update (record this machine's path), no rebuild", { dir: "/j", localCopies: false }, { current: at, localCopy: false }, { changes: true, replaces: [] }],
+    ["the build key's tag moved: update (follow it)", { localCopies: false }, { current: moved, localCopy: false }, { changes: true, replaces: [] }],
+    ["gone from the registry: rebuild", {}, { current: undefined, localCopy: true }, { changes: true, replaces: ["published"] }],
+    ["the registry does not answer: nothing decided against the image", {}, { current: UNREACHABLE, localCopy: false }, { changes: false, replaces: [] }],
+    ["the build key changed: rebuild as always", { buildKey: "k2" }, { current: at, localCopy: true }, { changes: true, replaces: ["buildKey"] }],
+  ];
+  for (const [what, news, facts, expected] of table) {
+    it(what, () => {
+      // The file on disk (undefined: none) plays no part.
+      expect(decideImageDiff(state, { ...state, ...news }, undefined, facts)).to.deep.equal(expected);
     });
   }
 });

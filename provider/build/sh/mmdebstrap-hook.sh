@@ -40,5 +40,9 @@ case "$hook" in
   host-independent)
     echo debian > "$root/etc/hostname"
     if [ ! -L "$root/etc/resolv.conf" ]; then rm -f "$root/etc/resolv.conf"; : > "$root/etc/resolv.conf"; fi ;;
+  # A mirror's credentials, $1 in apt_auth.conf format, serve apt during
+  # the build only: the image's sources name the mirror without them.
+  apt-auth-on) mkdir -p "$root/etc/apt/auth.conf.d"; install -m 644 "$1" "$root/etc/apt/auth.conf.d/90vm-images-mirror.conf" ;;
+  apt-auth-off) rm -f "$root/etc/apt/auth.conf.d/90vm-images-mirror.conf" ;;
   *) echo "mmdebstrap-hook.sh: unknown hook $hook" >&2; exit 2 ;;
 esac
