@@ -69,6 +69,9 @@ function bootTimeoutMs(): number {
 }
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
+
+// Registry work (a pull instead of a build, publishing, a local copy) is short
+// and says what it did: its lines go to the image's log and to the CLI.
 /**
  * `repository@digest` that the build key's tag points to now (a manifest
  * request: nothing is downloaded); undefined when the tag is not there,
@@ -144,7 +147,7 @@ async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySessio
     return await publish(outs, session, signal, probe);
   }
   const started = Date.now();
-  const log = fileLogger(p.log);
+  const log = fileLogger(p.log, toStderr);
   try {
     const pulled = await pullImages({ ref, dir: inputs.dir, expect: [name], ...common, log });
     const file = pulled.files[0];
@@ -174,7 +177,7 @@ async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySessio
  */
 async function publish(outs: ImageOutputs, session: RegistrySession, signal?: AbortSignal, openLog?: Logger): Promise<ImageOutputs> {
   if (!outs.registry || !needsPublish(outs, outs)) return outs;
-  const log = openLog ?? fileLogger(outs.logFile, undefined, { append: true });
+  const log = openLog ?? fileLogger(outs.logFile, toStderr, { append: true });
   try {
     if (outs.published?.startsWith(`${outs.registry}@`) && outs.tag) {
       await tagPublished(outs.published!, outs.name, outs.tag, { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry });
@@ -261,7 +264,7 @@ async function updateFromRegistry(olds: ImageOutputs, news: CheckedImageInputs, 
   let outs: ImageOutputs = { ...olds, ...news, path: p.final, logFile: p.log, published };
   if (news.localCopies !== false && !isLocalCopy(p.final, published)) {
     if (current === UNREACHABLE) throw new Error(`${news.name}: its local copy is missing or changed and the registry ${news.registry} is not available to fetch it again`);
-    const log = fileLogger(p.log, undefined, { append: true });
+    const log = fileLogger(p.log, toStderr, { append: true });
     try {
       const file = await fetchLocalCopy(published, news.dir, news.name, news.insecureRegistry, session, signal, log);
       outs = { ...outs, identity: file.identity, sizeBytes: file.identity.size, source: `pulled ${published}` };
