@@ -94,7 +94,9 @@ export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileI
     if (published.current === undefined) replaces.push("published");
     const moved = published.current !== UNREACHABLE && published.current !== undefined && published.current !== olds.published;
     const fetch = news.localCopies !== false && !published.localCopy && published.current !== UNREACHABLE;
-    const changes = replaces.length > 0 || moved || fetch || olds.dir !== news.dir || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news);
+    // Another runner's directory matters only where this one keeps a copy: without copies its up is a no-op.
+    const moves = olds.dir !== news.dir && news.localCopies !== false;
+    const changes = replaces.length > 0 || moved || fetch || moves || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news);
     return { changes, replaces: [...new Set(replaces)] };
   }
   if (!sameIdentity(olds.identity, onDisk)) replaces.push("path");
