@@ -4,14 +4,12 @@
 // two "runners" are two project directories with their own images
 // directories and caches that share the stack. Tiny non-bootable images.
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { cacheDir } from "../../provider/build/cache";
 import { TestPostgres } from "../support/postgres";
 import { craneSync, TestRegistry } from "../support/registry";
 import { opsByName, REPO, type RunResult, TestProject } from "./harness";
+import { forest, sameBytes, separateCache } from "../support/twostacks";
 
 interface ImageOut {
   path: string;
@@ -23,29 +21,6 @@ interface ImageOut {
 const PROGRAM = `module.exports = require(${JSON.stringify(path.join(REPO, "dist", "index.js"))});\n`;
 const BUILD_TOOLS = /mmdebstrap|apt-get|building with/;
 const LOCKED = /the stack is currently locked by \d+ lock\(s\)/;
-
-function forest(childLine: string) {
-  return [
-    { name: "base.qcow2", image_size: "1G", bootable: false, packages: [] },
-    { name: "child.qcow2", parent: "base.qcow2", packages: [], actions: [{ type: "run-command", op: { Cmd: `echo ${childLine} > /etc/child` } }] },
-  ];
-}
-
-const sameBytes = (a: string, b: string) => {
-  try {
-    execFileSync("cmp", ["-s", a, b]);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** A cache directory of its own that shares only the built tools (CLI, crane): no packages, no probes. */
-function separateCache(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-cache-"));
-  for (const tool of ["pulumi-cli", "crane"]) fs.symlinkSync(path.join(cacheDir(), tool), path.join(dir, tool));
-  return dir;
-}
 
 describe("e2e: a fleet of runners (shared PostgreSQL state, the registry as the home of every image)", function () {
   this.timeout(40 * 60_000);

@@ -6,13 +6,11 @@
 // next up publishes without rebuilding; a stack pulls an lvh-images-shaped
 // image as the parent of its own, and a moved tag replaces both.
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { cacheDir } from "../../provider/build/cache";
 import { craneSync, publishLvhShaped, TestRegistry } from "../support/registry";
 import { opsByName, REPO, type RunResult, TestProject } from "./harness";
+import { forest, sameBytes, separateCache } from "../support/twostacks";
 
 interface ImageOut {
   path: string;
@@ -23,29 +21,6 @@ interface ImageOut {
 }
 
 const PROGRAM = `module.exports = require(${JSON.stringify(path.join(REPO, "dist", "index.js"))});\n`;
-
-function forest(childLine: string) {
-  return [
-    { name: "base.qcow2", image_size: "1G", bootable: false, packages: [] },
-    { name: "child.qcow2", parent: "base.qcow2", packages: [], actions: [{ type: "run-command", op: { Cmd: `echo ${childLine} > /etc/child` } }] },
-  ];
-}
-
-const sameBytes = (a: string, b: string) => {
-  try {
-    execFileSync("cmp", ["-s", a, b]);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** A cache directory of its own that shares only the built tools (CLI, crane): no packages, no probes. */
-function separateCache(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-cache-"));
-  for (const tool of ["pulumi-cli", "crane"]) fs.symlinkSync(path.join(cacheDir(), tool), path.join(dir, tool));
-  return dir;
-}
 
 const BUILD_TOOLS = /mmdebstrap|apt-get/;
 
