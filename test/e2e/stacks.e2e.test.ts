@@ -61,8 +61,10 @@ describe("e2e: the shipped stacks", function () {
 
     it("built the siblings net.qcow2 and bpf.qcow2 at the same time (VM_IMAGES_PARALLEL=3), as their logs show", () => {
       const span = (name: string) => {
+        // Every log line starts with its time; a message of several lines continues without one.
         const times = fs.readFileSync(path.join(project.dir, "images", "ci", `${name}.log`), "utf8").split("\n")
-          .filter((l) => l !== "").map((l) => Date.parse(l.split(" ")[0]));
+          .map((l) => /^(\d{4}-\d\d-\d\dT\S+Z) /.exec(l)?.[1]).filter((t): t is string => !!t).map((t) => Date.parse(t));
+        expect(times.length, `${name}.log lines`).to.be.greaterThan(10);
         return { start: Math.min(...times), end: Math.max(...times) };
       };
       const net = span("net.qcow2");
