@@ -4,7 +4,9 @@
 // row, and a boot check of bootable images. With a registry, the build key
 // is looked up first (a hit is pulled instead of built), and a built image
 // is published after; a failed push keeps the image and is retried by the
-// next `up` (diff sees it unpublished: an update).
+// next `up` (diff sees it unpublished: an update). Before either, the local
+// image cache (filecache.ts) is asked for the build key: a revert, or a
+// second stack with the same image, takes the file from there.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -23,6 +25,7 @@ import { RegistryError, registrySession, type RegistrySession } from "./crane";
 import { onPath } from "./host";
 import { buildImage, imagePaths } from "./imagebuild";
 import { interruptible, limiter } from "./interrupt";
+import { FileCache } from "./filecache";
 import { isLocalCopy, recordLocalCopy } from "./localcopy";
 import { fileLogger, type Logger, memoryLogger, stderrLogger, toStderr } from "./log";
 import { BuildProgress, type Cadence, LINES, NO_PROGRESS, type ProgressSink } from "./progress";
@@ -43,7 +46,7 @@ export interface ImageOutputs extends CheckedImageInputs {
   /** When the build (or pull) that made the file finished (ISO 8601), and how long it took. */
   builtAt: string;
   buildSeconds: number;
-  /** "built", or "pulled REPOSITORY@DIGEST" when the registry had the build key ("registry REPOSITORY@DIGEST" with localCopies false: nothing downloaded). */
+  /** "built", "image cache" (the local cache had the build key), or "pulled REPOSITORY@DIGEST" when the registry had the build key ("registry REPOSITORY@DIGEST" with localCopies false: nothing downloaded). */
   source: string;
   /** REPOSITORY@DIGEST where the image is published, if it is. */
   published?: string;
@@ -203,6 +206,56 @@ async function publish(outs: ImageOutputs, session: RegistrySession, signal?: Ab
   }
 }
 
+/** The image cache's name for an image: its build key and format. */
+function imageCacheId(inputs: CheckedImageInputs): string {
+  return `image-${inputs.buildKey}.${imageFormat(inputs.name)}`;
+}
+
+/**
+ * The build key's image from the local image cache, linked into place; undefined
+ * on a miss (or when the cached image did not pass a boot check this build wants).
+ */
+async function fromImageCache(
+  inputs: CheckedImageInputs, files: FileCache, needsBootCheck: boolean, signal: AbortSignal,
+): Promise<ImageOutputs | undefined> {
+  const id = imageCacheId(inputs);
+  const facts = files.lookup(id);
+  if (!facts || (needsBootCheck && facts.bootChecked !== true)) return undefined;
+  const name = inputs.name;
+  const p = imagePaths(inputs.dir, name);
+  fs.mkdirSync(inputs.dir, { recursive: true });
+  const started = Date.now();
+  const log = fileLogger(p.log, toStderr);
+  try {
+    if (!(await files.take(id, p.temp, "link", { log, label: `${name} cache`, signal }))) return undefined;
+    fs.renameSync(p.temp, p.final);
+    fs.rmSync(p.failed, { force: true });
+    const identity = identityOf(p.final)!;
+    const seconds = round1((Date.now() - started) / 1000);
+    log.line(name, `source: image cache (build key ${inputs.buildKey}) in ${seconds} s`);
+    return {
+      ...inputs, path: p.final, format: imageFormat(name), sizeBytes: identity.size, identity,
+      allocatedBytes: fs.statSync(p.final).blocks * 512, logFile: p.log, accel: "none", stepSeconds: { "image cache": seconds },
+      builtAt: new Date().toISOString(), buildSeconds: seconds, source: "image cache",
+    };
+  } finally {
+    fs.rmSync(p.temp, { force: true });
+    await log.close();
+  }
+}
+
+/** Keep a built or pulled image in the local image cache; a failure to is a warning, never a failed build. */
+async function toImageCache(outs: ImageOutputs, files: FileCache | undefined, bootChecked: boolean, signal: AbortSignal): Promise<void> {
+  if (!files || !outs.identity || !sameIdentity(identityOf(outs.path), outs.identity)) return;
+  const log = stderrLogger(outs.logFile);
+  try {
+    await files.store(imageCacheId(outs), outs.path, "link", { bootChecked }, { log, label: `${outs.name} cache`, signal });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    log.line(outs.name, `warning: the image is built but not cached: ${(err as Error).message}`);
+  }
+}
+
 export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_PROGRESS, cadence: Cadence = LINES): Promise<ImageOutputs> {
   const image = imageConfigOf(inputs);
   const backend = BACKENDS[inputs.backend];
@@ -211,15 +264,22 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
     interruptible(async (signal) => {
       const session = inputs.registry ? registrySession() : undefined;
       try {
-        if (session) {
-          const hit = await pullFromCache(inputs, session, signal);
-          if (hit) return hit;
-          await ensureParent(inputs, session, signal);
-        }
         const cache = cacheDir();
-        const accel = await guestfsEnvironment(cache, memoryLogger(), signal);
+        const files = FileCache.of(cache);
         // On by default where qemu is installed; `true` insists (a missing qemu then fails the build).
         const wantBoot = isBootable(image) && inputs.verifyBoot !== false && (inputs.verifyBoot === true || onPath("qemu-system-x86_64"));
+        // Local first, then the registry, then a build.
+        const cached = files && await fromImageCache(inputs, files, wantBoot, signal);
+        if (cached) return session ? await publish(cached, session, signal) : cached;
+        if (session) {
+          const hit = await pullFromCache(inputs, session, signal);
+          if (hit) {
+            await toImageCache(hit, files, false, signal);
+            return hit;
+          }
+          await ensureParent(inputs, session, signal);
+        }
+        const accel = await guestfsEnvironment(cache, memoryLogger(), signal);
         if (isBootable(image) && inputs.verifyBoot === undefined && !wantBoot) {
           progress.warn("no boot check: qemu-system-x86_64 is not installed (Debian package qemu-system-x86)");
         }
@@ -243,6 +303,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
           buildSeconds: round1(built.seconds),
           source: "built",
         };
+        await toImageCache(outs, files, bootCheck !== undefined, signal);
         return session ? await publish(outs, session, signal) : outs;
       } finally {
         session?.close();

@@ -8,6 +8,11 @@ import * as path from "node:path";
 
 export const REPO = path.resolve(__dirname, "..", "..", "..");
 const PULUMI_JS = path.join(REPO, "scripts", "pulumi.js");
+/**
+ * Tests build for real: the user's cache of built images and root disks is
+ * off unless a test turns it on (with a directory of its own).
+ */
+const NO_IMAGE_CACHE = { VM_IMAGES_CACHE_MAX: "0" };
 
 export interface RunResult {
   code: number;
@@ -88,6 +93,7 @@ export class TestProject {
       PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`,
       PULUMI_CONFIG_PASSPHRASE: undefined,
       PULUMI_CONFIG_PASSPHRASE_FILE: undefined,
+      ...NO_IMAGE_CACHE,
       ...env,
     });
     await project.must("stack", "init", stack);
@@ -117,6 +123,7 @@ export class TestProject {
     const env = {
       PULUMI_BACKEND_URL: opts.backendUrl ?? `file://${path.join(dir, ".state")}`,
       PULUMI_CONFIG_PASSPHRASE: "e2e",
+      ...NO_IMAGE_CACHE,
       ...opts.env,
     };
     const project = new TestProject(dir, "e2e", env);
