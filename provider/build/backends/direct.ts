@@ -1,9 +1,13 @@
 // The direct backend: the same images as the guestfs backend, without a VM.
 //
-//   root image:    mmdebstrap into a directory; actions in a chroot;
-//                  mke2fs -d into the disk (for a bootable image: an MBR
-//                  partition, extlinux through a loop mount, the MBR code);
-//                  qemu-img convert for qcow2.
+//   root image:    mmdebstrap into a directory; mke2fs -d into the disk
+//                  (for a bootable image: an MBR partition, extlinux through
+//                  a loop mount, the MBR code); that disk, after package
+//                  installation, kept in the per-user cache (incremental
+//                  roots: an image whose actions alone change starts from
+//                  it); the actions in a chroot on its loop-mounted file
+//                  system; qemu-img convert for qcow2. Without root or the
+//                  cache, the actions run on the directory before mke2fs.
 //   derived image: the parent's disk copied (qemu-img convert to raw) and
 //                  grown if a size is set; apt-get install and the actions in
 //                  a chroot on its file system, loop-mounted for each
@@ -20,12 +24,16 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { resizeOf, rootSizeBytes } from "../../model/config";
 import { DEFAULT_SIZE, imageFormat, isBootable } from "../../model/image";
+import { rootStageKey } from "../../model/rootstage";
+import { splitUrlCredentials } from "../../model/urlcredentials";
 import { actionContext } from "../actioncontext";
 import { installMbrCode, PARTITION_OFFSET, partitionOffset, readSector0, writeBootConfig } from "../boot";
 import { debCacheDir } from "../cache";
 import { aptInstall, applyAction, type RootFs } from "../chroot";
 import { type CommandError, MINUTE, run } from "../exec";
+import { FileCache } from "../filecache";
 import { bootstrapCommand, hook } from "../mmdebstrap";
+import { mirrorIndexDigest } from "../rootstage";
 import type { BuildContext, Step } from "../pipeline";
 import { hostScript } from "../shell";
 import type { Backend, BackendBuild } from "./backend";
@@ -102,23 +110,70 @@ const ONE_INITRAMFS_HOOKS = [hook("essential", "defer-initramfs"), hook("customi
  */
 const UNSAFE_IO_HOOKS = [hook("setup", "unsafe-io-on"), hook("customize", "unsafe-io-off")];
 
+/** mmdebstrap into `tree`, with the image's packages (and the kernel of a bootable image). */
+function bootstrapStep(b: BackendBuild, tree: string, bootable: boolean): Step {
+  return {
+    name: "bootstrap root file system (mmdebstrap)",
+    do: async (ctx) => {
+      const extra = [...UNSAFE_IO_HOOKS, ...(bootable ? ONE_INITRAMFS_HOOKS : [])];
+      const { cmd, args, env } = bootstrapCommand(b, tree, bootable, extra);
+      await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env });
+      if (bootable) writeBootConfig(tree);
+    },
+    cleanup: () => removeTree(tree),
+  };
+}
+
 function rootSteps(b: BackendBuild, disk: string): Step[] {
   const tree = path.join(b.workDir, "rootfs");
-  const root: RootFs = { dir: tree };
   const layout: Layout = { bootable: isBootable(b.image), bytes: rootSizeBytes(b.image.size ?? DEFAULT_SIZE) };
+  // Incremental roots need loop mounts (root) and the cache.
+  const files = process.getuid?.() === 0 ? FileCache.of(b.cacheDir) : undefined;
+  if (!files) {
+    return [
+      bootstrapStep(b, tree, layout.bootable),
+      ...actionSteps(b, { dir: tree }),
+      { name: "make disk (mke2fs -d)", do: (ctx) => makeDisk(b, tree, disk, layout, ctx) },
+    ];
+  }
+  // The disk after package installation is kept in the cache (see
+  // model/rootstage.ts); the actions then run on its loop-mounted file system.
+  let stage: string | undefined;
+  let fromCache = false;
+  const root: RootFs = { dir: path.join(b.workDir, "root"), disk: { file: disk, offset: layout.bootable ? PARTITION_OFFSET : 0 } };
+  const cacheOpts = (ctx: BuildContext) => ({ log: ctx.log, label: `${ctx.image} cache`, signal: ctx.signal });
   return [
     {
-      name: "bootstrap root file system (mmdebstrap)",
+      name: "look up packages stage (cache)",
       do: async (ctx) => {
-        const extra = [...UNSAFE_IO_HOOKS, ...(layout.bootable ? ONE_INITRAMFS_HOOKS : [])];
-        const { cmd, args, env } = bootstrapCommand(b, tree, layout.bootable, extra);
-        await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env });
-        if (layout.bootable) writeBootConfig(tree);
+        fs.mkdirSync(root.dir, { recursive: true });
+        const index = await mirrorIndexDigest(b.suite, b.mirror, ctx.signal);
+        if (!index.digest) {
+          ctx.log.line(ctx.image, `packages stage: no cache (${index.reason})`);
+          return;
+        }
+        const mirror = b.mirror ? splitUrlCredentials(b.mirror).url : undefined;
+        stage = `root-${rootStageKey({ suite: b.suite, mirror, packages: b.image.packages, bootable: layout.bootable, bytes: layout.bytes, index: index.digest })}.raw`;
+        fromCache = await files.take(stage, disk, "copy", cacheOpts(ctx));
+        ctx.log.line(ctx.image, fromCache ? `packages stage: from the cache (${stage}), no mmdebstrap` : `packages stage: not in the cache (${stage})`);
       },
-      cleanup: () => removeTree(tree),
+    },
+    { ...bootstrapStep(b, tree, layout.bootable), when: () => !fromCache },
+    { name: "make disk (mke2fs -d)", when: () => !fromCache, do: (ctx) => makeDisk(b, tree, disk, layout, ctx) },
+    {
+      name: "keep packages stage (cache)",
+      when: () => !fromCache && stage !== undefined,
+      do: async (ctx) => {
+        try {
+          // Nothing writes to a disk without actions once it is made: a link is enough.
+          await files.store(stage!, disk, b.image.actions.length ? "copy" : "link", {}, cacheOpts(ctx));
+        } catch (err) {
+          if (ctx.signal.aborted) throw err;
+          ctx.log.line(ctx.image, `warning: packages stage not cached: ${(err as Error).message}`);
+        }
+      },
     },
     ...actionSteps(b, root),
-    { name: "make disk (mke2fs -d)", do: (ctx) => makeDisk(b, tree, disk, layout, ctx) },
   ];
 }
 
