@@ -1,44 +1,83 @@
-// `npm run bench`: the seed's example forest built cold through the real
-// Pulumi CLI by each backend, on this machine, in one run; then a no-op `up`
-// and a child-only rebuild with each. Prints per-step and total times, peak
-// memory, image sizes and libguestfs's acceleration, and last the ratio of
-// the cold totals. Ratios, not absolute times, are what carry over. The boot
-// check (qemu, the same for both backends) is reported on its own, and the
-// ratio is of the cold totals without it, comparable with earlier runs.
+// `npm run bench`: forests built through the real Pulumi CLI by each backend,
+// and by the real lvh when one is given, on this machine, in one run. Ratios,
+// not absolute times, are what carry over.
 //
-//   npm run bench                  both backends, the seed's forest
-//   npm run bench -- --smoke       the direct backend, a tiny forest (run by npm test)
-import { execFileSync, spawn } from "node:child_process";
+// For each forest and backend of ours: a cold `up` (no image, and empty
+// caches of built images and root disks), a no-op `up`, a child-only rebuild
+// (the last image gets one more package), a root action-only rebuild (the
+// first image's first run-command changes), and the revert of that edit;
+// each with its time, each image's own build time and where its file came
+// from, and the peak memory of the CLI's process tree. lvh builds each forest
+// cold (`lvh images build --dir D --pkg-repo SUITE`). Last, the ci stack's
+// forest cold with one build at a time and with two, and the ratios.
+//
+//   npm run bench                            every backend found, both forests
+//   npm run bench -- --backends direct,lvh   some of them
+//   npm run bench -- --smoke                 the direct backend, a tiny forest (npm test runs this)
+//
+// lvh: LVH=/path/to/lvh, else `lvh` on PATH. Our boot check (qemu, which lvh
+// does not do) is reported on its own; the lvh ratios compare cold times
+// without it, that is, the same work.
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
+import { guestfsEnvironment } from "../provider/build/accel";
+import { cacheDir } from "../provider/build/cache";
+import { whichTool } from "../provider/build/host";
+import { memoryLogger } from "../provider/build/log";
 import { REPO, TestProject } from "../test/e2e/harness";
 
-interface Measured {
-  backend: string;
-  coldSeconds: number;
-  /** Of the cold up, the boot checks' seconds (the same work for every backend). */
-  bootCheckSeconds: number;
-  noopSeconds: number;
-  childSeconds: number;
-  peakMiB: number;
-  steps: Record<string, Record<string, number>>;
-  sizes: Record<string, { file: number; allocated: number }>;
-  accel: string;
+const SUITE = "bookworm";
+
+interface Forest {
+  name: string;
+  /** Where the images file and the files its actions name are. */
+  dir: string;
+  images: any[];
 }
 
-const SEED = path.join(REPO, "examples", "seed", "images.json");
-const SMOKE = [
-  { name: "base.img", image_size: "1G", bootable: false, packages: [] },
-  { name: "child.qcow2", parent: "base.img", packages: [] },
-];
+function forestFrom(name: string, dir: string): Forest {
+  return { name, dir, images: JSON.parse(fs.readFileSync(path.join(dir, "images.json"), "utf8")) };
+}
+
+const SMOKE: Forest = {
+  name: "smoke",
+  dir: "",
+  images: [
+    { name: "base.img", image_size: "1G", bootable: false, packages: [], actions: [{ type: "run-command", op: { Cmd: "true" } }] },
+    { name: "child.qcow2", parent: "base.img", packages: [] },
+  ],
+};
 
 const PROGRAM = `
 const pulumi = require("@pulumi/pulumi");
 const { ImageForest } = require("pulumi-vm-images");
 const config = new pulumi.Config("vm-images");
-const forest = new ImageForest("images", { imagesFile: "images.json", dir: "images", backend: config.require("backend") });
-exports.images = Object.fromEntries(Object.entries(forest.images).map(([n, i]) => [n, { path: i.path, accel: i.accel, steps: i.stepSeconds }]));
+const forest = new ImageForest("images", { imagesFile: "images.json", dir: "images", backend: config.require("backend"), suite: "${SUITE}" });
+exports.images = Object.fromEntries(Object.entries(forest.images).map(([n, i]) => [n, { accel: i.accel, steps: i.stepSeconds, seconds: i.buildSeconds, source: i.source }]));
 `;
+
+interface ImageRun {
+  seconds: number;
+  source: string;
+  steps: Record<string, number>;
+  accel: string;
+}
+
+interface UpRun {
+  seconds: number;
+  peakKiB: number;
+  images: Record<string, ImageRun>;
+}
+
+interface Measured {
+  forest: string;
+  backend: string;
+  runs: Record<string, UpRun>;
+  /** Of the cold up, the boot checks' seconds (work lvh does not do). */
+  bootCheckSeconds: number;
+}
 
 /** Resident memory of a process and all its descendants, in KiB. */
 function treeRssKiB(root: number): number {
@@ -65,115 +104,183 @@ function treeRssKiB(root: number): number {
   return total;
 }
 
-/** Run `pulumi up` in the project, timing it and sampling the peak memory of the CLI's process tree. */
-function timedUp(project: TestProject): Promise<{ seconds: number; peakKiB: number }> {
+/** Run a command, timing it and sampling the peak memory of its process tree. */
+function timed(cmd: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<{ seconds: number; peakKiB: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [path.join(REPO, "scripts", "pulumi.js"), "--cwd", project.dir, "--non-interactive",
-      "up", "--yes", "--skip-preview", "--stack", project.stack], {
-      env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(project.dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: "e2e" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
+    child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-6000)));
     let peakKiB = 0;
     const sampler = setInterval(() => (peakKiB = Math.max(peakKiB, treeRssKiB(child.pid!))), 500);
+    child.on("error", reject);
     child.on("exit", (code) => {
       clearInterval(sampler);
       if (code === 0) resolve({ seconds: (Date.now() - started) / 1000, peakKiB });
-      else reject(new Error(`pulumi up exited ${code}\n${stderr.slice(-3000)}`));
+      else reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(" ")} exited ${code}\n${stderr.slice(-3000)}`));
     });
   });
 }
 
-async function measure(backend: string, forest: unknown[], childChange: (f: any[]) => void): Promise<Measured> {
-  const project = await TestProject.create({ program: PROGRAM, files: { "images.json": JSON.stringify(forest, null, 2) } });
+function copyForest(forest: Forest, into: string, images: unknown[]): void {
+  if (forest.dir) {
+    for (const entry of fs.readdirSync(forest.dir)) fs.cpSync(path.join(forest.dir, entry), path.join(into, entry), { recursive: true });
+  }
+  fs.writeFileSync(path.join(into, "images.json"), `${JSON.stringify(images, null, 2)}\n`);
+}
+
+/** The edit of the root action-only rebuild: the first run-command of the first image does one thing more. */
+function editRootAction(images: any[]): any[] {
+  const edited = JSON.parse(JSON.stringify(images));
+  const action = edited[0].actions?.find((a: any) => a.type === "run-command");
+  if (action) action.op.Cmd = `${action.op.Cmd} && touch /etc/bench-edited`;
+  else edited[0].actions = [...(edited[0].actions ?? []), { type: "run-command", op: { Cmd: "touch /etc/bench-edited" } }];
+  return edited;
+}
+
+async function measureOurs(backend: string, forest: Forest, extraEnv: Record<string, string> = {}, only: "all" | "cold" = "all"): Promise<Measured> {
+  const project = await TestProject.create({ program: PROGRAM, files: {} });
+  const built = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-bench-cache-"));
+  const env = {
+    ...project.environment(),
+    // Cold means cold: a cache of built images and root disks of this run only.
+    VM_IMAGES_BUILT_CACHE_DIR: built, VM_IMAGES_CACHE_MAX: "40G", ...extraEnv,
+  };
+  const up = async (label: string, images: unknown[]): Promise<UpRun> => {
+    copyForest(forest, project.dir, images);
+    console.error(`bench: ${forest.name}: ${backend}: ${label}`);
+    const t = await timed(process.execPath, [path.join(REPO, "scripts", "pulumi.js"), "--cwd", project.dir, "--non-interactive",
+      "up", "--yes", "--skip-preview", "--stack", project.stack], { env });
+    const images2 = (await project.outputs()).images as Record<string, { accel: string; steps: Record<string, number>; seconds: number; source: string }>;
+    return { ...t, images: Object.fromEntries(Object.entries(images2).map(([n, i]) => [n, { seconds: i.seconds, source: i.source, steps: i.steps ?? {}, accel: i.accel }])) };
+  };
   try {
     await project.setConfig("backend", backend);
-    console.error(`bench: ${backend}: cold up`);
-    const cold = await timedUp(project);
-    const images = (await project.outputs()).images as Record<string, { path: string; accel: string; steps: Record<string, number> }>;
-    console.error(`bench: ${backend}: no-op up`);
-    const noop = await timedUp(project);
-    const changed = JSON.parse(JSON.stringify(forest));
-    childChange(changed);
-    fs.writeFileSync(path.join(project.dir, "images.json"), JSON.stringify(changed, null, 2));
-    console.error(`bench: ${backend}: child-only rebuild`);
-    const child = await timedUp(project);
-    const sizes: Measured["sizes"] = {};
-    for (const name of Object.keys(images)) {
-      const st = fs.statSync(path.join(project.dir, "images", name));
-      sizes[name] = { file: st.size, allocated: st.blocks * 512 };
+    const runs: Record<string, UpRun> = {};
+    runs.cold = await up("cold up", forest.images);
+    if (only === "all") {
+      runs["no-op"] = await up("no-op up", forest.images);
+      if (forest.images.length > 1) {
+        const child = JSON.parse(JSON.stringify(forest.images));
+        child[child.length - 1].packages = [...(child[child.length - 1].packages ?? []), "jq"];
+        runs["child-only"] = await up("child-only rebuild", child);
+        await up("child back", forest.images);
+      }
+      runs["root action-only"] = await up("root action-only rebuild", editRootAction(forest.images));
+      runs.revert = await up("revert of the root edit", forest.images);
     }
     await project.destroy();
-    const bootCheckSeconds = Object.values(images).reduce((sum, i) => sum + (i.steps?.["boot check"] ?? 0), 0);
-    return {
-      backend,
-      coldSeconds: cold.seconds,
-      bootCheckSeconds,
-      noopSeconds: noop.seconds,
-      childSeconds: child.seconds,
-      peakMiB: Math.max(cold.peakKiB, child.peakKiB) / 1024,
-      steps: Object.fromEntries(Object.entries(images).map(([n, i]) => [n, i.steps])),
-      sizes,
-      accel: Object.values(images)[0]?.accel ?? "?",
-    };
+    const bootCheckSeconds = Object.values(runs.cold.images).reduce((sum, i) => sum + (i.steps["boot check"] ?? 0), 0);
+    return { forest: forest.name, backend, runs, bootCheckSeconds };
   } finally {
     await project.dispose();
+    fs.rmSync(built, { recursive: true, force: true });
   }
 }
 
-/** lvh from the Go module proxy, if it can be had there. */
-function lvhStatus(): string {
+/** The real lvh, cold, on the forest: `lvh images build --dir D --pkg-repo SUITE`. */
+async function measureLvh(lvh: string, forest: Forest): Promise<Measured> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-bench-lvh-"));
   try {
-    execFileSync("go", ["list", "-m", "github.com/cilium/little-vm-helper@latest"], { stdio: "pipe", encoding: "utf8", env: { ...process.env, GOFLAGS: "-mod=mod" }, cwd: "/" });
-    return "available";
-  } catch (err) {
-    const msg = String((err as { stderr?: string }).stderr ?? err).split("\n").find((l) => l.trim()) ?? "";
-    return `not installable from the Go module proxy here (${msg.trim().slice(0, 160)})`;
+    copyForest(forest, dir, forest.images);
+    const accel = await guestfsEnvironment(cacheDir(), memoryLogger(), new AbortController().signal);
+    console.error(`bench: ${forest.name}: lvh: cold build`);
+    const t = await timed(lvh, ["images", "build", "--dir", dir, "--pkg-repo", SUITE], { cwd: dir, env: { ...process.env, ...accel.env } });
+    return { forest: forest.name, backend: "lvh", runs: { cold: { ...t, images: {} } }, bootCheckSeconds: 0 };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const fmt = (n: number) => n.toFixed(1);
-const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+/** LVH, else lvh on PATH; undefined when there is none. */
+function findLvh(): string | undefined {
+  if (process.env.LVH) {
+    if (!fs.existsSync(process.env.LVH)) throw new Error(`LVH=${process.env.LVH}: no such file`);
+    return path.resolve(process.env.LVH);
+  }
+  return whichTool("lvh");
+}
+
+const fmt = (n: number | undefined) => (n === undefined ? "-" : n.toFixed(1));
+const ratio = (a: number, b: number) => (a / b).toFixed(1);
 
 function report(results: Measured[]): void {
-  console.log("\n| backend | cold up | of which boot check | cold up without it | no-op up | child-only rebuild | peak memory | libguestfs acceleration |");
-  console.log("|---|---|---|---|---|---|---|---|");
+  console.log("\n| forest | backend | run | up | peak memory | images (own build time, source) |");
+  console.log("|---|---|---|---|---|---|");
   for (const r of results) {
-    console.log(`| ${r.backend} | ${fmt(r.coldSeconds)} s | ${fmt(r.bootCheckSeconds)} s | ${fmt(r.coldSeconds - r.bootCheckSeconds)} s | ` +
-      `${fmt(r.noopSeconds)} s | ${fmt(r.childSeconds)} s | ${r.peakMiB.toFixed(0)} MiB | ${r.accel} |`);
-  }
-  console.log("\n| backend | image | step | seconds |");
-  console.log("|---|---|---|---|");
-  for (const r of results) {
-    for (const [image, steps] of Object.entries(r.steps)) {
-      for (const [step, secs] of Object.entries(steps ?? {})) console.log(`| ${r.backend} | ${image} | ${step} | ${fmt(secs)} |`);
+    for (const [run, u] of Object.entries(r.runs)) {
+      const images = Object.entries(u.images).map(([n, i]) => `${n} ${fmt(i.seconds)} s ${i.source}`).join("; ");
+      console.log(`| ${r.forest} | ${r.backend} | ${run} | ${fmt(u.seconds)} s | ${(u.peakKiB / 1024).toFixed(0)} MiB | ${images} |`);
     }
   }
-  console.log("\n| backend | image | file size | allocated |");
-  console.log("|---|---|---|---|");
+  console.log("\n| forest | backend | image | cold step | seconds |");
+  console.log("|---|---|---|---|---|");
   for (const r of results) {
-    for (const [image, s] of Object.entries(r.sizes)) console.log(`| ${r.backend} | ${image} | ${mib(s.file)} | ${mib(s.allocated)} |`);
+    for (const [image, i] of Object.entries(r.runs.cold.images)) {
+      for (const [step, secs] of Object.entries(i.steps)) console.log(`| ${r.forest} | ${r.backend} | ${image} | ${step} | ${fmt(secs)} |`);
+    }
   }
+  console.log("");
+  for (const r of results.filter((m) => m.backend !== "lvh" && m.runs.revert)) {
+    const cold = r.runs.cold.images;
+    const first = Object.keys(cold)[0];
+    const pct = (run: string, image: string) => `${((r.runs[run].images[image].seconds / cold[image].seconds) * 100).toFixed(1)}%`;
+    const edit = r.runs["root action-only"].images[first];
+    const steps = Object.entries(edit.steps).map(([step, secs]) => `${step} ${fmt(secs)}`).join(", ");
+    console.log(`${r.forest} ${r.backend}: root action-only rebuild of ${first}: ${fmt(edit.seconds)} s, ` +
+      `${pct("root action-only", first)} of its cold ${fmt(cold[first].seconds)} s (steps: ${steps})`);
+    for (const image of Object.keys(cold)) {
+      console.log(`${r.forest} ${r.backend}: revert of ${image}: ${fmt(r.runs.revert.images[image].seconds)} s (${r.runs.revert.images[image].source}), ${pct("revert", image)} of its cold ${fmt(cold[image].seconds)} s`);
+    }
+    if (r.bootCheckSeconds) console.log(`${r.forest} ${r.backend}: boot check ${fmt(r.bootCheckSeconds)} s of the cold up`);
+  }
+}
+
+function ratios(results: Measured[], lvhFound: boolean): void {
+  console.log("");
+  const forests = [...new Set(results.map((r) => r.forest))];
+  for (const forest of forests) {
+    const cold = (backend: string) => {
+      const r = results.find((m) => m.forest === forest && m.backend === backend);
+      return r && r.runs.cold.seconds - r.bootCheckSeconds;
+    };
+    const [lvh, guestfs, direct] = [cold("lvh"), cold("guestfs"), cold("direct")];
+    const suffix = forests.length > 1 ? ` (${forest})` : "";
+    if (lvh !== undefined && direct !== undefined) console.log(`ratio lvh/direct: ${ratio(lvh, direct)}${suffix}`);
+    if (lvh !== undefined && guestfs !== undefined) console.log(`ratio lvh/guestfs: ${ratio(lvh, guestfs)}${suffix}`);
+    if (guestfs !== undefined && direct !== undefined) console.log(`ratio guestfs/direct: ${ratio(guestfs, direct)}${suffix}`);
+  }
+  if (!lvhFound) console.log("lvh: not found (give LVH=/path/to/lvh or put lvh on PATH): no lvh ratios");
 }
 
 async function main() {
-  const smoke = process.argv.includes("--smoke");
-  const forest = smoke ? SMOKE : JSON.parse(fs.readFileSync(SEED, "utf8"));
-  const childChange = (f: any[]) => f[f.length - 1].packages.push("jq");
-  const backends = smoke ? ["direct"] : ["guestfs", "direct"];
-  const results: Measured[] = [];
-  for (const backend of backends) results.push(await measure(backend, forest, childChange));
-  report(results);
-  console.log(`\nlvh: ${lvhStatus()}`);
-  const g = results.find((r) => r.backend === "guestfs");
-  const d = results.find((r) => r.backend === "direct")!;
-  if (g) {
-    // Without the boot checks, which take the same time for both and would flatten the ratio.
-    console.log(`ratio guestfs/direct: ${((g.coldSeconds - g.bootCheckSeconds) / (d.coldSeconds - d.bootCheckSeconds)).toFixed(1)}`);
-    console.log(`boot check: guestfs ${fmt(g.bootCheckSeconds)} s, direct ${fmt(d.bootCheckSeconds)} s`);
+  const args = process.argv.slice(2);
+  const smoke = args.includes("--smoke");
+  const pick = args.find((a, i) => args[i - 1] === "--backends" || a.startsWith("--backends="));
+  const wanted = pick ? pick.replace(/^--backends=/, "").split(",") : ["lvh", "guestfs", "direct"];
+  for (const b of wanted) if (!["lvh", "guestfs", "direct"].includes(b)) throw new Error(`--backends: unknown backend ${b} (lvh, guestfs, direct)`);
+  if (smoke) {
+    const r = await measureOurs("direct", SMOKE);
+    report([r]);
+    return;
   }
+  const lvh = wanted.includes("lvh") ? findLvh() : undefined;
+  const forests = [forestFrom("seed", path.join(REPO, "examples", "seed")), forestFrom("bootable", path.join(REPO, "examples", "bootable"))];
+  const results: Measured[] = [];
+  for (const forest of forests) {
+    if (lvh) results.push(await measureLvh(lvh, forest));
+    for (const backend of ["guestfs", "direct"].filter((b) => wanted.includes(b))) results.push(await measureOurs(backend, forest));
+  }
+  report(results);
+  ratios(results, lvh !== undefined);
+  if (wanted.includes("direct")) {
+    const ci = forestFrom("ci", path.join(REPO, "examples", "ci"));
+    const serial = await measureOurs("direct", ci, { VM_IMAGES_PARALLEL: "1" }, "cold");
+    const parallel = await measureOurs("direct", ci, { VM_IMAGES_PARALLEL: "2" }, "cold");
+    console.log(`\nci stack's forest, direct, cold: one build at a time ${fmt(serial.runs.cold.seconds)} s, two at a time ${fmt(parallel.runs.cold.seconds)} s ` +
+      `(ratio ${ratio(serial.runs.cold.seconds, parallel.runs.cold.seconds)})`);
+  }
+  console.log(`\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString().slice(0, 10)}${lvh ? `; lvh: ${lvh}` : ""}`);
 }
 
 main().catch((err) => {

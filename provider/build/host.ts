@@ -17,16 +17,22 @@ export function searchPath(current = process.env.PATH ?? ""): string {
   return [...dirs, ...SYSTEM_DIRS.filter((d) => !dirs.includes(d))].join(path.delimiter);
 }
 
-/** Whether `tool` is an executable on PATH or in the standard system directories. */
-export function onPath(tool: string): boolean {
-  return searchPath().split(path.delimiter).some((dir) => {
+/** Where `tool` is, as an executable on PATH or in the standard system directories; undefined when it is nowhere. */
+export function whichTool(tool: string): string | undefined {
+  for (const dir of searchPath().split(path.delimiter)) {
     try {
       fs.accessSync(path.join(dir, tool), fs.constants.X_OK);
-      return true;
+      return path.join(dir, tool);
     } catch {
-      return false;
+      // not here
     }
-  });
+  }
+  return undefined;
+}
+
+/** Whether `tool` is an executable on PATH or in the standard system directories. */
+export function onPath(tool: string): boolean {
+  return whichTool(tool) !== undefined;
 }
 
 let probed: HostFacts | undefined;
