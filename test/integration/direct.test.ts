@@ -15,28 +15,8 @@ import { cacheDir } from "../../provider/build/cache";
 import { memoryLogger } from "../../provider/build/log";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
 import { writeActionFixtures } from "../support/fixtures";
-import { imageTree, treeDiff } from "../support/tree";
+import { imageTree, treeDiff, VOLATILE } from "../support/tree";
 
-/**
- * Paths that differ between any two builds, whatever builds them: logs,
- * caches and package lists fetched at different moments, machine ids, random
- * seeds, backup files written with the time, and extlinux's ldlinux.sys
- * (patched with its own disk location). README.md lists the same.
- */
-const VOLATILE = [
-  /^\/var\/log\//,
-  /^\/var\/cache\//,
-  /^\/var\/lib\/apt\/lists\//,
-  /^\/var\/lib\/dpkg\/[^/]*-old$/,
-  /^\/etc\/machine-id$/,
-  /^\/var\/lib\/dbus\/machine-id$/,
-  /^\/var\/lib\/systemd\/random-seed$/,
-  /^\/etc\/(shadow|gshadow|passwd|group|subuid|subgid)-$/,
-  /^\/etc\/ssh\/ssh_host_/,
-  /^\/tmp\//,
-  /^\/lost\+found$/,
-  /^\/boot\/extlinux\/ldlinux\.sys$/,
-];
 
 describe("integration: direct backend with the real tools", function () {
   this.timeout(40 * 60_000);

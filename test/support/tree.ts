@@ -57,6 +57,27 @@ export async function imageTree(image: string): Promise<Map<string, Entry>> {
   }
 }
 
+/**
+ * Paths that differ between any two builds, whatever builds them: logs,
+ * caches and package lists fetched at different moments, machine ids, random
+ * seeds, backup files written with the time, and extlinux's ldlinux.sys
+ * (patched with its own disk location). README.md lists the same.
+ */
+export const VOLATILE = [
+  /^\/var\/log\//,
+  /^\/var\/cache\//,
+  /^\/var\/lib\/apt\/lists\//,
+  /^\/var\/lib\/dpkg\/[^/]*-old$/,
+  /^\/etc\/machine-id$/,
+  /^\/var\/lib\/dbus\/machine-id$/,
+  /^\/var\/lib\/systemd\/random-seed$/,
+  /^\/etc\/(shadow|gshadow|passwd|group|subuid|subgid)-$/,
+  /^\/etc\/ssh\/ssh_host_/,
+  /^\/tmp\//,
+  /^\/lost\+found$/,
+  /^\/boot\/extlinux\/ldlinux\.sys$/,
+];
+
 /** Differences between two trees, outside the paths `volatile` matches. */
 export function treeDiff(a: Map<string, Entry>, b: Map<string, Entry>, volatile: RegExp[]): string[] {
   const out: string[] = [];
