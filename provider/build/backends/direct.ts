@@ -185,7 +185,8 @@ function rootSteps(b: BackendBuild, disk: string): Step[] {
  */
 async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext): Promise<{ offset: number; loop: boolean }> {
   const parent = b.parentPath!;
-  await run("qemu-img", ["convert", "-f", imageFormat(parent), "-O", "raw", parent, disk], {
+  // -W (out-of-order writes): the same contents, several times faster here.
+  await run("qemu-img", ["convert", "-W", "-f", imageFormat(parent), "-O", "raw", parent, disk], {
     label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
   });
   const offset = partitionOffset(readSector0(disk));
@@ -291,7 +292,7 @@ function steps(b: BackendBuild): Step[] {
     list.push({
       name: "convert to qcow2 (qemu-img)",
       do: async (ctx) => {
-        await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", disk, b.target], {
+        await run("qemu-img", ["convert", "-W", "-f", "raw", "-O", "qcow2", disk, b.target], {
           label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
         });
       },
