@@ -13,6 +13,7 @@
 //
 //   npm run bench                            every backend found, both forests
 //   npm run bench -- --backends direct,lvh   some of them
+//   npm run bench -- --cold-only guestfs     only the cold build with those
 //   npm run bench -- --smoke                 the direct backend, a tiny forest (npm test runs this)
 //
 // lvh: LVH=/path/to/lvh, else `lvh` on PATH. Our boot check (qemu, which lvh
@@ -169,6 +170,7 @@ async function measureOurs(backend: string, forest: Forest, extraEnv: Record<str
       runs["root action-only"] = await up("root action-only rebuild", editRootAction(forest.images));
       runs.revert = await up("revert of the root edit", forest.images);
     }
+    console.error(`bench: ${forest.name}: ${backend}: ${Object.entries(runs).map(([k, u]) => `${k} ${fmt(u.seconds)} s`).join(", ")}`);
     await project.destroy();
     const bootCheckSeconds = Object.values(runs.cold.images).reduce((sum, i) => sum + (i.steps["boot check"] ?? 0), 0);
     return { forest: forest.name, backend, runs, bootCheckSeconds };
@@ -186,6 +188,7 @@ async function measureLvh(lvh: string, forest: Forest): Promise<Measured> {
     const accel = await guestfsEnvironment(cacheDir(), memoryLogger(), new AbortController().signal);
     console.error(`bench: ${forest.name}: lvh: cold build`);
     const t = await timed(lvh, ["images", "build", "--dir", dir, "--pkg-repo", SUITE], { cwd: dir, env: { ...process.env, ...accel.env } });
+    console.error(`bench: ${forest.name}: lvh: cold ${fmt(t.seconds)} s`);
     return { forest: forest.name, backend: "lvh", runs: { cold: { ...t, images: {} } }, bootCheckSeconds: 0 };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -256,9 +259,14 @@ function ratios(results: Measured[], lvhFound: boolean): void {
 async function main() {
   const args = process.argv.slice(2);
   const smoke = args.includes("--smoke");
-  const pick = args.find((a, i) => args[i - 1] === "--backends" || a.startsWith("--backends="));
-  const wanted = pick ? pick.replace(/^--backends=/, "").split(",") : ["lvh", "guestfs", "direct"];
-  for (const b of wanted) if (!["lvh", "guestfs", "direct"].includes(b)) throw new Error(`--backends: unknown backend ${b} (lvh, guestfs, direct)`);
+  const list = (flag: string) => {
+    const v = args.find((a, i) => args[i - 1] === flag || a.startsWith(`${flag}=`));
+    const names = v === undefined ? undefined : v.replace(`${flag}=`, "").split(",");
+    for (const b of names ?? []) if (!["lvh", "guestfs", "direct"].includes(b)) throw new Error(`${flag}: unknown backend ${b} (lvh, guestfs, direct)`);
+    return names;
+  };
+  const wanted = list("--backends") ?? ["lvh", "guestfs", "direct"];
+  const coldOnly = list("--cold-only") ?? [];
   if (smoke) {
     const r = await measureOurs("direct", SMOKE);
     report([r]);
@@ -269,7 +277,9 @@ async function main() {
   const results: Measured[] = [];
   for (const forest of forests) {
     if (lvh) results.push(await measureLvh(lvh, forest));
-    for (const backend of ["guestfs", "direct"].filter((b) => wanted.includes(b))) results.push(await measureOurs(backend, forest));
+    for (const backend of ["guestfs", "direct"].filter((b) => wanted.includes(b))) {
+      results.push(await measureOurs(backend, forest, {}, coldOnly.includes(backend) ? "cold" : "all"));
+    }
   }
   report(results);
   ratios(results, lvh !== undefined);

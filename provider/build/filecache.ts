@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { byteLimit, type CacheEntry, evictions } from "../model/cachepolicy";
 import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
 import { MINUTE, run } from "./exec";
+import { alive } from "./imagebuild";
 import type { Logger } from "./log";
 
 export const DEFAULT_CACHE_MAX = "20G";
@@ -114,14 +115,22 @@ export class FileCache {
     fs.rmSync(this.file(id), { force: true });
   }
 
-  /** Remove the least recently used entries until the cache fits its bound; returns their names. */
+  /**
+   * Remove the least recently used entries until the cache fits its bound,
+   * and the temp files of stores whose process died; returns the entries' names.
+   */
   evict(keep?: string): string[] {
-    let names: string[];
+    let all: string[];
     try {
-      names = fs.readdirSync(this.dir).filter((n) => n.endsWith(".json") && !n.includes(".tmp-")).map((n) => n.slice(0, -5));
+      all = fs.readdirSync(this.dir);
     } catch {
       return [];
     }
+    for (const n of all) {
+      const m = /\.tmp-(\d+)(\.json)?$/.exec(n);
+      if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) fs.rmSync(path.join(this.dir, n), { force: true });
+    }
+    const names = all.filter((n) => n.endsWith(".json") && !n.includes(".tmp-")).map((n) => n.slice(0, -5));
     const entries: CacheEntry[] = [];
     for (const id of names) {
       try {

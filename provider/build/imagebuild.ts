@@ -75,7 +75,8 @@ export function imagePaths(dir: string, name: string, pid = process.pid) {
   };
 }
 
-function alive(pid: number): boolean {
+/** Whether a process with this PID runs (temp files are named after the process that writes them). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -104,6 +104,19 @@ describe("file cache", () => {
     expect(cache.lookup("root-k.raw")).to.deep.equal({});
   });
 
+  it("removes the temp files of a store whose process died", async () => {
+    const cache = new FileCache(path.join(dir, "built"), 2 ** 30);
+    fs.mkdirSync(cache.dir);
+    // PID 2^22 + 1 is above Linux's highest PID: no such process.
+    const dead = path.join(cache.dir, `image-k.raw.tmp-${2 ** 22 + 1}`);
+    const ours = path.join(cache.dir, `image-j.raw.tmp-${process.pid}`);
+    fs.writeFileSync(dead, "half");
+    fs.writeFileSync(`${dead}.json`, "{");
+    fs.writeFileSync(ours, "writing");
+    cache.evict();
+    expect(fs.readdirSync(cache.dir)).to.deep.equal([path.basename(ours)]);
+  });
+
   it("keeps within its bound, least recently used first", async () => {
     const cache = new FileCache(path.join(dir, "built"), 3 * 4096);
     for (const [i, name] of ["x", "y", "z"].entries()) {
