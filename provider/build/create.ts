@@ -244,6 +244,18 @@ async function fromImageCache(
   }
 }
 
+/**
+ * With a registry, an image from the local cache is the registry's artifact
+ * of its build key when there is one (same key, same image: nothing is
+ * pushed, so the tag does not move); otherwise it is published as a build is.
+ */
+async function publishCached(outs: ImageOutputs, session: RegistrySession, signal: AbortSignal): Promise<ImageOutputs> {
+  const current = await lookUpPublished(outs.registry!, outs.buildKey, outs.insecureRegistry, session, `${outs.name} registry`, signal);
+  if (typeof current !== "string" || current === UNREACHABLE) return publish(outs, session, signal);
+  recordLocalCopy(outs.path, current);
+  return publish({ ...outs, published: current }, session, signal);
+}
+
 /** Keep a built or pulled image in the local image cache; a failure to is a warning, never a failed build. */
 async function toImageCache(outs: ImageOutputs, files: FileCache | undefined, bootChecked: boolean, signal: AbortSignal): Promise<void> {
   if (!files || !outs.identity || !sameIdentity(identityOf(outs.path), outs.identity)) return;
@@ -270,7 +282,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
         const wantBoot = isBootable(image) && inputs.verifyBoot !== false && (inputs.verifyBoot === true || onPath("qemu-system-x86_64"));
         // Local first, then the registry, then a build.
         const cached = files && await fromImageCache(inputs, files, wantBoot, signal);
-        if (cached) return session ? await publish(cached, session, signal) : cached;
+        if (cached) return session ? await publishCached(cached, session, signal) : cached;
         if (session) {
           const hit = await pullFromCache(inputs, session, signal);
           if (hit) {
