@@ -2,7 +2,6 @@
 // InRelease file, read now, so that a root built before the mirror published
 // new packages is not reused after.
 import { packageIndexDigest } from "../model/rootstage";
-import { splitUrlCredentials } from "../model/urlcredentials";
 
 /** The mirror mmdebstrap uses for Debian when none is given. */
 export const DEFAULT_MIRROR = "http://deb.debian.org/debian";
@@ -15,20 +14,21 @@ const INDEX_TIMEOUT_MS = 15_000;
  * root is then built without the cache).
  */
 export async function mirrorIndexDigest(suite: string, mirror: string | undefined, signal?: AbortSignal): Promise<{ digest?: string; reason?: string }> {
-  const { url } = splitUrlCredentials(mirror ?? DEFAULT_MIRROR);
+  const given = mirror ?? DEFAULT_MIRROR;
   let base: URL;
   try {
-    base = new URL(mirror ?? DEFAULT_MIRROR);
+    base = new URL(given);
   } catch {
-    return { reason: `the mirror ${JSON.stringify(url)} is not a URL` };
+    return { reason: `the mirror ${JSON.stringify(given)} is not a URL` };
   }
-  if (base.protocol !== "http:" && base.protocol !== "https:") return { reason: `the mirror ${url} is not http(s)` };
+  // fetch takes no credentials in a URL: they go in the header, and no message names them.
   const headers: Record<string, string> = {};
   if (base.username || base.password) {
     headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString("base64")}`;
     base.username = "";
     base.password = "";
   }
+  if (base.protocol !== "http:" && base.protocol !== "https:") return { reason: `the mirror ${base} is not http(s)` };
   const release = `${base.toString().replace(/\/$/, "")}/dists/${encodeURIComponent(suite)}/InRelease`;
   try {
     const timeout = AbortSignal.timeout(INDEX_TIMEOUT_MS);

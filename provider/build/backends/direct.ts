@@ -129,13 +129,8 @@ function rootSteps(b: BackendBuild, disk: string): Step[] {
   const layout: Layout = { bootable: isBootable(b.image), bytes: rootSizeBytes(b.image.size ?? DEFAULT_SIZE) };
   // Incremental roots need loop mounts (root) and the cache.
   const files = process.getuid?.() === 0 ? FileCache.of(b.cacheDir) : undefined;
-  if (!files) {
-    return [
-      bootstrapStep(b, tree, layout.bootable),
-      ...actionSteps(b, { dir: tree }),
-      { name: "make disk (mke2fs -d)", do: (ctx) => makeDisk(b, tree, disk, layout, ctx) },
-    ];
-  }
+  const makeDiskStep: Step = { name: "make disk (mke2fs -d)", do: (ctx) => makeDisk(b, tree, disk, layout, ctx) };
+  if (!files) return [bootstrapStep(b, tree, layout.bootable), ...actionSteps(b, { dir: tree }), makeDiskStep];
   // The disk after package installation is kept in the cache (see
   // model/rootstage.ts); the actions then run on its loop-mounted file system.
   let stage: string | undefined;
@@ -159,7 +154,7 @@ function rootSteps(b: BackendBuild, disk: string): Step[] {
       },
     },
     { ...bootstrapStep(b, tree, layout.bootable), when: () => !fromCache },
-    { name: "make disk (mke2fs -d)", when: () => !fromCache, do: (ctx) => makeDisk(b, tree, disk, layout, ctx) },
+    { ...makeDiskStep, when: () => !fromCache },
     {
       name: "keep packages stage (cache)",
       when: () => !fromCache && stage !== undefined,
