@@ -22,13 +22,15 @@ export function hook(phase: HookPhase, name: string, ...args: string[]): string 
 /**
  * mmdebstrap into `target` (a tarball or a directory, by its name), with the
  * image's packages, through the shared .deb cache. `extraHooks` are further
- * mmdebstrap options (customize hooks of the direct backend).
+ * mmdebstrap options (customize hooks of the direct backend); `inNamespace`:
+ * the caller runs the command in a private mount namespace already.
  */
 export function bootstrapCommand(
   b: BackendBuild,
   target: string,
   bootable: boolean,
   extraHooks: string[] = [],
+  inNamespace = false,
 ): { cmd: string; args: string[]; env: Record<string, string> } {
   const packages = [...(bootable ? [KERNEL_PACKAGE] : []), ...b.image.packages];
   const cache = debCacheDir(b.cacheDir);
@@ -71,8 +73,9 @@ export function bootstrapCommand(
   ];
   // As root, mmdebstrap mounts /proc, /sys and /dev into its scratch root. In
   // a private mount namespace those mounts end with it, however it ends, so
-  // removing the work directory afterwards can never reach the host's.
-  if (root) {
+  // removing the work directory afterwards can never reach the host's. A
+  // caller that runs it in a namespace of its own says so.
+  if (root && !inNamespace) {
     return { cmd: "unshare", args: ["--mount", "--propagation", "private", "--", "mmdebstrap", ...args], env: { TMPDIR: b.workDir } };
   }
   return { cmd: "mmdebstrap", args, env: { TMPDIR: b.workDir } };

@@ -44,6 +44,15 @@ describe("integration: direct backend with the real tools", function () {
     expect(info["virtual-size"]).to.equal(2 * 2 ** 30);
     expect(built.timings.map((t) => t.step)).to.include("boot check");
     expect(fs.readFileSync(built.logFile, "utf8")).to.match(/boot\.qcow2 boot check \| login prompt after [\d.]+ s/);
+    // Written straight into the disk (as root), with the boot configuration
+    // from the build's hook; the initramfs's build-time compression level
+    // leaves no trace in the image.
+    const tree = await imageTree(built.path);
+    expect(fs.readFileSync(built.logFile, "utf8")).to.not.match(/bootstrapping into a directory/);
+    expect(tree.get("/etc/fstab")).to.include({ type: "f", mode: "644", uid: "0" });
+    expect(tree.get("/boot/extlinux/extlinux.conf")).to.include({ type: "f", mode: "644" });
+    expect([...tree.keys()].filter((p) => p.startsWith("/boot/initrd.img-"))).to.have.length(1);
+    expect([...tree.keys()].filter((p) => p.startsWith("/etc/initramfs-tools/conf.d/"))).to.deep.equal(["/etc/initramfs-tools/conf.d/fstype"]);
   });
 
   it("builds the same file systems as the guestfs backend, root and derived", async () => {

@@ -1,13 +1,14 @@
 // The direct backend: the same images as the guestfs backend, without a VM.
 //
-//   root image:    mmdebstrap into a directory; mke2fs -d into the disk
-//                  (for a bootable image: an MBR partition, extlinux through
-//                  a loop mount, the MBR code); that disk, after package
-//                  installation, kept in the per-user cache (incremental
-//                  roots: an image whose actions alone change starts from
-//                  it); the actions in a chroot on its loop-mounted file
-//                  system; qemu-img convert for qcow2. Without root or the
-//                  cache, the actions run on the directory before mke2fs.
+//   root image:    as root, mmdebstrap straight into the new disk's empty
+//                  file system, loop-mounted (for a bootable image: in an MBR
+//                  partition, then extlinux through a loop mount and the MBR
+//                  code); that disk, after package installation, kept in the
+//                  per-user cache (incremental roots: an image whose actions
+//                  alone change starts from it); the actions in a chroot on
+//                  its loop-mounted file system; qemu-img convert for qcow2.
+//                  Without root, or where loop mounts fail: mmdebstrap into a
+//                  directory, the actions on it, then mke2fs -d.
 //   derived image: the parent's disk copied (qemu-img convert to raw) and
 //                  grown if a size is set; apt-get install and the actions in
 //                  a chroot on its file system, loop-mounted for each
@@ -38,7 +39,7 @@ import type { BuildContext, Step } from "../pipeline";
 import { hostScript } from "../shell";
 import type { Backend, BackendBuild } from "./backend";
 
-/** Exit code of sh/prepare-parent-disk.sh when a loop mount fails. */
+/** Exit code of sh/prepare-parent-disk.sh and sh/bootstrap-disk.sh when a loop mount fails. */
 const NO_LOOP_MOUNT = 64;
 
 /** A script of build/sh/, with `args` as "$1"..., in a private mount namespace. */
@@ -61,12 +62,12 @@ interface Layout {
   bytes: number;
 }
 
-/** mke2fs -d the root directory into the disk, bootable (MBR, partition, extlinux) or not. */
-async function makeDisk(b: BackendBuild, root: string, disk: string, layout: Layout, ctx: BuildContext): Promise<void> {
+/** The disk's ext4 file system, with the files of `root` (mke2fs -d) or empty; for a bootable layout, in an MBR partition. */
+async function makeFileSystem(disk: string, layout: Layout, root: string | undefined, ctx: BuildContext): Promise<void> {
   fs.rmSync(disk, { force: true });
   fs.writeFileSync(disk, "");
   fs.truncateSync(disk, layout.bytes);
-  const mke2fs = (args: string[]) => run("mke2fs", ["-q", "-F", "-t", "ext4", "-d", root, ...args], {
+  const mke2fs = (args: string[]) => run("mke2fs", ["-q", "-F", "-t", "ext4", ...(root ? ["-d", root] : []), ...args], {
     label: `${ctx.image} mke2fs`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
   });
   if (!layout.bootable) {
@@ -78,6 +79,10 @@ async function makeDisk(b: BackendBuild, root: string, disk: string, layout: Lay
     input: `label: dos\nstart=${PARTITION_OFFSET / 512}, type=83, bootable\n`,
   });
   await mke2fs(["-E", `offset=${PARTITION_OFFSET}`, disk, `${Math.floor((layout.bytes - PARTITION_OFFSET) / 1024)}k`]);
+}
+
+/** extlinux into a bootable disk's file system (through a loop mount, or libguestfs where that fails), and the MBR code. */
+async function installBootloader(b: BackendBuild, disk: string, ctx: BuildContext): Promise<void> {
   const mnt = path.join(b.workDir, "mnt");
   fs.mkdirSync(mnt, { recursive: true });
   try {
@@ -96,6 +101,12 @@ async function makeDisk(b: BackendBuild, root: string, disk: string, layout: Lay
   installMbrCode(disk);
 }
 
+/** mke2fs -d the root directory into the disk, bootable (MBR, partition, extlinux) or not. */
+async function makeDisk(b: BackendBuild, root: string, disk: string, layout: Layout, ctx: BuildContext): Promise<void> {
+  await makeFileSystem(disk, layout, root, ctx);
+  if (layout.bootable) await installBootloader(b, disk, ctx);
+}
+
 /**
  * The kernel's postinst and a dpkg trigger each build the initramfs (about
  * 30 s apiece here): divert update-initramfs while packages install, and
@@ -110,38 +121,79 @@ const ONE_INITRAMFS_HOOKS = [hook("essential", "defer-initramfs"), hook("customi
  */
 const UNSAFE_IO_HOOKS = [hook("setup", "unsafe-io-on"), hook("customize", "unsafe-io-off")];
 
+/**
+ * The options of our hooks: no fsync while unpacking and, for a bootable
+ * image, one initramfs and the boot configuration (fstab, extlinux.conf).
+ */
+function bootstrapHooks(b: BackendBuild, bootable: boolean): string[] {
+  if (!bootable) return UNSAFE_IO_HOOKS;
+  const config = path.join(b.workDir, "boot-config");
+  fs.mkdirSync(path.join(config, "etc"), { recursive: true });
+  writeBootConfig(config);
+  return [...UNSAFE_IO_HOOKS, ...ONE_INITRAMFS_HOOKS, hook("customize", "boot-config", config)];
+}
+
 /** mmdebstrap into `tree`, with the image's packages (and the kernel of a bootable image). */
+async function bootstrapTree(b: BackendBuild, tree: string, bootable: boolean, ctx: BuildContext): Promise<void> {
+  const { cmd, args, env } = bootstrapCommand(b, tree, bootable, bootstrapHooks(b, bootable));
+  await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env });
+}
+
 function bootstrapStep(b: BackendBuild, tree: string, bootable: boolean): Step {
   return {
     name: "bootstrap root file system (mmdebstrap)",
-    do: async (ctx) => {
-      const extra = [...UNSAFE_IO_HOOKS, ...(bootable ? ONE_INITRAMFS_HOOKS : [])];
-      const { cmd, args, env } = bootstrapCommand(b, tree, bootable, extra);
-      await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env });
-      if (bootable) writeBootConfig(tree);
-    },
+    do: (ctx) => bootstrapTree(b, tree, bootable, ctx),
     cleanup: () => removeTree(tree),
   };
+}
+
+/**
+ * mmdebstrap straight into the new disk's empty file system, loop-mounted
+ * (sh/bootstrap-disk.sh): no directory to pack with mke2fs -d and remove
+ * afterwards, about 5 s of a root build here. Returns false, having done
+ * nothing, where loop mounts fail.
+ */
+async function bootstrapDisk(b: BackendBuild, disk: string, layout: Layout, ctx: BuildContext): Promise<boolean> {
+  await makeFileSystem(disk, layout, undefined, ctx);
+  const mnt = path.join(b.workDir, "target");
+  fs.mkdirSync(mnt, { recursive: true });
+  const { args, env } = bootstrapCommand(b, mnt, layout.bootable, bootstrapHooks(b, layout.bootable), true);
+  const offset = String(layout.bootable ? PARTITION_OFFSET : 0);
+  try {
+    await run("unshare", ["--mount", "--propagation", "private", "--", "/bin/bash", hostScript("bootstrap-disk.sh"), disk, offset, mnt, "mmdebstrap", ...args], {
+      label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env,
+    });
+  } catch (err) {
+    if (ctx.signal.aborted || (err as CommandError).exitCode !== NO_LOOP_MOUNT) throw err;
+    return false;
+  }
+  if (layout.bootable) await installBootloader(b, disk, ctx);
+  return true;
 }
 
 function rootSteps(b: BackendBuild, disk: string): Step[] {
   const tree = path.join(b.workDir, "rootfs");
   const layout: Layout = { bootable: isBootable(b.image), bytes: rootSizeBytes(b.image.size ?? DEFAULT_SIZE) };
-  // Incremental roots need loop mounts (root) and the cache.
-  const files = process.getuid?.() === 0 ? FileCache.of(b.cacheDir) : undefined;
   const makeDiskStep: Step = { name: "make disk (mke2fs -d)", do: (ctx) => makeDisk(b, tree, disk, layout, ctx) };
-  if (!files) return [bootstrapStep(b, tree, layout.bootable), ...actionSteps(b, { dir: tree }), makeDiskStep];
-  // The disk after package installation is kept in the cache (see
-  // model/rootstage.ts); the actions then run on its loop-mounted file system.
+  // Without root: in a directory, the actions on it, then mke2fs -d.
+  if (process.getuid?.() !== 0) return [bootstrapStep(b, tree, layout.bootable), ...actionSteps(b, { dir: tree }), makeDiskStep];
+  // As root: into the disk, then the actions on its loop-mounted file
+  // system. With the cache, the disk after package installation is kept
+  // there (see model/rootstage.ts), and a build that finds it starts from it.
+  const files = FileCache.of(b.cacheDir);
   let stage: string | undefined;
   let fromCache = false;
+  let inTree = false;
   const root: RootFs = { dir: path.join(b.workDir, "root"), disk: { file: disk, offset: layout.bootable ? PARTITION_OFFSET : 0 } };
   const cacheOpts = (ctx: BuildContext) => ({ log: ctx.log, label: `${ctx.image} cache`, signal: ctx.signal });
   return [
     {
       name: "look up packages stage (cache)",
-      do: async (ctx) => {
+      when: () => {
         fs.mkdirSync(root.dir, { recursive: true });
+        return files !== undefined;
+      },
+      do: async (ctx) => {
         const index = await mirrorIndexDigest(b.suite, b.mirror, ctx.signal);
         if (!index.digest) {
           ctx.log.line(ctx.image, `packages stage: no cache (${index.reason})`);
@@ -149,26 +201,38 @@ function rootSteps(b: BackendBuild, disk: string): Step[] {
         }
         const mirror = b.mirror ? splitUrlCredentials(b.mirror).url : undefined;
         stage = `root-${rootStageKey({ suite: b.suite, mirror, packages: b.image.packages, bootable: layout.bootable, bytes: layout.bytes, index: index.digest })}.raw`;
-        fromCache = await files.take(stage, disk, "copy", cacheOpts(ctx));
+        fromCache = await files!.take(stage, disk, "copy", cacheOpts(ctx));
         ctx.log.line(ctx.image, fromCache ? `packages stage: from the cache (${stage}), no mmdebstrap` : `packages stage: not in the cache (${stage})`);
       },
     },
-    { ...bootstrapStep(b, tree, layout.bootable), when: () => !fromCache },
-    { ...makeDiskStep, when: () => !fromCache },
+    {
+      name: "bootstrap root file system (mmdebstrap)",
+      when: () => !fromCache,
+      do: async (ctx) => {
+        if (await bootstrapDisk(b, disk, layout, ctx)) return;
+        ctx.log.line(ctx.image, "no loop mount here; bootstrapping into a directory, then mke2fs -d");
+        ctx.progress?.warn("no loop mount here; bootstrapping into a directory, then mke2fs -d");
+        inTree = true;
+        await bootstrapTree(b, tree, layout.bootable, ctx);
+      },
+      cleanup: () => removeTree(tree),
+    },
     {
       name: "keep packages stage (cache)",
-      when: () => !fromCache && stage !== undefined,
+      when: () => !fromCache && !inTree && stage !== undefined,
       do: async (ctx) => {
         try {
           // Nothing writes to a disk without actions once it is made: a link is enough.
-          await files.store(stage!, disk, b.image.actions.length ? "copy" : "link", {}, cacheOpts(ctx));
+          await files!.store(stage!, disk, b.image.actions.length ? "copy" : "link", {}, cacheOpts(ctx));
         } catch (err) {
           if (ctx.signal.aborted) throw err;
           ctx.log.line(ctx.image, `warning: packages stage not cached: ${(err as Error).message}`);
         }
       },
     },
-    ...actionSteps(b, root),
+    ...actionSteps(b, root).map((step) => ({ ...step, when: () => !inTree })),
+    ...actionSteps(b, { dir: tree }).map((step) => ({ ...step, when: () => inTree })),
+    { ...makeDiskStep, when: () => inTree },
   ];
 }
 
