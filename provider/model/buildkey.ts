@@ -23,7 +23,7 @@ export const PIPELINE_VERSION = 2;
  * disk and their initramfs compressed at zstd's fastest level: the same
  * files, so images already built stay.
  */
-export const PIPELINE_SOURCES = "e0250d9adf2bcc902638fbaa37c0ed5c4aee5a6005699f7272a0331b899e05b1";
+export const PIPELINE_SOURCES = "e9c95cff1d1dadf1ff154a45263b247724bb6112240dd89f136a71eb7b3db9e9";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -150,8 +150,8 @@ function bootstrapStep(b: BackendBuild, tree: string, bootable: boolean): Step {
 /**
  * mmdebstrap straight into the new disk's empty file system, loop-mounted
  * (sh/bootstrap-disk.sh): no directory to pack with mke2fs -d and remove
- * afterwards, about 5 s of a root build here. Returns false, having done
- * nothing, where loop mounts fail.
+ * afterwards, about 5 s of a root build here. Returns false where loop
+ * mounts fail (nothing was installed; the disk is made again afterwards).
  */
 async function bootstrapDisk(b: BackendBuild, disk: string, layout: Layout, ctx: BuildContext): Promise<boolean> {
   await makeFileSystem(disk, layout, undefined, ctx);
