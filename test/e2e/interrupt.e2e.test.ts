@@ -140,8 +140,15 @@ describe("e2e: killing pulumi up (direct)", function () {
       }
       await exited(up);
       await waitFor("build processes to end", () => processesMentioning(dir).length === 0 && providerOf(project.dir) === undefined, 60_000);
-      expect(fs.readFileSync("/proc/self/mounts", "utf8")).not.to.include(dir);
-      expect(execFileSync("losetup", ["-a"], { encoding: "utf8" })).to.equal(loops);
+      // A killed build's mount namespace is torn down by the kernel after its
+      // last process: the file system's dirty pages are written back and the
+      // loop device detaches itself (autoclear) a moment later, so give it that
+      // moment, then require both gone.
+      const mounted = () => fs.readFileSync("/proc/self/mounts", "utf8");
+      const attached = () => execFileSync("losetup", ["-a"], { encoding: "utf8" });
+      await waitFor("the killed build's mount and loop device to go", () => !mounted().includes(dir) && attached() === loops, 60_000).catch(() => undefined);
+      expect(mounted()).not.to.include(dir);
+      expect(attached()).to.equal(loops);
       expect(snapshot()).to.deep.equal(before);
       // A killed CLI leaves its stack locked, as every DIY backend does; `pulumi cancel` frees it.
       if (kill === "CLI") await project.must("cancel", "--stack", project.stack, "--yes");
