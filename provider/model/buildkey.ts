@@ -23,7 +23,7 @@ export const PIPELINE_VERSION = 2;
  * disk and their initramfs compressed at zstd's fastest level: the same
  * files, so images already built stay.
  */
-export const PIPELINE_SOURCES = "e9c95cff1d1dadf1ff154a45263b247724bb6112240dd89f136a71eb7b3db9e9";
+export const PIPELINE_SOURCES = "0109fe1768ef64a4d79f0efd2ab61618c1d53a4ae53979f65a075e51e3ff806a";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -34,6 +34,7 @@ import { aptInstall, applyAction, type RootFs } from "../chroot";
 import { type CommandError, MINUTE, run } from "../exec";
 import { FileCache } from "../filecache";
 import { bootstrapCommand, hook } from "../mmdebstrap";
+import { noSyncFilter } from "../nosync";
 import { mirrorIndexDigest } from "../rootstage";
 import type { BuildContext, Step } from "../pipeline";
 import { hostScript } from "../shell";
@@ -74,7 +75,8 @@ async function makeFileSystem(disk: string, layout: Layout, root: string | undef
     await mke2fs([disk]);
     return;
   }
-  await run("sfdisk", ["--quiet", disk], {
+  // Not a block device: nothing for the kernel to reread (and no sync(2) of the whole host).
+  await run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", disk], {
     label: `${ctx.image} sfdisk`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE,
     input: `label: dos\nstart=${PARTITION_OFFSET / 512}, type=83, bootable\n`,
   });
@@ -159,9 +161,11 @@ async function bootstrapDisk(b: BackendBuild, disk: string, layout: Layout, ctx:
   fs.mkdirSync(mnt, { recursive: true });
   const { args, env } = bootstrapCommand(b, mnt, layout.bootable, bootstrapHooks(b, layout.bootable), true);
   const offset = String(layout.bootable ? PARTITION_OFFSET : 0);
+  const noSync = noSyncFilter(b.workDir);
   try {
     await run("unshare", ["--mount", "--propagation", "private", "--", "/bin/bash", hostScript("bootstrap-disk.sh"), disk, offset, mnt, "mmdebstrap", ...args], {
-      label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env,
+      label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE,
+      env: { ...env, ...(noSync ? { VM_IMAGES_NOSYNC: noSync } : {}) },
     });
   } catch (err) {
     if (ctx.signal.aborted || (err as CommandError).exitCode !== NO_LOOP_MOUNT) throw err;
@@ -245,7 +249,9 @@ function rootSteps(b: BackendBuild, disk: string): Step[] {
 async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext): Promise<{ offset: number; loop: boolean }> {
   const parent = b.parentPath!;
   // -W (out-of-order writes): the same contents, several times faster here.
-  await run("qemu-img", ["convert", "-W", "-f", imageFormat(parent), "-O", "raw", parent, disk], {
+  // -t unsafe: no flush at the end; the copy is edited (through loop mounts,
+  // which do not flush it either) before it becomes the image.
+  await run("qemu-img", ["convert", "-W", "-t", "unsafe", "-f", imageFormat(parent), "-O", "raw", parent, disk], {
     label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
   });
   const offset = partitionOffset(readSector0(disk));

@@ -7,10 +7,20 @@
 #
 #   bootstrap-disk.sh DISK OFFSET MOUNTPOINT COMMAND [ARG...]
 #
+# VM_IMAGES_NOSYNC: a seccomp filter (build/nosync.ts) under which the
+# command runs, through bwrap, with fsync and its kin returning at once: the
+# disk is thrown away whole if the build fails.
+#
 # Exit code 64: no loop mount here (the caller builds in a directory).
 set -eo pipefail
 disk="$1"; offset="$2"; mnt="$3"; shift 3
 mount -o loop,offset="$offset" "$disk" "$mnt" || exit 64
+if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then
+  # Everything of the host, as it is (mounts included); bwrap reads the
+  # filter from fd 9 and closes it.
+  exec 9<"$VM_IMAGES_NOSYNC"
+  set -- bwrap --dev-bind / / --seccomp 9 -- "$@"
+fi
 "$@"
 fstrim "$mnt" || :
 umount "$mnt"

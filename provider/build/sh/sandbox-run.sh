@@ -13,6 +13,9 @@
 #   per-run archive directory of links into it. With VM_IMAGES_ADOPT_DEBS=1
 #   (apt's download-only phase, which runs no package script) the .debs apt
 #   downloaded and verified join the cache after success.
+# VM_IMAGES_NOSYNC: a seccomp filter (build/nosync.ts) bwrap loads, under
+#   which fsync and its kin return at once: the image is thrown away whole if
+#   the build fails, so flushing each file to the disk file buys nothing.
 #
 # Inside: the image as /, a fresh /proc with /proc/sys read-only, a minimal
 # /dev, no /sys, a fresh /run, private PID, UTS, IPC and network namespaces
@@ -60,6 +63,8 @@ set -- --die-with-parent --new-session \
   --chdir / \
   /bin/sh /run/vm-images/enter.sh "$@"
 if [ -n "$cache" ]; then set -- --ro-bind "$cache" /run/vm-images/debs --bind "$run/archives" /var/cache/apt/archives "$@"; fi
+# bwrap reads the filter from fd 9, and closes it.
+if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then exec 9<"$VM_IMAGES_NOSYNC"; set -- --seccomp 9 "$@"; fi
 set -- bwrap \
   --bind "$root" / \
   --proc /proc --ro-bind /proc/sys /proc/sys \
@@ -83,7 +88,7 @@ setpriv --pdeathsig KILL unshare --net --fork --kill-child -- /bin/sh -c \
 ns=$!
 while [ ! -s "$run/pid" ]; do sleep 0.01; done
 setpriv --pdeathsig KILL slirp4netns --configure --mtu=65520 --disable-host-loopback \
-  --enable-sandbox --enable-seccomp --ready-fd 3 "$(cat "$run/pid")" tap0 3>"$run/ready" >"$run/slirp.log" 2>&1 &
+  --enable-sandbox --enable-seccomp --ready-fd 3 "$(cat "$run/pid")" tap0 3>"$run/ready" >"$run/slirp.log" 2>&1 9<&- &
 slirp=$!
 while [ ! -s "$run/ready" ]; do
   kill -0 "$slirp" 2>/dev/null || { cat "$run/slirp.log" >&2; kill "$ns"; unmount; exit 1; }
