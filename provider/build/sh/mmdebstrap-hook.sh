@@ -30,15 +30,18 @@ case "$hook" in
   unsafe-io-off) rm -f "$root/etc/dpkg/dpkg.cfg.d/00vm-images-unsafe-io" ;;
   # The kernel's postinst and a dpkg trigger would each build the initramfs: once is enough.
   defer-initramfs) chroot "$root" dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs; ln -s /bin/true "$root/usr/sbin/update-initramfs" ;;
-  # Built with zstd's fastest level (the same files inside, written about
-  # 3 s sooner); the image's own setting stays for rebuilds in the image.
+  # Built with the compressor's fastest level (the same files inside,
+  # written about 3 s sooner); the image's own setting stays for rebuilds in
+  # the image. In the C locale: mkinitramfs starts some 12,000 processes,
+  # and each saves loading C.UTF-8's locale files (about 2.5 s in all here;
+  # the files inside are the same, and it sorts with LC_ALL=C itself).
   build-initramfs)
     rm "$root/usr/sbin/update-initramfs"
     chroot "$root" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
     level="$root/etc/initramfs-tools/conf.d/zz-vm-images-build-level"
     echo COMPRESSLEVEL=1 > "$level"
     status=0
-    chroot "$root" update-initramfs -c -k all || status=$?
+    LC_ALL=C LANG=C LANGUAGE=C chroot "$root" update-initramfs -c -k all || status=$?
     rm -f "$level"
     exit "$status" ;;
   # A bootable image's fstab and extlinux.conf, written into $1/etc/fstab and
