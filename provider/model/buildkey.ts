@@ -23,7 +23,7 @@ export const PIPELINE_VERSION = 2;
  * disk and their initramfs compressed at zstd's fastest level: the same
  * files, so images already built stay.
  */
-export const PIPELINE_SOURCES = "0109fe1768ef64a4d79f0efd2ab61618c1d53a4ae53979f65a075e51e3ff806a";
+export const PIPELINE_SOURCES = "a1c038ab5d767223f14f153ad95d41291ead2dbe9a0a5689d87b58780aee46a3";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
