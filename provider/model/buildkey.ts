@@ -23,7 +23,7 @@ export const PIPELINE_VERSION = 2;
  * disk and their initramfs compressed at zstd's fastest level: the same
  * files, so images already built stay.
  */
-export const PIPELINE_SOURCES = "a1c038ab5d767223f14f153ad95d41291ead2dbe9a0a5689d87b58780aee46a3";
+export const PIPELINE_SOURCES = "734b84e2376ad9a6234d18c0cc605d738ec81c2b8ef38312ca5d7fa79ffdd9bb";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
