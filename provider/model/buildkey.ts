@@ -23,7 +23,7 @@ export const PIPELINE_VERSION = 2;
  * disk and their initramfs compressed at zstd's fastest level: the same
  * files, so images already built stay.
  */
-export const PIPELINE_SOURCES = "734b84e2376ad9a6234d18c0cc605d738ec81c2b8ef38312ca5d7fa79ffdd9bb";
+export const PIPELINE_SOURCES = "7968cb50fa068a7e845bc20b3f1e5c24345270018b445511b1ab097009e22ff9";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -16,10 +16,11 @@
 //                  backend do, the parent's file system is edited, not remade.
 //
 // Loop mounts run in private mount namespaces, so nothing stays mounted if
-// the build is killed. As root, what writes into the disk (mmdebstrap, apt,
-// the actions) runs with fsync and its kin as no-ops (../nosync.ts). Where loop mounts fail (some containers), a derived
+// the build is killed. Where loop mounts fail (some containers), a derived
 // image falls back to copying the parent's files out with libguestfs and
-// making a new file system, and says so.
+// making a new file system, and says so. As root, what writes into the disk
+// (mmdebstrap, apt, the actions) runs with fsync and its kin as no-ops
+// (../nosync.ts).
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
