@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Action, type ActionContext, type GuestOp, guestOps } from "../actions";
 import { MINUTE, run } from "./exec";
-import { noSyncFilter } from "./nosync";
+import { noSyncEnv } from "./nosync";
 import type { BuildContext } from "./pipeline";
 import { hostScript, scriptText } from "./shell";
 
@@ -39,7 +39,6 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
   const disk = root.disk ? { VM_IMAGES_DISK: root.disk.file, VM_IMAGES_DISK_OFFSET: String(root.disk.offset) } : {};
   // The run's scratch files live in the build's work directory, removed with it.
   const runDir = path.join(path.dirname(root.dir), "sandbox");
-  const noSync = noSyncFilter(path.dirname(root.dir));
   return run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
     label: `${ctx.image} ${opts.label}`,
     log: ctx.log,
@@ -50,7 +49,7 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
     killSignal: "SIGKILL",
     env: {
       LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      ...disk, ...(noSync ? { VM_IMAGES_NOSYNC: noSync } : {}), ...opts.env,
+      ...disk, ...noSyncEnv(path.dirname(root.dir)), ...opts.env,
     },
   });
 }

@@ -75,3 +75,9 @@ export function noSyncFilter(dir: string): string | undefined {
   }
   return file;
 }
+
+/** The environment that gives those scripts the filter of `dir` (see noSyncFilter), or nothing where it does not apply. */
+export function noSyncEnv(dir: string): Record<string, string> {
+  const file = noSyncFilter(dir);
+  return file ? { VM_IMAGES_NOSYNC: file } : {};
+}

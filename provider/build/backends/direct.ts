@@ -36,7 +36,7 @@ import { aptInstall, applyAction, type RootFs } from "../chroot";
 import { type CommandError, MINUTE, run } from "../exec";
 import { FileCache } from "../filecache";
 import { bootstrapCommand, hook } from "../mmdebstrap";
-import { noSyncFilter } from "../nosync";
+import { noSyncEnv } from "../nosync";
 import { mirrorIndexDigest } from "../rootstage";
 import type { BuildContext, Step } from "../pipeline";
 import { hostScript } from "../shell";
@@ -163,11 +163,10 @@ async function bootstrapDisk(b: BackendBuild, disk: string, layout: Layout, ctx:
   fs.mkdirSync(mnt, { recursive: true });
   const { args, env } = bootstrapCommand(b, mnt, layout.bootable, bootstrapHooks(b, layout.bootable), true);
   const offset = String(layout.bootable ? PARTITION_OFFSET : 0);
-  const noSync = noSyncFilter(b.workDir);
   try {
     await run("unshare", ["--mount", "--propagation", "private", "--", "/bin/bash", hostScript("bootstrap-disk.sh"), disk, offset, mnt, "mmdebstrap", ...args], {
       label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE,
-      env: { ...env, ...(noSync ? { VM_IMAGES_NOSYNC: noSync } : {}) },
+      env: { ...env, ...noSyncEnv(b.workDir) },
     });
   } catch (err) {
     if (ctx.signal.aborted || (err as CommandError).exitCode !== NO_LOOP_MOUNT) throw err;
