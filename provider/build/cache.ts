@@ -15,3 +15,12 @@ export function cacheDir(): string {
 export function debCacheDir(cache: string): string {
   return path.join(cache, "debs");
 }
+
+/**
+ * apt's package lists (InRelease, Packages) as the build host's apt fetched
+ * them for root images: a later build's apt-get update then downloads only
+ * what changed on the mirror. Never written from inside an image.
+ */
+export function aptListsCacheDir(cache: string): string {
+  return path.join(cache, "apt-lists");
+}

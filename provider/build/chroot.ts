@@ -65,14 +65,15 @@ function guestSh(relative: string, args: readonly string[]): string[] {
  * downloads and verifies what is missing from the shared .deb cache (no
  * package script runs), which then joins the cache; then it installs, with
  * the cache read-only. So parallel builds share the cache, no build can
- * damage it, and no .deb lands in the image.
+ * damage it, and no .deb lands in the image. apt-get update starts from the
+ * package lists root builds keep (`caches.aptLists`, read-only).
  */
-export async function aptInstall(root: RootFs, packages: readonly string[], debCache: string, ctx: BuildContext): Promise<void> {
+export async function aptInstall(root: RootFs, packages: readonly string[], caches: { debs: string; aptLists: string }, ctx: BuildContext): Promise<void> {
   if (packages.length === 0) return;
   await inChroot(root, guestSh("build/sh/apt-download.sh", packages), ctx, {
-    label: "apt-get download", env: { VM_IMAGES_DEB_CACHE: debCache, VM_IMAGES_ADOPT_DEBS: "1" },
+    label: "apt-get download", env: { VM_IMAGES_DEB_CACHE: caches.debs, VM_IMAGES_ADOPT_DEBS: "1", VM_IMAGES_APT_LISTS: caches.aptLists },
   });
-  await inChroot(root, guestSh("build/sh/apt-install.sh", packages), ctx, { label: "apt-get", env: { VM_IMAGES_DEB_CACHE: debCache } });
+  await inChroot(root, guestSh("build/sh/apt-install.sh", packages), ctx, { label: "apt-get", env: { VM_IMAGES_DEB_CACHE: caches.debs } });
 }
 
 /** Apply one action inside the root, with the meaning virt-customize gives it. */

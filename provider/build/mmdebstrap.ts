@@ -6,13 +6,13 @@ import * as path from "node:path";
 import { shQuote } from "../actions";
 import { splitUrlCredentials } from "../model/urlcredentials";
 import type { BackendBuild } from "./backends/backend";
-import { debCacheDir } from "./cache";
+import { aptListsCacheDir, debCacheDir } from "./cache";
 import { hostScript } from "./shell";
 
 /** The kernel package that bootable images get, as in lvh. */
 export const KERNEL_PACKAGE = "linux-image-amd64";
 
-type HookPhase = "setup" | "essential" | "customize";
+type HookPhase = "setup" | "extract" | "essential" | "customize";
 
 /** An mmdebstrap hook option running one of our named hooks with the root directory and `args`. */
 export function hook(phase: HookPhase, name: string, ...args: string[]): string {
@@ -44,6 +44,10 @@ export function bootstrapCommand(
     ? { setup: [hook("setup", "mount-debs", cache)], customize: [hook("customize", "unmount-debs", cache)] }
     : { setup: [hook("setup", "make-archives"), `--setup-hook=sync-in ${cache} /var/cache/apt/archives/`],
         customize: [`--customize-hook=sync-out /var/cache/apt/archives ${cache}`] };
+  // apt's package lists from the last root build, and this one's kept for
+  // the next (as root: the hooks run on the host, before any package script).
+  const lists = aptListsCacheDir(b.cacheDir);
+  const listsHooks = root ? { setup: [hook("setup", "lists-in", lists)], extract: [hook("extract", "lists-out", lists)] } : { setup: [], extract: [] };
   // A mirror's user:password goes to apt's auth.conf.d for the build, not into the image's sources.
   const mirror = b.mirror ? splitUrlCredentials(b.mirror) : undefined;
   const auth: { setup: string[]; customize: string[] } = { setup: [], customize: [] };
@@ -61,6 +65,8 @@ export function bootstrapCommand(
     ...(bootable ? [hook("setup", "fstype")] : []),
     "--skip=essential/unlink",
     ...cacheHooks.setup,
+    ...listsHooks.setup,
+    ...listsHooks.extract,
     ...auth.setup,
     ...extraHooks,
     hook("customize", "host-independent"),

@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * locale, and fsync skipped while building: the same files, so images
  * already built stay.
  */
-export const PIPELINE_SOURCES = "9871a92dc05eaaeebd663a396236a412b65274e124730b29e64087f545e4a45e";
+export const PIPELINE_SOURCES = "3ca87af2585ebdb4823706b2d4f3b97448bf99db37f2ae35bd3567f997571f2d";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -1,14 +1,16 @@
 // The direct backend's sandbox with the real tools: an image whose actions
 // attack the build host leaves the host as it was; DNS works in an image
-// whose resolv.conf is systemd-resolved's link; a failed root build leaves
-// the shared .deb cache whole.
+// whose resolv.conf is systemd-resolved's link; apt-get update starts from
+// the package lists of earlier builds; a failed root build leaves the shared
+// .deb cache whole.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { directBackend } from "../../provider/build/backends/direct";
-import { debCacheDir } from "../../provider/build/cache";
+import { aptListsCacheDir, debCacheDir } from "../../provider/build/cache";
 import { buildImage } from "../../provider/build/imagebuild";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
 
@@ -94,6 +96,28 @@ describe("integration: the direct backend's sandbox", function () {
     expect(debugfs(child.path, "stat /usr/bin/jq")).to.include("Type: regular");
     expect(debugfs(child.path, "cat /root/resolved")).to.include("deb.debian.org");
     expect(debugfs(child.path, "stat /etc/resolv.conf")).to.match(/Fast link dest: "[^"]*stub-resolv\.conf"/);
+  });
+
+  it("starts apt-get update from the package lists of earlier builds, as the mirror's InRelease gives them", () => {
+    const log = (name: string) => fs.readFileSync(path.join(work, "images", `${name}.log`), "utf8");
+    // The first root build fetched the main index; the second had it from the lists cache.
+    expect(log("hostile.img")).to.match(/Get:\d+ \S+ bookworm\/main amd64 Packages/);
+    expect(log("resolved.img")).to.match(/mmdebstrap \| Fetched /).and.not.to.match(/bookworm\/main amd64 Packages/);
+    // The child's apt fetched the translations (root builds fetch none), which then joined the cache.
+    expect(log("resolved-child.img")).to.match(/apt-get download \| Get:\d+ \S+ bookworm\/main Translation-en/);
+    const lists = aptListsCacheDir(path.join(work, "cache"));
+    const files = fs.readdirSync(lists).filter((f) => !f.startsWith("."));
+    const release = files.find((f) => /_dists_bookworm_InRelease$/.test(f))!;
+    expect(files).to.include.members([release.replace(/InRelease$/, "main_binary-amd64_Packages"), release.replace(/InRelease$/, "main_i18n_Translation-en")]);
+    // Each index in the cache is the one its InRelease gives.
+    for (const f of files.filter((name) => !name.endsWith("_InRelease"))) {
+      const [head, rest] = f.split("_dists_");
+      const [suite, ...parts] = rest.split("_");
+      const text = fs.readFileSync(path.join(lists, `${head}_dists_${suite}_InRelease`), "utf8");
+      const sha256 = text.slice(text.indexOf("\nSHA256:\n"));
+      const digest = createHash("sha256").update(fs.readFileSync(path.join(lists, f))).digest("hex");
+      expect(sha256, f).to.include(`${digest} `).and.to.match(new RegExp(`${digest} +\\d+ ${parts.join("/")}\n`));
+    }
   });
 
   it("fails a root image with an unknown package clearly, and leaves every file of the .deb cache in place", async () => {

@@ -31,7 +31,7 @@ import { rootStageKey } from "../../model/rootstage";
 import { splitUrlCredentials } from "../../model/urlcredentials";
 import { actionContext } from "../actioncontext";
 import { installMbrCode, PARTITION_OFFSET, partitionOffset, readSector0, writeBootConfig } from "../boot";
-import { debCacheDir } from "../cache";
+import { aptListsCacheDir, debCacheDir } from "../cache";
 import { aptInstall, applyAction, type RootFs } from "../chroot";
 import { type CommandError, MINUTE, run } from "../exec";
 import { FileCache } from "../filecache";
@@ -326,7 +326,7 @@ function derivedSteps(b: BackendBuild, disk: string): Step[] {
     },
     {
       name: "install packages (apt-get in chroot)",
-      do: (ctx) => aptInstall(root, b.image.packages, debCacheDir(b.cacheDir), ctx),
+      do: (ctx) => aptInstall(root, b.image.packages, { debs: debCacheDir(b.cacheDir), aptLists: aptListsCacheDir(b.cacheDir) }, ctx),
     },
     ...actionSteps(b, root),
     {

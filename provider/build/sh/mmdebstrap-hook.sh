@@ -1,5 +1,5 @@
 #!/bin/sh
-# mmdebstrap's setup, essential and customize hooks of our builds, by name.
+# mmdebstrap's setup, extract, essential and customize hooks of our builds, by name.
 #
 #   mmdebstrap-hook.sh HOOK ROOT [ARG...]
 set -e
@@ -23,6 +23,24 @@ case "$hook" in
     find "$archives" -maxdepth 1 -type l -name '*.deb' -delete
     umount "$root/var/cache/vm-images-debs"
     rmdir "$root/var/cache/vm-images-debs" ;;
+  # apt's package lists, $1, kept from an earlier build: apt-get update
+  # (the build host's apt) then asks the mirror whether each InRelease
+  # changed and downloads only the indexes that did. Translations are for
+  # images' own apt: mmdebstrap fetches none.
+  lists-in)
+    [ -d "$1" ] || exit 0
+    find "$1" -maxdepth 1 -type f -name '*_*' ! -name '*_i18n_*' -exec cp -p -t "$root/var/lib/apt/lists" -- {} + ;;
+  # The lists as apt-get update left them, kept for the next build: taken
+  # when the essential packages are unpacked and before any package script
+  # has run, so nothing of the image's own writes them. Each file is renamed
+  # into place whole; apt checks each index against its InRelease anyway.
+  lists-out)
+    mkdir -p "$1"
+    for f in "$root"/var/lib/apt/lists/*_*; do
+      if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
+      tmp="$1/.${f##*/}.$$"
+      if ! { cp -p -- "$f" "$tmp" && mv -f -- "$tmp" "$1/${f##*/}"; }; then rm -f -- "$tmp"; exit 1; fi
+    done ;;
   make-archives) mkdir -p "$archives" ;;
   remove-debs) rm -f "$archives"/*.deb ;;
   # No fsync per file while dpkg unpacks (the tree is packed into a new disk afterwards).

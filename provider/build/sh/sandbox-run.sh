@@ -13,6 +13,10 @@
 #   per-run archive directory of links into it. With VM_IMAGES_ADOPT_DEBS=1
 #   (apt's download-only phase, which runs no package script) the .debs apt
 #   downloaded and verified join the cache after success.
+# VM_IMAGES_APT_LISTS: the package lists cache, bound read-only at
+#   /run/vm-images/apt-lists for apt-download.sh to start from; after apt's
+#   download phase, the indexes it fetched join the cache if the cache's
+#   InRelease vouches for them (adopt-lists.sh).
 # VM_IMAGES_NOSYNC: a seccomp filter (build/nosync.ts) bwrap loads, under
 #   which fsync and its kin return at once: the image is thrown away whole if
 #   the build fails, so flushing each file to the disk file buys nothing.
@@ -63,6 +67,7 @@ set -- --die-with-parent --new-session \
   --chdir / \
   /bin/sh /run/vm-images/enter.sh "$@"
 if [ -n "$cache" ]; then set -- --ro-bind "$cache" /run/vm-images/debs --bind "$run/archives" /var/cache/apt/archives "$@"; fi
+if [ -n "${VM_IMAGES_APT_LISTS:-}" ] && [ -d "$VM_IMAGES_APT_LISTS" ]; then set -- --ro-bind "$VM_IMAGES_APT_LISTS" /run/vm-images/apt-lists "$@"; fi
 # bwrap reads the filter from fd 9, and closes it.
 if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then exec 9<"$VM_IMAGES_NOSYNC"; set -- --seccomp 9 "$@"; fi
 set -- bwrap \
@@ -104,6 +109,11 @@ wait "$slirp" 2>/dev/null || :
 # verified joins the cache (never a file a package script could have touched).
 if [ "$status" = 0 ] && [ -n "$cache" ] && [ "${VM_IMAGES_ADOPT_DEBS:-}" = 1 ]; then
   find "$run/archives" -maxdepth 1 -type f -name '*.deb' -exec mv -n -t "$cache" -- {} + || :
+fi
+# And the package indexes it fetched that the lists cache lacks, each only
+# if the cache's InRelease (the build host's apt fetched it) vouches for it.
+if [ "$status" = 0 ] && [ -n "${VM_IMAGES_APT_LISTS:-}" ] && [ "${VM_IMAGES_ADOPT_DEBS:-}" = 1 ]; then
+  sh "$here/adopt-lists.sh" "$root/var/lib/apt/lists" "$VM_IMAGES_APT_LISTS" || :
 fi
 unmount || status=1
 exit "$status"

@@ -1,0 +1,62 @@
+// adopt-lists.sh, run for real on made-up lists: an index an image's apt
+// fetched joins the lists cache only when the cache's InRelease gives its
+// SHA256; nothing else of the image's does.
+import { expect } from "chai";
+import { createHash } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { hostScript } from "../../provider/build/shell";
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+const MIRROR = "deb.debian.org_debian_dists_bookworm";
+
+describe("adopt-lists.sh (the lists cache takes only what the cache's InRelease vouches for)", () => {
+  let work: string, lists: string, cache: string;
+  const adopt = () => execFileSync("sh", [hostScript("adopt-lists.sh"), lists, cache]);
+  const cached = () => fs.readdirSync(cache).sort();
+
+  beforeEach(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-adopt-"));
+    lists = path.join(work, "lists");
+    cache = path.join(work, "cache");
+    fs.mkdirSync(lists);
+    fs.mkdirSync(cache);
+  });
+  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it("adopts an index whose SHA256 the InRelease gives, and nothing else of the image's", () => {
+    const genuine = "Package: jq\nDescription-en: JSON processor\n";
+    const forged = "Package: jq\nDescription-en: forged\n";
+    // The forged text's digest appears, but only in the MD5Sum section, which does not count.
+    fs.writeFileSync(path.join(cache, `${MIRROR}_InRelease`), [
+      "Origin: Debian", "Suite: stable", "MD5Sum:",
+      ` ${sha256(forged)} ${forged.length} contrib/i18n/Translation-en`,
+      "SHA256:",
+      ` ${sha256(genuine)} ${genuine.length} main/i18n/Translation-en`,
+      ` ${sha256(genuine)} ${genuine.length} non-free/i18n/Translation-en`,
+      "",
+    ].join("\n"));
+    fs.writeFileSync(path.join(lists, `${MIRROR}_main_i18n_Translation-en`), genuine);
+    fs.writeFileSync(path.join(lists, `${MIRROR}_contrib_i18n_Translation-en`), forged);
+    // A link to a host file, even one with the right content, is not taken.
+    fs.writeFileSync(path.join(work, "outside"), genuine);
+    fs.symlinkSync(path.join(work, "outside"), path.join(lists, `${MIRROR}_non-free_i18n_Translation-en`));
+    // An index of a suite the cache has no InRelease for, and the image's own InRelease.
+    fs.writeFileSync(path.join(lists, "deb.debian.org_debian_dists_trixie_main_i18n_Translation-en"), genuine);
+    fs.writeFileSync(path.join(lists, "deb.debian.org_debian_dists_trixie_InRelease"), "SHA256:\n");
+    adopt();
+    expect(cached()).to.deep.equal([`${MIRROR}_InRelease`, `${MIRROR}_main_i18n_Translation-en`]);
+    expect(fs.readFileSync(path.join(cache, `${MIRROR}_main_i18n_Translation-en`), "utf8")).to.equal(genuine);
+  });
+
+  it("never replaces what the cache has", () => {
+    const text = "Package: jq\n";
+    fs.writeFileSync(path.join(cache, `${MIRROR}_InRelease`), `SHA256:\n ${sha256(text)} ${text.length} main/binary-amd64/Packages\n`);
+    fs.writeFileSync(path.join(cache, `${MIRROR}_main_binary-amd64_Packages`), "the host's copy\n");
+    fs.writeFileSync(path.join(lists, `${MIRROR}_main_binary-amd64_Packages`), text);
+    adopt();
+    expect(fs.readFileSync(path.join(cache, `${MIRROR}_main_binary-amd64_Packages`), "utf8")).to.equal("the host's copy\n");
+  });
+});
