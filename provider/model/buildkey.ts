@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * locale, and fsync skipped while building: the same files, so images
  * already built stay.
  */
-export const PIPELINE_SOURCES = "3ca87af2585ebdb4823706b2d4f3b97448bf99db37f2ae35bd3567f997571f2d";
+export const PIPELINE_SOURCES = "2a5ee4545de07181fd4fcc349d3c7d854c626103404c91e399dba298537d4a59";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -51,12 +51,17 @@ describe("adopt-lists.sh (the lists cache takes only what the cache's InRelease 
     expect(fs.readFileSync(path.join(cache, `${MIRROR}_main_i18n_Translation-en`), "utf8")).to.equal(genuine);
   });
 
-  it("never replaces what the cache has", () => {
-    const text = "Package: jq\n";
+  it("replaces an older index in the cache only with the one the InRelease gives", () => {
+    const text = "Package: jq\nVersion: 2\n";
+    const packages = path.join(cache, `${MIRROR}_main_binary-amd64_Packages`);
     fs.writeFileSync(path.join(cache, `${MIRROR}_InRelease`), `SHA256:\n ${sha256(text)} ${text.length} main/binary-amd64/Packages\n`);
-    fs.writeFileSync(path.join(cache, `${MIRROR}_main_binary-amd64_Packages`), "the host's copy\n");
+    fs.writeFileSync(packages, "Package: jq\nVersion: 1\n");
+    fs.writeFileSync(path.join(lists, `${MIRROR}_main_binary-amd64_Packages`), "Package: jq\nVersion: 3\n");
+    adopt();
+    expect(fs.readFileSync(packages, "utf8")).to.equal("Package: jq\nVersion: 1\n");
     fs.writeFileSync(path.join(lists, `${MIRROR}_main_binary-amd64_Packages`), text);
     adopt();
-    expect(fs.readFileSync(path.join(cache, `${MIRROR}_main_binary-amd64_Packages`), "utf8")).to.equal("the host's copy\n");
+    expect(fs.readFileSync(packages, "utf8")).to.equal(text);
+    expect(cached()).to.deep.equal([`${MIRROR}_InRelease`, `${MIRROR}_main_binary-amd64_Packages`]);
   });
 });

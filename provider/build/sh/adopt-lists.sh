@@ -1,8 +1,8 @@
 #!/bin/sh
 # On the build host, after an image's apt-get update: copy into the package
-# lists cache the indexes it downloaded that the cache lacks (such as the
-# Translation files, which root builds do not fetch), each only if its
-# SHA256 is the one the cache's InRelease gives for it. That InRelease was
+# lists cache the indexes it downloaded that the cache lacks or has in an
+# older version (such as the Translation files, which root builds do not
+# fetch), each only if its SHA256 is the one the cache's InRelease gives. That InRelease was
 # fetched and verified by the build host's apt (mmdebstrap-hook.sh
 # lists-out), so a file adopted here is the mirror's own, whoever wrote it.
 #
@@ -17,7 +17,7 @@ for f in "$lists"/*_dists_*; do
   if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
   name=${f##*/}
   case "$name" in *_InRelease | *_Release | *_Release.gpg) continue ;; esac
-  [ -e "$cache/$name" ] && continue
+  cmp -s -- "$f" "$cache/$name" && continue
   # apt names a list file after its URL with / as _ (and _ escaped):
   # MIRROR_dists_SUITE_PATH, listed in MIRROR_dists_SUITE_InRelease as PATH.
   head=${name%%_dists_*}; rest=${name#*_dists_}; suite=${rest%%_*}; file=$(printf %s "${rest#*_}" | tr _ /)

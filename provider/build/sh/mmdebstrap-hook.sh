@@ -29,17 +29,21 @@ case "$hook" in
   # images' own apt: mmdebstrap fetches none.
   lists-in)
     [ -d "$1" ] || exit 0
-    find "$1" -maxdepth 1 -type f -name '*_*' ! -name '*_i18n_*' -exec cp -p -t "$root/var/lib/apt/lists" -- {} + ;;
+    find "$1" -maxdepth 1 -type f -name '*_*' ! -name '.*' ! -name '*_i18n_*' -exec cp -p -t "$root/var/lib/apt/lists" -- {} + ;;
   # The lists as apt-get update left them, kept for the next build: taken
   # when the essential packages are unpacked and before any package script
   # has run, so nothing of the image's own writes them. Each file is renamed
-  # into place whole; apt checks each index against its InRelease anyway.
+  # into place whole; apt checks each index against its InRelease anyway. A
+  # cache that cannot be written costs the next build a download, not this
+  # build.
   lists-out)
-    mkdir -p "$1"
+    mkdir -p "$1" || exit 0
     for f in "$root"/var/lib/apt/lists/*_*; do
       if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
       tmp="$1/.${f##*/}.$$"
-      if ! { cp -p -- "$f" "$tmp" && mv -f -- "$tmp" "$1/${f##*/}"; }; then rm -f -- "$tmp"; exit 1; fi
+      if ! { cp -p -- "$f" "$tmp" && mv -f -- "$tmp" "$1/${f##*/}"; }; then
+        rm -f -- "$tmp"; echo "vm-images: could not keep ${f##*/} in $1" >&2
+      fi
     done ;;
   make-archives) mkdir -p "$archives" ;;
   remove-debs) rm -f "$archives"/*.deb ;;
