@@ -16,6 +16,11 @@
 //   npm run bench -- --cold-only guestfs     only the cold build with those
 //   npm run bench -- --smoke                 the direct backend, a tiny forest (npm test runs this)
 //
+// The direct backend's cold up runs twice per forest: with the user's
+// downloaded packages and package lists (as on any machine that built
+// before), and with none ("empty package caches": everything downloaded, as
+// lvh always does); a ratio for each.
+//
 // lvh: LVH=/path/to/lvh, else `lvh` on PATH. Our boot check (qemu, which lvh
 // does not do) is reported on its own; the lvh ratios compare cold times
 // without it, that is, the same work.
@@ -139,6 +144,26 @@ function editRootAction(images: any[]): any[] {
   return edited;
 }
 
+/** The per-user cache without its downloaded packages and package lists (the built tools and host probes are shared). */
+function emptyPackageCaches(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-bench-packages-"));
+  for (const entry of fs.readdirSync(cacheDir())) {
+    if (entry !== "debs" && entry !== "apt-lists") fs.symlinkSync(path.join(cacheDir(), entry), path.join(dir, entry));
+  }
+  return dir;
+}
+
+/** The direct backend's cold up with empty package caches, reported as its own backend. */
+async function measureEmptyPackageCaches(forest: Forest): Promise<Measured> {
+  const cache = emptyPackageCaches();
+  try {
+    return { ...(await measureOurs("direct", forest, { VM_IMAGES_CACHE_DIR: cache }, "cold")), backend: EMPTY };
+  } finally {
+    fs.rmSync(cache, { recursive: true, force: true });
+  }
+}
+const EMPTY = "direct, empty package caches";
+
 async function measureOurs(backend: string, forest: Forest, extraEnv: Record<string, string> = {}, only: "all" | "cold" = "all"): Promise<Measured> {
   const project = await TestProject.create({ program: PROGRAM, files: {} });
   const built = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-bench-cache-"));
@@ -253,9 +278,10 @@ function ratios(results: Measured[], lvhFound: boolean): void {
       const r = results.find((m) => m.forest === forest && m.backend === backend);
       return r && r.runs.cold.seconds - r.bootCheckSeconds;
     };
-    const [lvh, guestfs, direct] = [cold("lvh"), cold("guestfs"), cold("direct")];
+    const [lvh, guestfs, direct, empty] = [cold("lvh"), cold("guestfs"), cold("direct"), cold(EMPTY)];
     const suffix = forests.length > 1 ? ` (${forest})` : "";
     if (lvh !== undefined && direct !== undefined) console.log(`ratio lvh/direct: ${ratio(lvh, direct)}${suffix}`);
+    if (lvh !== undefined && empty !== undefined) console.log(`ratio lvh/direct, empty package caches: ${ratio(lvh, empty)}${suffix}`);
     if (lvh !== undefined && guestfs !== undefined) console.log(`ratio lvh/guestfs: ${ratio(lvh, guestfs)}${suffix}`);
     if (guestfs !== undefined && direct !== undefined) console.log(`ratio guestfs/direct: ${ratio(guestfs, direct)}${suffix}`);
   }
@@ -286,6 +312,7 @@ async function main() {
     for (const backend of ["guestfs", "direct"].filter((b) => wanted.includes(b))) {
       results.push(await measureOurs(backend, forest, {}, coldOnly.includes(backend) ? "cold" : "all"));
     }
+    if (wanted.includes("direct")) results.push(await measureEmptyPackageCaches(forest));
   }
   report(results);
   ratios(results, lvh !== undefined);
