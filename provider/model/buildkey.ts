@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * locale, and fsync skipped while building: the same files, so images
  * already built stay.
  */
-export const PIPELINE_SOURCES = "2a5ee4545de07181fd4fcc349d3c7d854c626103404c91e399dba298537d4a59";
+export const PIPELINE_SOURCES = "b41d96f0430db6811b6a37b5b53d668ecfb7b800fa2fd5cd87df7c4b8091b3ab";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

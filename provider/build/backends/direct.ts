@@ -351,17 +351,38 @@ function actionSteps(b: BackendBuild, root: RootFs): Step[] {
   }];
 }
 
+/** qemu-img's complaint when a file system refuses O_DIRECT: "filesystem does not support O_DIRECT". */
+const DIRECT_IO_REFUSED = /O_DIRECT/;
+
+/**
+ * The finished raw disk as qcow2, written with O_DIRECT (-t none) and
+ * flushed at the end as with the page cache. The raw disk was just edited
+ * through a loop mount and much of it is still dirty in the page cache;
+ * written through the page cache too, the qcow2 competes with it for the
+ * final flush: 2.4-6.0 s against 1.6-2.0 s here for a 1.5 GB disk. Where the
+ * file system refuses O_DIRECT, through the page cache.
+ */
+export async function convertToQcow2(disk: string, target: string, ctx: BuildContext): Promise<void> {
+  const convert = (cache: string) => run("qemu-img", ["convert", "-W", "-t", cache, "-f", "raw", "-O", "qcow2", disk, target], {
+    label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
+  });
+  try {
+    await convert("none");
+  } catch (err) {
+    if (ctx.signal.aborted || !DIRECT_IO_REFUSED.test((err as CommandError).stderrTail?.join("\n") ?? "")) throw err;
+    ctx.log.line(ctx.image, "no O_DIRECT for the image's directory: qemu-img writes through the page cache");
+    fs.rmSync(target, { force: true });
+    await convert("writeback");
+  }
+}
+
 function steps(b: BackendBuild): Step[] {
   const disk = b.format === "raw" ? b.target : path.join(b.workDir, "disk.raw");
   const list = b.parentPath ? derivedSteps(b, disk) : rootSteps(b, disk);
   if (b.format === "qcow2") {
     list.push({
       name: "convert to qcow2 (qemu-img)",
-      do: async (ctx) => {
-        await run("qemu-img", ["convert", "-W", "-f", "raw", "-O", "qcow2", disk, b.target], {
-          label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
-        });
-      },
+      do: (ctx) => convertToQcow2(disk, b.target, ctx),
       cleanup: async () => fs.rmSync(disk, { force: true }),
     });
   }
