@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * locale, and fsync skipped while building: the same files, so images
  * already built stay.
  */
-export const PIPELINE_SOURCES = "b41d96f0430db6811b6a37b5b53d668ecfb7b800fa2fd5cd87df7c4b8091b3ab";
+export const PIPELINE_SOURCES = "75489aeb69cdaf672a5d2da3e2fd56b01ab0257213db913765624fbcc7ef296c";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
