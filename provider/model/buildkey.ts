@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * locale, and fsync skipped while building: the same files, so images
  * already built stay.
  */
-export const PIPELINE_SOURCES = "75489aeb69cdaf672a5d2da3e2fd56b01ab0257213db913765624fbcc7ef296c";
+export const PIPELINE_SOURCES = "b67eb5044efb9e684a973323077decc32fdc6a12914a1139e4343a56bb98283e";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -43,11 +43,14 @@ describe("adopt-lists.sh (the lists cache takes only what the cache's InRelease 
     // A link to a host file, even one with the right content, is not taken.
     fs.writeFileSync(path.join(work, "outside"), genuine);
     fs.symlinkSync(path.join(work, "outside"), path.join(lists, `${MIRROR}_non-free_i18n_Translation-en`));
+    // The right digest with the wrong size, as a release file could never give it.
+    fs.writeFileSync(path.join(cache, `${MIRROR}-updates_InRelease`), `SHA256:\n ${sha256(genuine)} ${genuine.length + 1} main/i18n/Translation-en\n`);
+    fs.writeFileSync(path.join(lists, `${MIRROR}-updates_main_i18n_Translation-en`), genuine);
     // An index of a suite the cache has no InRelease for, and the image's own InRelease.
     fs.writeFileSync(path.join(lists, "deb.debian.org_debian_dists_trixie_main_i18n_Translation-en"), genuine);
     fs.writeFileSync(path.join(lists, "deb.debian.org_debian_dists_trixie_InRelease"), "SHA256:\n");
     adopt();
-    expect(cached()).to.deep.equal([`${MIRROR}_InRelease`, `${MIRROR}_main_i18n_Translation-en`]);
+    expect(cached()).to.deep.equal([`${MIRROR}-updates_InRelease`, `${MIRROR}_InRelease`, `${MIRROR}_main_i18n_Translation-en`]);
     expect(fs.readFileSync(path.join(cache, `${MIRROR}_main_i18n_Translation-en`), "utf8")).to.equal(genuine);
   });
 

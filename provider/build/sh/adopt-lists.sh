@@ -23,8 +23,10 @@ for f in "$lists"/*_dists_*; do
   head=${name%%_dists_*}; rest=${name#*_dists_}; suite=${rest%%_*}; file=$(printf %s "${rest#*_}" | tr _ /)
   release="$cache/${head}_dists_${suite}_InRelease"
   [ -f "$release" ] || continue
-  want=$(awk -v file="$file" '/^[^ ]/ { sha = ($0 == "SHA256:") } sha && $3 == file { print $1; exit }' "$release")
-  [ -n "$want" ] || continue
+  # The digest and size given for it; a file of another size is not even read.
+  entry=$(awk -v file="$file" '/^[^ ]/ { sha = ($0 == "SHA256:") } sha && $3 == file { print $1, $2; exit }' "$release")
+  want=${entry% *}; size=${entry#* }
+  if [ -z "$entry" ] || [ "$(stat -c %s -- "$f")" != "$size" ]; then continue; fi
   tmp="$cache/.$name.$$"
   cp -- "$f" "$tmp" 2>/dev/null || { rm -f -- "$tmp"; continue; }
   if [ "$(sha256sum < "$tmp" | cut -d' ' -f1)" = "$want" ]; then mv -f -- "$tmp" "$cache/$name"; else rm -f -- "$tmp"; fi

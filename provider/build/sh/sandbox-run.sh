@@ -110,8 +110,9 @@ wait "$slirp" 2>/dev/null || :
 if [ "$status" = 0 ] && [ -n "$cache" ] && [ "${VM_IMAGES_ADOPT_DEBS:-}" = 1 ]; then
   find "$run/archives" -maxdepth 1 -type f -name '*.deb' -exec mv -n -t "$cache" -- {} + || :
 fi
-# And the package indexes it fetched that the lists cache lacks, each only
-# if the cache's InRelease (the build host's apt fetched it) vouches for it.
+# And the package indexes it fetched that the lists cache lacks or has
+# older, each only if the cache's InRelease (the build host's apt fetched
+# it) gives its size and SHA256.
 if [ "$status" = 0 ] && [ -n "${VM_IMAGES_APT_LISTS:-}" ] && [ "${VM_IMAGES_ADOPT_DEBS:-}" = 1 ]; then
   sh "$here/adopt-lists.sh" "$root/var/lib/apt/lists" "$VM_IMAGES_APT_LISTS" || :
 fi
