@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * locale, and fsync skipped while building: the same files, so images
  * already built stay.
  */
-export const PIPELINE_SOURCES = "b67eb5044efb9e684a973323077decc32fdc6a12914a1139e4343a56bb98283e";
+export const PIPELINE_SOURCES = "c090dfb2d7ea9e30e959b85f601040bc018932708b0b1650cddcd366f9084115";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -29,7 +29,8 @@ case "$hook" in
   # images' own apt: mmdebstrap fetches none.
   lists-in)
     [ -d "$1" ] || exit 0
-    find "$1" -maxdepth 1 -type f -name '*_*' ! -name '.*' ! -name '*_i18n_*' -exec cp -p -t "$root/var/lib/apt/lists" -- {} + ;;
+    find "$1" -maxdepth 1 -type f -name '*_*' ! -name '.*' ! -name '*_i18n_*' -exec cp -p -t "$root/var/lib/apt/lists" -- {} + || :
+    ;;
   # The lists as apt-get update left them, kept for the next build: taken
   # when the essential packages are unpacked and before any package script
   # has run, so nothing of the image's own writes them. Each file is renamed
