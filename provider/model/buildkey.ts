@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * locale, and fsync skipped while building: the same files, so images
  * already built stay.
  */
-export const PIPELINE_SOURCES = "c090dfb2d7ea9e30e959b85f601040bc018932708b0b1650cddcd366f9084115";
+export const PIPELINE_SOURCES = "3c1e312ae0e7442075b7dabf7360d38daf3b5e8533dc66ecfede20f0d4273222";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -54,6 +54,20 @@ describe("adopt-lists.sh (the lists cache takes only what the cache's InRelease 
     expect(fs.readFileSync(path.join(cache, `${MIRROR}_main_i18n_Translation-en`), "utf8")).to.equal(genuine);
   });
 
+  it("leaves no killed build's half-copied file behind for long (mmdebstrap-hook.sh lists-out)", () => {
+    const root = path.join(work, "root");
+    fs.mkdirSync(path.join(root, "var/lib/apt/lists"), { recursive: true });
+    fs.writeFileSync(path.join(root, "var/lib/apt/lists", `${MIRROR}_InRelease`), "SHA256:\n");
+    const stale = path.join(cache, `.${MIRROR}_main_binary-amd64_Packages.123`);
+    const fresh = path.join(cache, `.${MIRROR}_main_i18n_Translation-en.456`);
+    fs.writeFileSync(stale, "half");
+    fs.writeFileSync(fresh, "being copied");
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    fs.utimesSync(stale, twoHoursAgo, twoHoursAgo);
+    execFileSync("sh", [hostScript("mmdebstrap-hook.sh"), "lists-out", root, cache]);
+    expect(fs.readdirSync(cache).sort()).to.deep.equal([path.basename(fresh), `${MIRROR}_InRelease`].sort());
+  });
+
   it("replaces an older index in the cache only with the one the InRelease gives", () => {
     const text = "Package: jq\nVersion: 2\n";
     const packages = path.join(cache, `${MIRROR}_main_binary-amd64_Packages`);

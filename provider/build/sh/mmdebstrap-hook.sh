@@ -39,6 +39,9 @@ case "$hook" in
   # build.
   lists-out)
     mkdir -p "$1" || exit 0
+    # A killed build's half-copied file (here or from adopt-lists.sh) goes
+    # once it is an hour old; a build copying now never takes that long.
+    find "$1" -maxdepth 1 -type f -name '.*_*' -mmin +60 -delete 2>/dev/null || :
     for f in "$root"/var/lib/apt/lists/*_*; do
       if [ ! -f "$f" ] || [ -L "$f" ]; then continue; fi
       tmp="$1/.${f##*/}.$$"
