@@ -24,10 +24,11 @@ import { cacheDir } from "./cache";
 import { RegistryError, registrySession, type RegistrySession } from "./crane";
 import { onPath } from "./host";
 import { buildImage, imagePaths } from "./imagebuild";
-import { interruptible, limiter } from "./interrupt";
+import { confirmEngine, interruptible, limiter } from "./interrupt";
 import { FileCache } from "./filecache";
 import { isLocalCopy, recordLocalCopy } from "./localcopy";
 import { fileLogger, type Logger, memoryLogger, stderrLogger, toStderr } from "./log";
+import { InterruptedError } from "./pipeline";
 import { BuildProgress, type Cadence, LINES, NO_PROGRESS, type ProgressSink } from "./progress";
 import { publishImage, tagPublished } from "./publish";
 import { pullImages, resolveDigest } from "./pull";
@@ -228,6 +229,8 @@ async function fromImageCache(
   const log = fileLogger(p.log, toStderr);
   try {
     if (!(await files.take(id, p.temp, "link", { log, label: `${name} cache`, signal }))) return undefined;
+    await confirmEngine();
+    if (signal.aborted) throw new InterruptedError(name);
     fs.renameSync(p.temp, p.final);
     fs.rmSync(p.failed, { force: true });
     const identity = identityOf(p.final)!;
@@ -300,6 +303,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
           dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror,
           baseDir: inputs.baseDir, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
           cacheDir: cache, signal, progress, bootCheck, echo: isVerbose(inputs) ? toStderr : undefined,
+          beforeCommit: confirmEngine,
         });
         const outs: ImageOutputs = {
           ...inputs,

@@ -33,6 +33,11 @@ export interface ImageBuildRequest {
   progress?: BuildProgress;
   /** Boot a bootable image before keeping it (see bootcheck.ts); unset: no boot check. */
   bootCheck?: { accel: "kvm" | "tcg"; timeoutMs: number };
+  /**
+   * Called once the image is built, before it replaces the previous one; a
+   * signal aborted by then makes the build an interrupted one (nothing kept).
+   */
+  beforeCommit?: () => Promise<void>;
 }
 
 /** The step that boots the new image from its own disk, before it is renamed into place. */
@@ -142,6 +147,8 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       const steps = req.backend.steps(build);
       if (req.bootCheck && isBootable(req.image)) steps.push(bootCheckStep(p.temp, build.format, req.bootCheck));
       timings = await runSteps(steps, ctx);
+      await req.beforeCommit?.();
+      if (req.signal.aborted) throw new InterruptedError(name);
     } catch (err) {
       // Ctrl-C reaches the tools (they share the terminal's process group) as
       // well as this process: a tool may die of it before our own handler

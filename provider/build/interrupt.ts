@@ -4,8 +4,11 @@
 //  - the process gets SIGINT or SIGTERM: the Pulumi CLI sends SIGINT to the
 //    provider's process group when it shuts the provider down, and SIGKILL
 //    five seconds later;
-//  - the engine goes away (the CLI was killed): its gRPC port, our first
-//    argument, stops accepting connections.
+//  - the engine goes away (the CLI was killed): its gRPC port, our last
+//    argument, stops accepting connections. A watchdog notices within
+//    seconds, and a build asks once more right before it replaces an image
+//    (confirmEngine), so a short build cannot land an image that no state
+//    will record.
 // Handlers exist only while builds run, so a program that merely loads this
 // package keeps Node's default signal behaviour.
 import * as net from "node:net";
@@ -17,13 +20,15 @@ let stopping = false;
 const WATCHDOG_MS = 2_000;
 const GRACE_MS = 4_000;
 
-function engineAddress(): { host: string; port: number } | undefined {
+type EngineAddress = { host: string; port: number };
+
+function engineAddress(): EngineAddress | undefined {
   // The engine passes its address last, after any flags of its own (-v, --tracing).
   const m = process.argv.length > 2 ? /^(127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(process.argv[process.argv.length - 1]) : null;
   return m ? { host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) } : undefined;
 }
 
-function reachable(addr: { host: string; port: number }): Promise<boolean> {
+function reachable(addr: EngineAddress): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = net.connect(addr.port, addr.host);
     sock.setTimeout(1_000);
@@ -43,6 +48,29 @@ async function abortAll(reason: string, tell = true): Promise<void> {
     Promise.allSettled([...builds].map((b) => b.finished)),
     new Promise((r) => setTimeout(r, GRACE_MS)),
   ]);
+}
+
+/**
+ * Whether the engine at `addr` is gone: a refused connection, twice, 200 ms
+ * apart (a listening engine never refuses; a busy one times out, which
+ * counts as there).
+ */
+export async function engineGone(addr: EngineAddress): Promise<boolean> {
+  if (await reachable(addr)) return false;
+  await new Promise((r) => setTimeout(r, 200));
+  return !(await reachable(addr));
+}
+
+const engineLost = () => void abortAll("the Pulumi engine is gone", false).then(() => process.exit(1));
+
+/**
+ * Right before a build puts an image in place: if the engine is gone (the
+ * CLI was killed a moment ago, before the watchdog's next look), every
+ * build is aborted here, so the caller's signal has fired when this returns.
+ */
+export async function confirmEngine(): Promise<void> {
+  const addr = engineAddress();
+  if (addr && !stopping && (await engineGone(addr))) engineLost();
 }
 
 const SIGNAL_EXIT: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -71,7 +99,7 @@ function install() {
     watchdog = setInterval(() => {
       void reachable(addr).then((ok) => {
         misses = ok ? 0 : misses + 1;
-        if (misses >= 2) void abortAll("the Pulumi engine is gone", false).then(() => process.exit(1));
+        if (misses >= 2) engineLost();
       });
     }, WATCHDOG_MS);
     watchdog.unref();

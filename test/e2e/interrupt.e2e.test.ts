@@ -140,6 +140,9 @@ describe("e2e: killing pulumi up (direct)", function () {
       }
       await exited(up);
       await waitFor("build processes to end", () => processesMentioning(dir).length === 0 && providerOf(project.dir) === undefined, 60_000);
+      // A killed CLI leaves its stack locked, as every DIY backend does; `pulumi cancel`
+      // frees it (first, so that a failure here does not lock out the next cases).
+      if (kill === "CLI") await project.must("cancel", "--stack", project.stack, "--yes");
       // A killed build's mount namespace is torn down by the kernel after its
       // last process: the file system's dirty pages are written back and the
       // loop device detaches itself (autoclear) a moment later, so give it that
@@ -150,8 +153,6 @@ describe("e2e: killing pulumi up (direct)", function () {
       expect(mounted()).not.to.include(dir);
       expect(attached()).to.equal(loops);
       expect(snapshot()).to.deep.equal(before);
-      // A killed CLI leaves its stack locked, as every DIY backend does; `pulumi cancel` frees it.
-      if (kill === "CLI") await project.must("cancel", "--stack", project.stack, "--yes");
       // The next up finishes the job, and sweeps what the killed build left.
       await project.up();
       const left = fs.readdirSync(dir).filter((f) => f.startsWith("."));

@@ -1,0 +1,64 @@
+// The last moment of a build: an image that is built but no longer wanted
+// (the engine went away while it ran) never replaces the previous one.
+import { expect } from "chai";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Backend } from "../../provider/build/backends/backend";
+import { buildImage } from "../../provider/build/imagebuild";
+import { engineGone } from "../../provider/build/interrupt";
+import { InterruptedError } from "../../provider/build/pipeline";
+import { parseImageConfig } from "../../provider/model/config";
+
+/** A backend whose one step writes the new image's bytes. */
+const writing: Backend = {
+  name: "direct",
+  steps: (build) => [{ name: "write the image", do: async () => fs.writeFileSync(build.target, "new image") }],
+};
+
+describe("buildImage's last moment", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-commit-"));
+    fs.writeFileSync(path.join(dir, "a.img"), "previous image");
+    fs.writeFileSync(path.join(dir, "a.img.log"), "previous log\n");
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const request = (controller: AbortController, beforeCommit?: () => Promise<void>) => ({
+    dir, image: parseImageConfig({ name: "a.img", size: "1G" }), suite: "bookworm", baseDir: dir,
+    mergeSteps: true, backend: writing, guestfsEnv: {}, cacheDir: dir, signal: controller.signal, beforeCommit,
+  });
+
+  it("keeps the previous image and log, and no temp file, when the build is aborted before it is put in place", async () => {
+    const controller = new AbortController();
+    let asked = 0;
+    const err = await buildImage(request(controller, async () => {
+      asked++;
+      controller.abort();
+    })).then(() => undefined, (e: unknown) => e);
+    expect(asked).to.equal(1);
+    expect(err).to.be.instanceOf(InterruptedError);
+    expect(fs.readFileSync(path.join(dir, "a.img"), "utf8")).to.equal("previous image");
+    expect(fs.readFileSync(path.join(dir, "a.img.log"), "utf8")).to.equal("previous log\n");
+    expect(fs.readdirSync(dir).sort()).to.deep.equal(["a.img", "a.img.log"]);
+  });
+
+  it("puts the image in place when the engine is still there", async () => {
+    const built = await buildImage(request(new AbortController(), async () => {}));
+    expect(fs.readFileSync(built.path, "utf8")).to.equal("new image");
+    expect(fs.readdirSync(dir).sort()).to.deep.equal(["a.img", "a.img.log"]);
+  });
+});
+
+describe("engineGone", () => {
+  it("is false while the engine's port listens, true once it is closed", async () => {
+    const server = net.createServer((sock) => sock.destroy());
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const addr = { host: "127.0.0.1", port: (server.address() as net.AddressInfo).port };
+    expect(await engineGone(addr)).to.equal(false);
+    await new Promise((r) => server.close(r));
+    expect(await engineGone(addr)).to.equal(true);
+  });
+});
