@@ -1,35 +1,55 @@
-// The mirror's side of a root stage's key (model/rootstage.ts): the suite's
-// InRelease file, read now, so that a root built before the mirror published
-// new packages is not reused after.
-import { packageIndexDigest } from "../model/rootstage";
-
-/** The mirror mmdebstrap uses for Debian when none is given. */
-export const DEFAULT_MIRROR = "http://deb.debian.org/debian";
+// The mirror's side of a root's packages stage (model/rootstage.ts): which
+// package indices a stage was resolved from, as its build's apt read them,
+// and whether the mirror still serves the same ones, so that a root built
+// before the mirror published new packages is not reused after.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { packageIndexDigest, type StageIndex, stageIndexes } from "../model/rootstage";
+import { splitUrlCredentials } from "../model/urlcredentials";
 
 const INDEX_TIMEOUT_MS = 15_000;
 
 /**
- * packageIndexDigest() of `<mirror>/dists/<suite>/InRelease`; undefined, with
- * the reason, when the mirror is not an http(s) URL or does not answer (the
- * root is then built without the cache).
+ * The indices of the stage just bootstrapped: `dir` holds the image's
+ * sources.list and the InRelease files its apt read, copied by
+ * mmdebstrap-hook.sh `stage-sources`.
  */
-export async function mirrorIndexDigest(suite: string, mirror: string | undefined, signal?: AbortSignal): Promise<{ digest?: string; reason?: string }> {
-  const given = mirror ?? DEFAULT_MIRROR;
+export function readStageIndexes(dir: string): { indexes?: StageIndex[]; reason?: string } {
+  let sources: string;
+  try {
+    sources = fs.readFileSync(path.join(dir, "sources.list"), "utf8");
+  } catch {
+    return { reason: "the image has no /etc/apt/sources.list" };
+  }
+  return stageIndexes(sources, (name) => {
+    try {
+      return fs.readFileSync(path.join(dir, name), "utf8");
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/**
+ * packageIndexDigest() of `<uri>/dists/<suite>/InRelease` now; with
+ * `mirror`'s credentials when `uri` is that mirror. Undefined, with the
+ * reason, when it cannot be read.
+ */
+async function currentDigest(index: StageIndex, mirror: string | undefined, signal?: AbortSignal): Promise<{ digest?: string; reason?: string }> {
   let base: URL;
   try {
-    base = new URL(given);
+    base = new URL(index.uri);
   } catch {
-    return { reason: `the mirror ${JSON.stringify(given)} is not a URL` };
+    return { reason: `${JSON.stringify(index.uri)} is not a URL` };
   }
+  if (base.protocol !== "http:" && base.protocol !== "https:") return { reason: `${index.uri} is not http(s)` };
   // fetch takes no credentials in a URL: they go in the header, and no message names them.
   const headers: Record<string, string> = {};
-  if (base.username || base.password) {
-    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString("base64")}`;
-    base.username = "";
-    base.password = "";
+  const given = mirror ? new URL(mirror) : undefined;
+  if (given && (given.username || given.password) && splitUrlCredentials(mirror!).url.replace(/\/+$/, "") === index.uri.replace(/\/+$/, "")) {
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(given.username)}:${decodeURIComponent(given.password)}`).toString("base64")}`;
   }
-  if (base.protocol !== "http:" && base.protocol !== "https:") return { reason: `the mirror ${base} is not http(s)` };
-  const release = `${base.toString().replace(/\/$/, "")}/dists/${encodeURIComponent(suite)}/InRelease`;
+  const release = `${index.uri.replace(/\/+$/, "")}/dists/${encodeURIComponent(index.suite)}/InRelease`;
   try {
     const timeout = AbortSignal.timeout(INDEX_TIMEOUT_MS);
     const res = await fetch(release, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
@@ -40,4 +60,18 @@ export async function mirrorIndexDigest(suite: string, mirror: string | undefine
     if (signal?.aborted) throw err;
     return { reason: `${release}: ${(err as Error).message}` };
   }
+}
+
+/**
+ * Why a stage resolved from `indexes` is out of date (a suite whose package
+ * indices changed, or that cannot be read now); undefined when every one is
+ * as it was. `mirror`: the image's mirror as configured, with credentials.
+ */
+export async function staleIndex(indexes: readonly StageIndex[], mirror: string | undefined, signal?: AbortSignal): Promise<string | undefined> {
+  const now = await Promise.all(indexes.map((i) => currentDigest(i, mirror, signal)));
+  for (const [n, index] of indexes.entries()) {
+    if (now[n].reason) return now[n].reason;
+    if (now[n].digest !== index.digest) return `the package indices of ${index.uri} ${index.suite} have changed`;
+  }
+  return undefined;
 }

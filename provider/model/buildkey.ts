@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * locale, and fsync skipped while building: the same files, so images
  * already built stay.
  */
-export const PIPELINE_SOURCES = "3c1e312ae0e7442075b7dabf7360d38daf3b5e8533dc66ecfede20f0d4273222";
+export const PIPELINE_SOURCES = "f2699c01993cad18ad61fd720610492d4238665ed7ffdd23873bc786c706b170";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -1,8 +1,10 @@
 // Incremental roots: a root image's disk as it is after package installation
 // (before its actions) is kept in the per-user cache, keyed by everything
 // that decides it. A root image whose actions alone change starts from that
-// disk instead of running mmdebstrap again. Pure: the key, and what of a
-// suite's Release file decides what apt resolves.
+// disk instead of running mmdebstrap again, as long as none of the package
+// indices its apt resolved from has changed on the mirror since. Pure: the
+// key, which of the image's sources apt read, and what of a Release file
+// decides what apt resolves.
 import { PIPELINE_SOURCES, PIPELINE_VERSION } from "./buildkey";
 import { canonicalJson, sha256 } from "./hash";
 
@@ -14,8 +16,6 @@ export interface RootStageInputs {
   bootable: boolean;
   /** The disk's size in bytes. */
   bytes: number;
-  /** packageIndexDigest() of the suite's Release file on the mirror now. */
-  index: string;
 }
 
 export function rootStageKey(i: RootStageInputs): string {
@@ -29,8 +29,64 @@ export function rootStageKey(i: RootStageInputs): string {
     packages: [...new Set(i.packages)].sort(),
     bootable: i.bootable,
     bytes: i.bytes,
-    index: i.index,
   }));
+}
+
+/**
+ * One suite apt resolved a stage's packages from, and packageIndexDigest()
+ * of its InRelease as apt read it then. mmdebstrap adds suites of its own
+ * (for a stable release without a mirror: -updates and -security, the
+ * latter from another host), so the list comes from the image's sources.
+ */
+export interface StageIndex {
+  uri: string;
+  suite: string;
+  digest: string;
+}
+
+/** The `deb` lines of a one-line-style sources.list, as (uri, suite). */
+export function debSources(sourcesList: string): { uri: string; suite: string }[] {
+  const out: { uri: string; suite: string }[] = [];
+  for (const raw of sourcesList.split("\n")) {
+    const line = raw.replace(/#.*/, "").trim();
+    // deb [option=value ...] uri suite [component ...]
+    const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line);
+    if (m) out.push({ uri: m[1], suite: m[2] });
+  }
+  return out;
+}
+
+/**
+ * The name apt gives the InRelease file of `suite` at `uri` in
+ * /var/lib/apt/lists: the URL without scheme and credentials, a few
+ * characters %-quoted, then every / made _ (apt's URItoFileName).
+ */
+export function inReleaseListName(uri: string, suite: string): string {
+  const url = `${uri.replace(/\/+$/, "")}/dists/${suite}/InRelease`.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/^[^/@]*@/, "");
+  const quoted = [...Buffer.from(url, "utf8")].map((b) => {
+    const c = String.fromCharCode(b);
+    return b <= 0x20 || b >= 0x7f || "\\|{}[]<>\"^~_=!@#$%&*".includes(c) ? `%${b.toString(16).padStart(2, "0")}` : c;
+  }).join("");
+  return quoted.replace(/\//g, "_");
+}
+
+/**
+ * The package indices a stage was resolved from: for each `deb` source of
+ * the image's sources.list, the digest of the InRelease apt read (looked up
+ * by apt's file name with `inRelease`). A reason instead when a source has
+ * none, or there is no source: such a stage could not be checked later.
+ */
+export function stageIndexes(sourcesList: string, inRelease: (listName: string) => string | undefined): { indexes?: StageIndex[]; reason?: string } {
+  const sources = debSources(sourcesList);
+  if (!sources.length) return { reason: "the image's sources.list names no deb source" };
+  const indexes: StageIndex[] = [];
+  for (const { uri, suite } of sources) {
+    const text = inRelease(inReleaseListName(uri, suite));
+    const digest = text === undefined ? undefined : packageIndexDigest(text);
+    if (!digest) return { reason: `no InRelease with package indices for ${uri} ${suite}` };
+    indexes.push({ uri, suite, digest });
+  }
+  return { indexes };
 }
 
 /**

@@ -27,7 +27,7 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { resizeOf, rootSizeBytes } from "../../model/config";
 import { DEFAULT_SIZE, imageFormat, isBootable } from "../../model/image";
-import { rootStageKey } from "../../model/rootstage";
+import { rootStageKey, type StageIndex } from "../../model/rootstage";
 import { splitUrlCredentials } from "../../model/urlcredentials";
 import { actionContext } from "../actioncontext";
 import { installMbrCode, PARTITION_OFFSET, partitionOffset, readSector0, writeBootConfig } from "../boot";
@@ -37,7 +37,7 @@ import { type CommandError, MINUTE, run } from "../exec";
 import { FileCache } from "../filecache";
 import { bootstrapCommand, hook } from "../mmdebstrap";
 import { noSyncEnv } from "../nosync";
-import { mirrorIndexDigest } from "../rootstage";
+import { readStageIndexes, staleIndex } from "../rootstage";
 import type { BuildContext, Step } from "../pipeline";
 import { hostScript } from "../shell";
 import type { Backend, BackendBuild } from "./backend";
@@ -151,6 +151,9 @@ function bootstrapStep(b: BackendBuild, tree: string, bootable: boolean): Step {
   };
 }
 
+/** Where the root's sources.list and the InRelease files its apt read are copied (mmdebstrap-hook.sh stage-sources). */
+const stageSourcesDir = (b: BackendBuild) => path.join(b.workDir, "stage-sources");
+
 /**
  * mmdebstrap straight into the new disk's empty file system, loop-mounted
  * (sh/bootstrap-disk.sh): no directory to pack with mke2fs -d and remove
@@ -161,7 +164,8 @@ async function bootstrapDisk(b: BackendBuild, disk: string, layout: Layout, ctx:
   await makeFileSystem(disk, layout, undefined, ctx);
   const mnt = path.join(b.workDir, "target");
   fs.mkdirSync(mnt, { recursive: true });
-  const { args, env } = bootstrapCommand(b, mnt, layout.bootable, bootstrapHooks(b, layout.bootable), true);
+  const hooks = [...bootstrapHooks(b, layout.bootable), hook("extract", "stage-sources", stageSourcesDir(b))];
+  const { args, env } = bootstrapCommand(b, mnt, layout.bootable, hooks, true);
   const offset = String(layout.bootable ? PARTITION_OFFSET : 0);
   try {
     await run("unshare", ["--mount", "--propagation", "private", "--", "/bin/bash", hostScript("bootstrap-disk.sh"), disk, offset, mnt, "mmdebstrap", ...args], {
@@ -199,14 +203,19 @@ function rootSteps(b: BackendBuild, disk: string): Step[] {
         return files !== undefined;
       },
       do: async (ctx) => {
-        const index = await mirrorIndexDigest(b.suite, b.mirror, ctx.signal);
-        if (!index.digest) {
-          ctx.log.line(ctx.image, `packages stage: no cache (${index.reason})`);
-          return;
-        }
         const mirror = b.mirror ? splitUrlCredentials(b.mirror).url : undefined;
-        stage = `root-${rootStageKey({ suite: b.suite, mirror, packages: b.image.packages, bootable: layout.bootable, bytes: layout.bytes, index: index.digest })}.raw`;
+        stage = `root-${rootStageKey({ suite: b.suite, mirror, packages: b.image.packages, bootable: layout.bootable, bytes: layout.bytes })}.raw`;
+        const facts = files!.lookup(stage);
+        if (!facts) return ctx.log.line(ctx.image, `packages stage: not in the cache (${stage})`);
+        // Only while the mirror serves the package indices it was resolved from, in every suite it used.
+        const stale = typeof facts.indexes === "string" ? await staleIndex(JSON.parse(facts.indexes) as StageIndex[], b.mirror, ctx.signal) : "it records no package indices";
+        if (stale) return ctx.log.line(ctx.image, `packages stage: not used (${stale}): ${stage}`);
         fromCache = await files!.take(stage, disk, "copy", cacheOpts(ctx));
+        // Another build may have stored the stage anew meanwhile: only the one checked is used.
+        if (fromCache && files!.lookup(stage)?.indexes !== facts.indexes) {
+          fs.rmSync(disk, { force: true });
+          fromCache = false;
+        }
         ctx.log.line(ctx.image, fromCache ? `packages stage: from the cache (${stage}), no mmdebstrap` : `packages stage: not in the cache (${stage})`);
       },
     },
@@ -226,9 +235,11 @@ function rootSteps(b: BackendBuild, disk: string): Step[] {
       name: "keep packages stage (cache)",
       when: () => !fromCache && !inTree && stage !== undefined,
       do: async (ctx) => {
+        const resolved = readStageIndexes(stageSourcesDir(b));
+        if (!resolved.indexes) return ctx.log.line(ctx.image, `packages stage not cached: ${resolved.reason}`);
         try {
           // Nothing writes to a disk without actions once it is made: a link is enough.
-          await files!.store(stage!, disk, b.image.actions.length ? "copy" : "link", {}, cacheOpts(ctx));
+          await files!.store(stage!, disk, b.image.actions.length ? "copy" : "link", { indexes: JSON.stringify(resolved.indexes) }, cacheOpts(ctx));
         } catch (err) {
           if (ctx.signal.aborted) throw err;
           ctx.log.line(ctx.image, `warning: packages stage not cached: ${(err as Error).message}`);

@@ -49,6 +49,14 @@ case "$hook" in
         rm -f -- "$tmp"; echo "vm-images: could not keep ${f##*/} in $1" >&2
       fi
     done ;;
+  # What the packages stage of the root is resolved from, into $1: the
+  # image's sources.list and the InRelease files apt read for it, taken with
+  # the lists (before any package script has run). Best effort: without
+  # them, the stage is not kept.
+  stage-sources)
+    mkdir -p "$1" || exit 0
+    if [ -f "$root/etc/apt/sources.list" ] && [ ! -L "$root/etc/apt/sources.list" ]; then cp -- "$root/etc/apt/sources.list" "$1/" || :; fi
+    find "$root/var/lib/apt/lists" -maxdepth 1 -type f -name '*_InRelease' -exec cp -t "$1" -- {} + 2>/dev/null || : ;;
   make-archives) mkdir -p "$archives" ;;
   remove-debs) rm -f "$archives"/*.deb ;;
   # No fsync per file while dpkg unpacks (the tree is packed into a new disk afterwards).
