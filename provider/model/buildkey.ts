@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * locale, and fsync skipped while building: the same files, so images
  * already built stay.
  */
-export const PIPELINE_SOURCES = "f2699c01993cad18ad61fd720610492d4238665ed7ffdd23873bc786c706b170";
+export const PIPELINE_SOURCES = "29b2cba01a96f6eb204aecb155eae349e2e3f8c7d8ceb36e99e37669d48be582";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -22,5 +22,8 @@ if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then
   set -- bwrap --dev-bind / / --seccomp 9 -- "$@"
 fi
 "$@"
-fstrim "$mnt" || :
+# Blocks of files removed since the file system's last journal commit (such
+# as mkinitramfs's temporary tree, about 200 MB) are not free for fstrim
+# until that commit: commit first (syncfs), then trim.
+{ sync -f "$mnt" && fstrim "$mnt"; } || :
 umount "$mnt"
