@@ -31,6 +31,24 @@ export function readStageIndexes(dir: string): { indexes?: StageIndex[]; reason?
 }
 
 /**
+ * fetch takes no credentials in a URL: the mirror's go in a header, and only
+ * to the mirror itself (`uri` is a source of the image's sources.list, which
+ * names the mirror without them). No message names them.
+ */
+function mirrorAuthorization(uri: string, mirror: string | undefined): Record<string, string> {
+  let given: URL;
+  try {
+    if (!mirror) return {};
+    given = new URL(mirror);
+  } catch {
+    return {};
+  }
+  const same = splitUrlCredentials(mirror).url.replace(/\/+$/, "") === uri.replace(/\/+$/, "");
+  if (!same || (!given.username && !given.password)) return {};
+  return { authorization: `Basic ${Buffer.from(`${decodeURIComponent(given.username)}:${decodeURIComponent(given.password)}`).toString("base64")}` };
+}
+
+/**
  * packageIndexDigest() of `<uri>/dists/<suite>/InRelease` now; with
  * `mirror`'s credentials when `uri` is that mirror. Undefined, with the
  * reason, when it cannot be read.
@@ -43,12 +61,7 @@ async function currentDigest(index: StageIndex, mirror: string | undefined, sign
     return { reason: `${JSON.stringify(index.uri)} is not a URL` };
   }
   if (base.protocol !== "http:" && base.protocol !== "https:") return { reason: `${index.uri} is not http(s)` };
-  // fetch takes no credentials in a URL: they go in the header, and no message names them.
-  const headers: Record<string, string> = {};
-  const given = mirror ? new URL(mirror) : undefined;
-  if (given && (given.username || given.password) && splitUrlCredentials(mirror!).url.replace(/\/+$/, "") === index.uri.replace(/\/+$/, "")) {
-    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(given.username)}:${decodeURIComponent(given.password)}`).toString("base64")}`;
-  }
+  const headers = mirrorAuthorization(index.uri, mirror);
   const release = `${index.uri.replace(/\/+$/, "")}/dists/${encodeURIComponent(index.suite)}/InRelease`;
   try {
     const timeout = AbortSignal.timeout(INDEX_TIMEOUT_MS);
