@@ -24,7 +24,10 @@
 // lvh: LVH=/path/to/lvh, else `lvh` on PATH. Our boot check (qemu, which lvh
 // does not do) is reported on its own; the lvh ratios compare cold times
 // without it, that is, the same work.
-import { spawn } from "node:child_process";
+//
+// Every measured up, lvh's too, starts once what the one before wrote has
+// reached the disk (sync), so none pays for another's writeback.
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -110,6 +113,27 @@ function treeRssKiB(root: number): number {
   return total;
 }
 
+/** The kernel's dirty and under-writeback page cache, in KiB. */
+function unwrittenKiB(): number {
+  const meminfo = fs.readFileSync("/proc/meminfo", "utf8");
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(meminfo)?.[1] ?? 0);
+  return kib("Dirty") + kib("Writeback");
+}
+
+/**
+ * Before each measured up: what earlier measurements wrote reaches the disk
+ * first (lvh's images alone are several GB), so no measurement pays for
+ * another's writeback. Reported when it took a while.
+ */
+async function settle(label: string): Promise<void> {
+  const started = Date.now();
+  const before = unwrittenKiB();
+  spawnSync("sync");
+  while (unwrittenKiB() > 32 * 1024 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 250));
+  const seconds = (Date.now() - started) / 1000;
+  if (seconds >= 1) console.error(`bench: ${label}: ${fmt(seconds)} s for ${fmt(before / 1024)} MiB of earlier writes to reach the disk`);
+}
+
 /** Run a command, timing it and sampling the peak memory of its process tree. */
 function timed(cmd: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<{ seconds: number; peakKiB: number }> {
   return new Promise((resolve, reject) => {
@@ -175,6 +199,7 @@ async function measureOurs(backend: string, forest: Forest, extraEnv: Record<str
   const up = async (label: string, images: unknown[]): Promise<UpRun> => {
     copyForest(forest, project.dir, images);
     console.error(`bench: ${forest.name}: ${backend}: ${label}`);
+    await settle(`${forest.name}: ${backend}: ${label}`);
     const t = await timed(process.execPath, [path.join(REPO, "scripts", "pulumi.js"), "--cwd", project.dir, "--non-interactive",
       "up", "--yes", "--skip-preview", "--stack", project.stack], { env });
     const images2 = (await project.outputs()).images as Record<string, { accel: string; steps: Record<string, number>; seconds: number; source: string }>;
@@ -212,6 +237,7 @@ async function measureLvh(lvh: string, forest: Forest): Promise<Measured> {
     copyForest(forest, dir, forest.images);
     const accel = await guestfsEnvironment(cacheDir(), memoryLogger(), new AbortController().signal);
     console.error(`bench: ${forest.name}: lvh: cold build`);
+    await settle(`${forest.name}: lvh`);
     const t = await timed(lvh, ["images", "build", "--dir", dir, "--pkg-repo", SUITE], { cwd: dir, env: { ...process.env, ...accel.env } });
     console.error(`bench: ${forest.name}: lvh: cold ${fmt(t.seconds)} s`);
     return { forest: forest.name, backend: "lvh", runs: { cold: { ...t, images: {} } }, bootCheckSeconds: 0 };
