@@ -11,6 +11,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type Action, type ActionContext, type GuestOp, guestOps } from "../actions";
+import { adoptDebs } from "./debadopt";
 import { MINUTE, run } from "./exec";
 import { noSyncEnv } from "./nosync";
 import type { BuildContext } from "./pipeline";
@@ -61,19 +62,28 @@ function guestSh(relative: string, args: readonly string[]): string[] {
 
 /**
  * Install packages with the guest's apt as virt-customize --install does
- * (recommends included, new conffiles), starting no services. Two runs: apt
- * downloads and verifies what is missing from the shared .deb cache (no
- * package script runs), which then joins the cache; then it installs, with
- * the cache read-only. So parallel builds share the cache, no build can
- * damage it, and no .deb lands in the image. apt-get update starts from the
- * package lists root builds keep (`caches.aptLists`, read-only).
+ * (recommends included, new conffiles), starting no services, in one
+ * sandbox run. apt sees the shared .deb cache read-only, through a per-run
+ * archive directory of links; what it downloaded joins the cache afterwards
+ * only if a verified package index lists it (debadopt.ts), since the
+ * image's own apt and package scripts ran there. So parallel builds share
+ * the cache, no build can damage or poison it, and no .deb lands in the
+ * image. apt-get update starts from the package lists root builds keep
+ * (`caches.aptLists`, read-only).
  */
 export async function aptInstall(root: RootFs, packages: readonly string[], caches: { debs: string; aptLists: string }, ctx: BuildContext): Promise<void> {
   if (packages.length === 0) return;
-  await inChroot(root, guestSh("build/sh/apt-download.sh", packages), ctx, {
-    label: "apt-get download", env: { VM_IMAGES_DEB_CACHE: caches.debs, VM_IMAGES_ADOPT_DEBS: "1", VM_IMAGES_APT_LISTS: caches.aptLists },
-  });
-  await inChroot(root, guestSh("build/sh/apt-install.sh", packages), ctx, { label: "apt-get", env: { VM_IMAGES_DEB_CACHE: caches.debs } });
+  const downloaded = path.join(path.dirname(root.dir), "downloaded-debs");
+  try {
+    await inChroot(root, guestSh("build/sh/apt-install.sh", packages), ctx, {
+      label: "apt-get", env: { VM_IMAGES_DEB_CACHE: caches.debs, VM_IMAGES_NEW_DEBS: downloaded, VM_IMAGES_APT_LISTS: caches.aptLists },
+    });
+    const { adopted, refused } = await adoptDebs(downloaded, caches.debs, caches.aptLists);
+    if (adopted.length) ctx.log.line(`${ctx.image} apt-get`, `${adopted.length} downloaded package(s) joined the .deb cache`);
+    if (refused.length) ctx.log.line(`${ctx.image} apt-get`, `not kept in the .deb cache (no verified package index lists them as such): ${refused.join(", ")}`);
+  } finally {
+    fs.rmSync(downloaded, { recursive: true, force: true });
+  }
 }
 
 /** Apply one action inside the root, with the meaning virt-customize gives it. */

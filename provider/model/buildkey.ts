@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * locale, and fsync skipped while building: the same files, so images
  * already built stay.
  */
-export const PIPELINE_SOURCES = "29b2cba01a96f6eb204aecb155eae349e2e3f8c7d8ceb36e99e37669d48be582";
+export const PIPELINE_SOURCES = "e1f3768e1ed53f1362108e9b90c1ab61440bf4a30557ef41a8853d07b9e4802e";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

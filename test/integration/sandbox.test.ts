@@ -1,8 +1,9 @@
 // The direct backend's sandbox with the real tools: an image whose actions
 // attack the build host leaves the host as it was; DNS works in an image
 // whose resolv.conf is systemd-resolved's link; apt-get update starts from
-// the package lists of earlier builds; a failed root build leaves the shared
-// .deb cache whole.
+// the package lists of earlier builds; what an image's apt downloaded joins
+// the shared .deb cache only when a verified index lists it; a failed root
+// build leaves the cache whole.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -104,7 +105,7 @@ describe("integration: the direct backend's sandbox", function () {
     expect(log("hostile.img")).to.match(/Get:\d+ \S+ bookworm\/main amd64 Packages/);
     expect(log("resolved.img")).to.match(/mmdebstrap \| Fetched /).and.not.to.match(/bookworm\/main amd64 Packages/);
     // The child's apt fetched the translations (root builds fetch none), which then joined the cache.
-    expect(log("resolved-child.img")).to.match(/apt-get download \| Get:\d+ \S+ bookworm\/main Translation-en/);
+    expect(log("resolved-child.img")).to.match(/apt-get \| Get:\d+ \S+ bookworm\/main Translation-en/);
     const lists = aptListsCacheDir(path.join(work, "cache"));
     const files = fs.readdirSync(lists).filter((f) => !f.startsWith("."));
     const release = files.find((f) => /_dists_bookworm_InRelease$/.test(f))!;
@@ -118,6 +119,23 @@ describe("integration: the direct backend's sandbox", function () {
       const digest = createHash("sha256").update(fs.readFileSync(path.join(lists, f))).digest("hex");
       expect(sha256, f).to.include(`${digest} `).and.to.match(new RegExp(`${digest} +\\d+ ${parts.join("/")}\n`));
     }
+  });
+
+  it("keeps in the .deb cache what the image's apt downloaded, and nothing that an index does not vouch for", async () => {
+    const debs = debCacheDir(path.join(work, "cache"));
+    // The child above downloaded jq (no root build has it): it joined the cache.
+    expect(fs.readFileSync(path.join(work, "images", "resolved-child.img.log"), "utf8")).to.match(/downloaded package\(s\) joined the \.deb cache/);
+    expect(fs.readdirSync(debs).filter((f) => /^jq_.*\.deb$/.test(f))).to.have.length(1);
+    // An image whose apt, once dpkg is done, replaces each .deb it downloaded and adds one of its own.
+    const forge = "for f in /var/cache/apt/archives/*.deb; do [ -L $f ] || echo forged > $f; done; echo forged > /var/cache/apt/archives/evil_1_amd64.deb";
+    const root = await build({ name: "poison.img", bootable: false, size: "1G", packages: [],
+      actions: [{ type: "run-command", cmd: `echo 'DPkg::Post-Invoke { "${forge}"; };' > /etc/apt/apt.conf.d/99forge` }] });
+    await build({ name: "poison-child.img", parent: "poison.img", packages: ["tree"] }, root.path);
+    const log = fs.readFileSync(path.join(work, "images", "poison-child.img.log"), "utf8");
+    expect(log).to.match(/not kept in the \.deb cache \(no verified package index lists them as such\): evil_1_amd64\.deb, tree_\S+\.deb/);
+    const cached = fs.readdirSync(debs);
+    expect(cached.filter((f) => f.startsWith("tree_") || f.startsWith("evil_") || f.startsWith("."))).to.deep.equal([]);
+    for (const f of cached.filter((name) => name.endsWith(".deb"))) expect(fs.readFileSync(path.join(debs, f)).subarray(0, 8).toString("latin1"), f).to.equal("!<arch>\n");
   });
 
   it("fails a root image with an unknown package clearly, and leaves every file of the .deb cache in place", async () => {

@@ -10,13 +10,14 @@
 #   VM_IMAGES_DISK (and VM_IMAGES_DISK_OFFSET) name a raw disk to mount.
 # RUNDIR: a scratch directory of the build, for this run's files.
 # VM_IMAGES_DEB_CACHE: the shared .deb cache, bound read-only; apt sees a
-#   per-run archive directory of links into it. With VM_IMAGES_ADOPT_DEBS=1
-#   (apt's download-only phase, which runs no package script) the .debs apt
-#   downloaded and verified join the cache after success.
+#   per-run archive directory of links into it. With VM_IMAGES_NEW_DEBS=DIR,
+#   the regular .deb files of that directory after success (what apt
+#   downloaded, or what anything in the image put there) are moved to DIR,
+#   for the caller to check against the verified indexes (build/debadopt.ts).
 # VM_IMAGES_APT_LISTS: the package lists cache, bound read-only at
-#   /run/vm-images/apt-lists for apt-download.sh to start from; after apt's
-#   download phase, the indexes it fetched join the cache if the cache's
-#   InRelease vouches for them (adopt-lists.sh).
+#   /run/vm-images/apt-lists for apt-install.sh to start from; after
+#   success, the indexes the image's apt fetched join the cache if the
+#   cache's InRelease vouches for them (adopt-lists.sh).
 # VM_IMAGES_NOSYNC: a seccomp filter (build/nosync.ts) bwrap loads, under
 #   which fsync and its kin return at once: the image is thrown away whole if
 #   the build fails, so flushing each file to the disk file buys nothing.
@@ -105,15 +106,17 @@ wait "$ns" || status=$?
 kill "$slirp" 2>/dev/null || :
 wait "$slirp" 2>/dev/null || :
 
-# Only apt's download phase, and only after success: what apt downloaded and
-# verified joins the cache (never a file a package script could have touched).
-if [ "$status" = 0 ] && [ -n "$cache" ] && [ "${VM_IMAGES_ADOPT_DEBS:-}" = 1 ]; then
-  find "$run/archives" -maxdepth 1 -type f -name '*.deb' -exec mv -n -t "$cache" -- {} + || :
+# After success: the .debs left in the archive directory go to the caller,
+# which keeps only those a verified index lists (never trusted as they are:
+# package scripts ran in this image).
+if [ "$status" = 0 ] && [ -n "$cache" ] && [ -n "${VM_IMAGES_NEW_DEBS:-}" ]; then
+  mkdir -p "$VM_IMAGES_NEW_DEBS"
+  find "$run/archives" -maxdepth 1 -type f -name '*.deb' -exec mv -n -t "$VM_IMAGES_NEW_DEBS" -- {} + || :
 fi
-# And the package indexes it fetched that the lists cache lacks or has
-# older, each only if the cache's InRelease (the build host's apt fetched
-# it) gives its size and SHA256.
-if [ "$status" = 0 ] && [ -n "${VM_IMAGES_APT_LISTS:-}" ] && [ "${VM_IMAGES_ADOPT_DEBS:-}" = 1 ]; then
+# And the package indexes the image's apt fetched that the cache lacks or
+# has older, each only if the cache's InRelease (the build host's apt
+# fetched it) gives its size and SHA256.
+if [ "$status" = 0 ] && [ -n "${VM_IMAGES_APT_LISTS:-}" ]; then
   sh "$here/adopt-lists.sh" "$root/var/lib/apt/lists" "$VM_IMAGES_APT_LISTS" || :
 fi
 unmount || status=1

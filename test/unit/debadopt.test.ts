@@ -1,0 +1,82 @@
+// The .debs an image's apt leaves behind join the shared cache only when a
+// verified package index lists their content under that name: real files,
+// a made-up index.
+import { expect } from "chai";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { adoptDebs } from "../../provider/build/debadopt";
+import { archiveFileName, findBySha256 } from "../../provider/model/debindex";
+
+const sha256 = (data: string) => createHash("sha256").update(data).digest("hex");
+
+const JQ = "jq's .deb";
+const LIBCAP = "libcap2's .deb";
+const stanza = (fields: Record<string, string>) => Object.entries(fields).map(([k, v]) => `${k}: ${v}`).join("\n");
+const INDEX = [
+  stanza({ Package: "jq", Version: "1.6-2.1", Architecture: "amd64", Filename: "pool/main/j/jq/jq_1.6-2.1_amd64.deb",
+    Size: String(JQ.length), SHA256: sha256(JQ), Description: "lightweight and flexible command-line JSON processor" }),
+  stanza({ Package: "libcap2", Version: "1:2.66-4", Architecture: "amd64", Filename: "pool/main/libc/libcap2/libcap2_2.66-4_amd64.deb",
+    Size: String(LIBCAP.length), SHA256: sha256(LIBCAP) }),
+  "",
+].join("\n\n");
+
+describe("debindex (which package a file is, by a package index)", () => {
+  it("finds a stanza by its SHA256, first or last in the file, and names it as apt does", () => {
+    const jq = findBySha256(INDEX, sha256(JQ));
+    expect(jq).to.deep.equal({ package: "jq", version: "1.6-2.1", architecture: "amd64", size: JQ.length, filename: "pool/main/j/jq/jq_1.6-2.1_amd64.deb" });
+    expect(archiveFileName(jq!)).to.equal("jq_1.6-2.1_amd64.deb");
+    // The epoch's colon is quoted, as in /var/cache/apt/archives.
+    expect(archiveFileName(findBySha256(INDEX, sha256(LIBCAP))!)).to.equal("libcap2_1%3a2.66-4_amd64.deb");
+  });
+
+  it("finds nothing for another digest, a partial one, or a digest given only in another field", () => {
+    expect(findBySha256(INDEX, sha256("other"))).to.equal(undefined);
+    expect(findBySha256(INDEX, sha256(JQ).slice(0, 40))).to.equal(undefined);
+    const md5Only = stanza({ Package: "x", Version: "1", Architecture: "all", Filename: "pool/x_1_all.deb", Size: "1", MD5sum: sha256(JQ) });
+    expect(findBySha256(`${md5Only}\n`, sha256(JQ))).to.equal(undefined);
+  });
+});
+
+describe("adoptDebs (the .deb cache takes only what a verified index vouches for)", () => {
+  let work: string, dir: string, debs: string, lists: string;
+  beforeEach(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-debadopt-"));
+    [dir, debs, lists] = ["downloaded", "debs", "lists"].map((d) => path.join(work, d));
+    for (const d of [dir, debs, lists]) fs.mkdirSync(d);
+    fs.writeFileSync(path.join(lists, "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages"), INDEX);
+  });
+  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it("adopts a listed file under its own name, and refuses forged, renamed and unlisted ones", async () => {
+    fs.writeFileSync(path.join(dir, "jq_1.6-2.1_amd64.deb"), JQ);
+    // libcap2's content under jq's name of another version, and a forged jq under libcap2's name.
+    fs.writeFileSync(path.join(dir, "jq_1.7_amd64.deb"), LIBCAP);
+    fs.writeFileSync(path.join(dir, "libcap2_1%3a2.66-4_amd64.deb"), "forged");
+    fs.writeFileSync(path.join(dir, "evil_1_amd64.deb"), "not in any index");
+    // A link to a genuine file elsewhere is not a file of the run.
+    fs.writeFileSync(path.join(work, "elsewhere.deb"), LIBCAP);
+    fs.symlinkSync(path.join(work, "elsewhere.deb"), path.join(dir, "libcap2_1%3a2.66-4_amd64.deb.link.deb"));
+
+    const r = await adoptDebs(dir, debs, lists);
+    expect(r.adopted).to.deep.equal(["jq_1.6-2.1_amd64.deb"]);
+    expect(r.refused).to.deep.equal(["evil_1_amd64.deb", "jq_1.7_amd64.deb", "libcap2_1%3a2.66-4_amd64.deb"]);
+    expect(fs.readdirSync(debs)).to.deep.equal(["jq_1.6-2.1_amd64.deb"]);
+    expect(fs.readFileSync(path.join(debs, "jq_1.6-2.1_amd64.deb"), "utf8")).to.equal(JQ);
+    expect(fs.readdirSync(dir)).to.deep.equal([]);
+    expect(fs.readFileSync(path.join(work, "elsewhere.deb"), "utf8")).to.equal(LIBCAP);
+  });
+
+  it("leaves a file the cache has already as it is, and adopts nothing without indexes", async () => {
+    fs.writeFileSync(path.join(debs, "jq_1.6-2.1_amd64.deb"), JQ);
+    const before = fs.statSync(path.join(debs, "jq_1.6-2.1_amd64.deb")).mtimeMs;
+    fs.writeFileSync(path.join(dir, "jq_1.6-2.1_amd64.deb"), JQ);
+    fs.writeFileSync(path.join(dir, "libcap2_1%3a2.66-4_amd64.deb"), LIBCAP);
+    fs.rmSync(path.join(lists, "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages"));
+    const r = await adoptDebs(dir, debs, lists);
+    expect(r).to.deep.equal({ adopted: [], refused: ["libcap2_1%3a2.66-4_amd64.deb"] });
+    expect(fs.statSync(path.join(debs, "jq_1.6-2.1_amd64.deb")).mtimeMs).to.equal(before);
+    expect(fs.readdirSync(debs)).to.deep.equal(["jq_1.6-2.1_amd64.deb"]);
+  });
+});
