@@ -16,10 +16,11 @@
 //   npm run bench -- --cold-only guestfs     only the cold build with those
 //   npm run bench -- --smoke                 the direct backend, a tiny forest (npm test runs this)
 //
-// The direct backend's cold up runs twice per forest: with the user's
-// downloaded packages and package lists (as on any machine that built
-// before), and with none ("empty package caches": everything downloaded, as
-// lvh always does); a ratio for each.
+// The direct backend's cold up runs with the user's downloaded packages and
+// package lists (as on any machine that built before), three times with a
+// fresh stack and built-image cache each, its ratio taken from the median
+// (one run varies by a few seconds); and once with none ("empty package
+// caches": everything downloaded, as lvh always does); a ratio for each.
 //
 // lvh: LVH=/path/to/lvh, else `lvh` on PATH. Our boot check (qemu, which lvh
 // does not do) is reported on its own; the lvh ratios compare cold times
@@ -86,7 +87,17 @@ interface Measured {
   runs: Record<string, UpRun>;
   /** Of the cold up, the boot checks' seconds (work lvh does not do). */
   bootCheckSeconds: number;
+  /** Each cold up's seconds without its boot checks: the one of `runs`, then any further ones (see COLD_SAMPLES). */
+  coldSeconds: number[];
 }
+
+/** The direct backend's cold up is measured this many times (a fresh stack and caches each), and its ratios use the median. */
+const COLD_SAMPLES = 3;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 /** Resident memory of a process and all its descendants, in KiB. */
 function treeRssKiB(root: number): number {
@@ -223,7 +234,7 @@ async function measureOurs(backend: string, forest: Forest, extraEnv: Record<str
     console.error(`bench: ${forest.name}: ${backend}: ${Object.entries(runs).map(([k, u]) => `${k} ${fmt(u.seconds)} s`).join(", ")}`);
     await project.destroy();
     const bootCheckSeconds = Object.values(runs.cold.images).reduce((sum, i) => sum + (i.steps["boot check"] ?? 0), 0);
-    return { forest: forest.name, backend, runs, bootCheckSeconds };
+    return { forest: forest.name, backend, runs, bootCheckSeconds, coldSeconds: [runs.cold.seconds - bootCheckSeconds] };
   } finally {
     await project.dispose();
     fs.rmSync(built, { recursive: true, force: true });
@@ -240,7 +251,7 @@ async function measureLvh(lvh: string, forest: Forest): Promise<Measured> {
     await settle(`${forest.name}: lvh`);
     const t = await timed(lvh, ["images", "build", "--dir", dir, "--pkg-repo", SUITE], { cwd: dir, env: { ...process.env, ...accel.env } });
     console.error(`bench: ${forest.name}: lvh: cold ${fmt(t.seconds)} s`);
-    return { forest: forest.name, backend: "lvh", runs: { cold: { ...t, images: {} } }, bootCheckSeconds: 0 };
+    return { forest: forest.name, backend: "lvh", runs: { cold: { ...t, images: {} } }, bootCheckSeconds: 0, coldSeconds: [t.seconds] };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -293,6 +304,9 @@ function report(results: Measured[]): void {
       console.log(`${r.forest} ${r.backend}: revert of ${image}: ${fmt(r.runs.revert.images[image].seconds)} s (${r.runs.revert.images[image].source}), ${pct("revert", image)} of its cold ${fmt(cold[image].seconds)} s`);
     }
     if (r.bootCheckSeconds) console.log(`${r.forest} ${r.backend}: boot check ${fmt(r.bootCheckSeconds)} s of the cold up`);
+    if (r.coldSeconds.length > 1) {
+      console.log(`${r.forest} ${r.backend}: cold ups without the boot check, ${r.coldSeconds.length} runs: ${r.coldSeconds.map(fmt).join(", ")} s (median ${fmt(median(r.coldSeconds))} s)`);
+    }
   }
 }
 
@@ -302,7 +316,7 @@ function ratios(results: Measured[], lvhFound: boolean): void {
   for (const forest of forests) {
     const cold = (backend: string) => {
       const r = results.find((m) => m.forest === forest && m.backend === backend);
-      return r && r.runs.cold.seconds - r.bootCheckSeconds;
+      return r && median(r.coldSeconds);
     };
     const [lvh, guestfs, direct, empty] = [cold("lvh"), cold("guestfs"), cold("direct"), cold(EMPTY)];
     const suffix = forests.length > 1 ? ` (${forest})` : "";
@@ -336,7 +350,11 @@ async function main() {
   for (const forest of forests) {
     if (lvh) results.push(await measureLvh(lvh, forest));
     for (const backend of ["guestfs", "direct"].filter((b) => wanted.includes(b))) {
-      results.push(await measureOurs(backend, forest, {}, coldOnly.includes(backend) ? "cold" : "all"));
+      const measured = await measureOurs(backend, forest, {}, coldOnly.includes(backend) ? "cold" : "all");
+      if (backend === "direct") {
+        for (let i = 1; i < COLD_SAMPLES; i++) measured.coldSeconds.push(...(await measureOurs(backend, forest, {}, "cold")).coldSeconds);
+      }
+      results.push(measured);
     }
     if (wanted.includes("direct")) results.push(await measureEmptyPackageCaches(forest));
   }
