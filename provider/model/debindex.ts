@@ -2,6 +2,7 @@
 // signed InRelease gives) lists them: which .deb a file is, by its SHA256,
 // and the name apt gives it in /var/cache/apt/archives. A .deb that an
 // image's apt downloaded joins the shared cache only when both agree.
+import { aptQuote } from "./aptquote";
 
 /** A package of an index, as its stanza gives it. */
 export interface IndexedDeb {
@@ -11,16 +12,6 @@ export interface IndexedDeb {
   size: number;
   /** The pool path (Filename:), for the file's extension. */
   filename: string;
-}
-
-/** apt's QuoteString: each character of `bad`, '%', and every non-printable or non-ASCII byte as %xx. */
-function aptQuote(s: string, bad: string): string {
-  let out = "";
-  for (const byte of Buffer.from(s, "utf8")) {
-    const c = String.fromCharCode(byte);
-    out += bad.includes(c) || byte === 0x25 || byte <= 0x20 || byte >= 0x7f ? `%${byte.toString(16).padStart(2, "0")}` : c;
-  }
-  return out;
 }
 
 /** The file name apt stores a downloaded package under: NAME_VERSION_ARCH.EXT, the version's epoch colon as %3a. */

@@ -5,6 +5,7 @@
 // indices its apt resolved from has changed on the mirror since. Pure: the
 // key, which of the image's sources apt read, and what of a Release file
 // decides what apt resolves.
+import { aptQuote } from "./aptquote";
 import { PIPELINE_SOURCES, PIPELINE_VERSION } from "./buildkey";
 import { canonicalJson, sha256 } from "./hash";
 
@@ -63,11 +64,7 @@ export function debSources(sourcesList: string): { uri: string; suite: string }[
  */
 export function inReleaseListName(uri: string, suite: string): string {
   const url = `${uri.replace(/\/+$/, "")}/dists/${suite}/InRelease`.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/^[^/@]*@/, "");
-  const quoted = [...Buffer.from(url, "utf8")].map((b) => {
-    const c = String.fromCharCode(b);
-    return b <= 0x20 || b >= 0x7f || "\\|{}[]<>\"^~_=!@#$%&*".includes(c) ? `%${b.toString(16).padStart(2, "0")}` : c;
-  }).join("");
-  return quoted.replace(/\//g, "_");
+  return aptQuote(url, "\\|{}[]<>\"^~_=!@#$%&*").replace(/\//g, "_");
 }
 
 /**
