@@ -15,6 +15,7 @@ import { cacheDir } from "../../provider/build/cache";
 import { memoryLogger } from "../../provider/build/log";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
 import { writeActionFixtures } from "../support/fixtures";
+import { initramfsPair } from "../support/initramfs";
 import { imageTree, treeDiff, VOLATILE } from "../support/tree";
 
 
@@ -53,6 +54,15 @@ describe("integration: direct backend with the real tools", function () {
     expect(tree.get("/boot/extlinux/extlinux.conf")).to.include({ type: "f", mode: "644" });
     expect([...tree.keys()].filter((p) => p.startsWith("/boot/initrd.img-"))).to.have.length(1);
     expect([...tree.keys()].filter((p) => p.startsWith("/etc/initramfs-tools/conf.d/"))).to.deep.equal(["/etc/initramfs-tools/conf.d/fstype"]);
+    expect([...tree.keys()].filter((p) => p.startsWith("/usr/share/initramfs-tools/conf-hooks.d/"))).to.deep.equal([]);
+    // Its initramfs holds the same files as the one the image's own
+    // mkinitramfs makes, without the build's compression level and shortcuts.
+    const initramfs = await initramfsPair(built.path);
+    expect(initramfs.built.length, "files in the initramfs").to.be.greaterThan(1000);
+    expect(initramfs.built.filter((l) => l.startsWith("./usr/lib/modules/") && l.includes(".ko\t")).length, "kernel modules").to.be.greaterThan(500);
+    expect(initramfs.built.filter((l) => /vm-images/.test(l))).to.deep.equal([]);
+    expect(initramfs.built).to.deep.equal(initramfs.own);
+    expect(initramfs.builtSums).to.equal(initramfs.ownSums);
   });
 
   it("builds the same file systems as the guestfs backend, root and derived", async () => {
