@@ -6,6 +6,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { aptListsCacheDir, cacheDir } from "../../provider/build/cache";
 import { AuthMirror } from "../support/authmirror";
 import { REPO, TestProject } from "./harness";
 
@@ -32,7 +33,16 @@ describe("e2e: a mirror with credentials, set as a secret", function () {
   });
   after(async () => {
     await project?.dispose();
-    await mirror?.close();
+    if (mirror) {
+      // The package lists of this one-off mirror (a port of this run) would
+      // stay in the user's lists cache for good: 50 MB per run.
+      const lists = aptListsCacheDir(cacheDir());
+      const prefix = `127.0.0.1:${mirror.port}_`;
+      for (const f of fs.existsSync(lists) ? fs.readdirSync(lists) : []) {
+        if (f.startsWith(prefix) || f.startsWith(`.${prefix}`)) fs.rmSync(path.join(lists, f), { force: true });
+      }
+      await mirror.close();
+    }
   });
 
   it("builds through the mirror with its credentials, and the password is nowhere in clear text", async () => {
