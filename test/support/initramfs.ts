@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { partitionOffset, readSector0 } from "../../provider/build/boot";
+import { rawImage } from "./tree";
 
 const execFileP = promisify(execFile);
 
@@ -43,11 +44,7 @@ export interface InitramfsPair {
 export async function initramfsPair(image: string): Promise<InitramfsPair> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-initramfs-"));
   try {
-    let raw = image;
-    if (image.endsWith(".qcow2")) {
-      raw = path.join(tmp, "disk.raw");
-      await execFileP("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", image, raw]);
-    }
+    const raw = await rawImage(image, tmp);
     const mnt = path.join(tmp, "mnt");
     const out = path.join(tmp, "out");
     fs.mkdirSync(mnt);

@@ -27,15 +27,19 @@ find . -xdev -type f -print0 | xargs -0 -r sha256sum
 cd /
 umount "$3"`;
 
+/** The image itself when raw; a qcow2 image converted to tmp/disk.raw. */
+export async function rawImage(image: string, tmp: string): Promise<string> {
+  if (!image.endsWith(".qcow2")) return image;
+  const raw = path.join(tmp, "disk.raw");
+  await execFileP("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", image, raw]);
+  return raw;
+}
+
 /** Read the tree of a raw or qcow2 image through a read-only loop mount in a private mount namespace. */
 export async function imageTree(image: string): Promise<Map<string, Entry>> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-tree-"));
   try {
-    let raw = image;
-    if (image.endsWith(".qcow2")) {
-      raw = path.join(tmp, "disk.raw");
-      await execFileP("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", image, raw]);
-    }
+    const raw = await rawImage(image, tmp);
     const sector = readSector0(raw);
     const mnt = path.join(tmp, "mnt");
     fs.mkdirSync(mnt);
