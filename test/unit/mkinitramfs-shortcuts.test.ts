@@ -20,7 +20,7 @@ function answers(calls: string[][], withShortcuts: boolean, cwd: string): Answer
   const input = calls.map((c) => c.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ")).join("\n") + "\n";
   const r = spawnSync("dash", ["-c", script], { input, cwd, encoding: "utf8" });
   expect(r.status, r.stderr).to.equal(0);
-  return r.stdout.split("\0").filter((s, i, all) => i < all.length - 1).map((s) => {
+  return r.stdout.split("\0").slice(0, -1).map((s) => {
     const tab = s.indexOf("\t");
     return { status: Number(s.slice(0, tab)), out: s.slice(tab + 1) };
   });
