@@ -3,7 +3,7 @@
 // line during long runs, and an error that names the command, its exit code,
 // the last lines of its stderr and the log file.
 import execa from "execa";
-import { createReadStream } from "node:fs";
+import { createReadStream, readFileSync } from "node:fs";
 import { searchPath } from "./host";
 import type { Logger } from "./log";
 import { redactUrlCredentials } from "../model/urlcredentials";
@@ -72,6 +72,8 @@ export class CommandError extends Error {
 export const MINUTE = 60_000;
 
 const HEARTBEAT_MS = 30_000;
+/** How long a killed command's processes are waited for. */
+const KILLED_WAIT_MS = 10_000;
 const TAIL_LINES = 15;
 
 function quote(args: readonly string[]): string {
@@ -87,6 +89,35 @@ function quote(args: readonly string[]): string {
 function tiedToUs(cmd: string, args: readonly string[]): [string, string[]] {
   if (process.getuid?.() !== 0) return [cmd, [...args]];
   return ["setpriv", ["--pdeathsig", "KILL", "unshare", "--pid", "--fork", "--kill-child", "--", cmd, ...args]];
+}
+
+/** The child processes of `pid` (of its main thread), from /proc. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Whether `pid` has ended (gone, or a zombie: its files are closed). */
+function ended(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Wait until the processes have ended, at most `ms`. The first process of a
+ * PID namespace ends only once every other process in it has, so for
+ * `unshare --kill-child`'s child this waits for the whole command.
+ */
+async function waitEnded(pids: number[], ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (pids.some((p) => !ended(p)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Split a stream into lines, calling `onLine` for each complete one. */
@@ -142,9 +173,14 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   });
 
   let why: string | undefined;
+  // A killed command's PID namespace ends just after unshare: waited for
+  // below, so that what it held (files, sockets, mounts) is released when
+  // run() returns.
+  let namespaceInit: number[] = [];
   const stop = (reason: string) => {
     if (why) return;
     why = reason;
+    if (file !== cmd && child.pid !== undefined) namespaceInit = childrenOf(child.pid);
     if (opts.killSignal === "SIGKILL" || file !== cmd) child.kill("SIGKILL");
     else child.kill("SIGTERM", { forceKillAfterTimeout: 2000 });
   };
@@ -157,6 +193,7 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
 
   try {
     const result = await child;
+    await waitEnded(namespaceInit, KILLED_WAIT_MS);
     const secs = ((Date.now() - started) / 1000).toFixed(1);
     const notFound = (result as { code?: string }).code === "ENOENT" || result.exitCode === 127;
     if (notFound) {
