@@ -3,7 +3,8 @@
 // boot check). A failed build leaves the previous image as it
 // was and keeps the partial one at `<name>.failed`; an interrupted one leaves
 // nothing. Temp files are named after the building process, so a later build
-// removes those of a process that died.
+// removes those of a process that died, and the socket directories of
+// libguestfs tools killed with a build (guestfstemp.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ImageConfig } from "../model/config";
@@ -11,6 +12,7 @@ import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
 import { imageFormat, isBootable } from "../model/image";
 import type { Backend, BackendBuild } from "./backends/backend";
 import { bootToLogin } from "./bootcheck";
+import { guestfsToolEnv, removeOrphanSocketDirs } from "./guestfstemp";
 import { type Echo, fileLogger, type Logger } from "./log";
 import { InterruptedError, runSteps, type Step, type StepTiming } from "./pipeline";
 import type { BuildProgress } from "./progress";
@@ -107,6 +109,11 @@ export function sweepStaleTemps(dir: string, name: string, log?: Logger): void {
   }
 }
 
+/** Remove the socket directories of killed libguestfs tools (this build's, or a killed build's before it). */
+function sweepGuestfsSockets(log: Logger, name: string): void {
+  for (const dir of removeOrphanSocketDirs()) log.line(name, `removed ${dir}, left by a killed libguestfs tool`);
+}
+
 export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
   const name = req.image.name;
   const p = imagePaths(req.dir, name);
@@ -120,6 +127,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
   let interrupted = false;
   try {
     sweepStaleTemps(req.dir, name, log);
+    sweepGuestfsSockets(log, name);
     if (req.parentPath && !fs.existsSync(req.parentPath)) {
       throw new Error(
         `image ${JSON.stringify(name)}: parent image ${req.parentPath} does not exist; ` +
@@ -138,7 +146,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       mirror: req.mirror,
       baseDir: req.baseDir,
       mergeSteps: req.mergeSteps,
-      guestfsEnv: req.guestfsEnv,
+      guestfsEnv: guestfsToolEnv(req.guestfsEnv, p.work),
       cacheDir: req.cacheDir,
     };
     log.line(name, `building with the ${req.backend.name} backend into ${p.final}`);
@@ -179,6 +187,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     return { path: p.final, format: build.format, identity, sizeBytes: identity.size, allocatedBytes, seconds, logFile: p.log, timings };
   } finally {
     fs.rmSync(p.work, { recursive: true, force: true });
+    sweepGuestfsSockets(log, name);
     fs.rmSync(p.temp, { force: true });
     await log.close();
     // An interrupted build leaves the previous image's log as it was.

@@ -14,6 +14,9 @@ function processesMentioning(needle: string): string[] {
   return out.split("\n").filter((l) => l.includes(needle) && !l.includes("ps -eo"));
 }
 
+/** libguestfs's socket directories (root's are always in /tmp; see guestfstemp.ts). */
+const guestfsSocketDirs = () => fs.readdirSync("/tmp").filter((e) => /^libguestfs[A-Za-z0-9]{6}$/.test(e));
+
 async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
@@ -51,6 +54,7 @@ describe("e2e: interrupting pulumi up", function () {
         await project.setConfig("imagesFile", "images.json");
         await project.setConfig("dir", "images");
         await project.setConfig("backend", "guestfs");
+        const socketDirs = guestfsSocketDirs();
         const up = spawn(process.execPath, [PULUMI_JS, "--cwd", project.dir, "--non-interactive", "up", "--yes", "--skip-preview", "--stack", project.stack], {
           env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(project.dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: "e2e" },
           stdio: "ignore",
@@ -66,6 +70,7 @@ describe("e2e: interrupting pulumi up", function () {
         await waitFor("build processes to end", () => processesMentioning(dir).length === 0, 60_000);
         const left = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.endsWith(".log")) : [];
         expect(left, "files left in the images dir").to.deep.equal([]);
+        expect(guestfsSocketDirs().filter((d) => !socketDirs.includes(d)), "libguestfs socket directories left in /tmp").to.deep.equal([]);
       } finally {
         await project.dispose();
       }
