@@ -46,7 +46,7 @@ export function heldSocketPaths(): Set<string> {
  * them held by a process. A directory whose tool has not made its socket yet
  * has none and is kept. Returns the directories removed.
  */
-export function removeOrphanSocketDirs(root = SOCKET_DIR_ROOT, held: () => Set<string> = heldSocketPaths): string[] {
+export function removeOrphanSocketDirs(root = SOCKET_DIR_ROOT): string[] {
   const uid = process.geteuid?.();
   const candidates: { dir: string; sockets: string[] }[] = [];
   let entries: string[];
@@ -70,7 +70,7 @@ export function removeOrphanSocketDirs(root = SOCKET_DIR_ROOT, held: () => Set<s
   }
   if (candidates.length === 0) return [];
   // Read after listing the sockets: a socket listed above and still held is in it.
-  const inUse = held();
+  const inUse = heldSocketPaths();
   const removed: string[] = [];
   for (const { dir, sockets } of candidates) {
     if (sockets.some((s) => inUse.has(s))) continue;
