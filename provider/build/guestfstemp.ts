@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 /** Where libguestfs puts its socket directories when run as root. */
-export const SOCKET_DIR_ROOT = "/tmp";
+const SOCKET_DIR_ROOT = "/tmp";
 
 const SOCKET_DIR = /^libguestfs[A-Za-z0-9]{6}$/;
 
