@@ -84,7 +84,12 @@ function quote(args: readonly string[]): string {
  * As root, every command runs as PID 1 of a PID namespace of its own
  * (unshare --pid --fork --kill-child), killed with this process
  * (setpriv --pdeathsig KILL): whatever it starts ends with it, even when the
- * provider is killed, and stopping it is one SIGKILL.
+ * provider is killed, and stopping it is one SIGKILL. It also runs in a
+ * session of its own (see run()), so that a terminal's Ctrl-C, sent to the
+ * whole foreground process group, reaches the provider, which stops it, and
+ * not the command itself: a tool that begins its own clean-up on SIGINT and
+ * is killed a few milliseconds later, in the middle of it, leaves half of
+ * what it was removing (guestfish, its socket directory in /tmp).
  */
 function tiedToUs(cmd: string, args: readonly string[]): [string, string[]] {
   if (process.getuid?.() !== 0) return [cmd, [...args]];
@@ -159,6 +164,9 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     reject: false,
     // Killed with the whole build on abort; see `onAbort` below.
     cleanup: true,
+    // Its own session, out of reach of the terminal's signals (see tiedToUs).
+    // execa's `cleanup` skips a detached command; pdeathsig ends it instead.
+    detached: file !== cmd,
   });
   const out: string[] = [];
   const tail: string[] = [];

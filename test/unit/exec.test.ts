@@ -1,8 +1,9 @@
 // An interrupted command is over when run() returns: every process it
 // started has ended and released what it held, here a listening Unix socket
-// of a grandchild that ignores SIGTERM.
+// of a grandchild that ignores SIGTERM. A command is stopped by its caller
+// alone: a Ctrl-C to the caller's process group does not reach it.
 import { expect } from "chai";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -37,5 +38,48 @@ describe("run(): an interrupted command", () => {
         .filter((l) => l.includes(marker) && !l.trim().startsWith("Z"));
       expect(left, "processes left").to.deep.equal([]);
     }
+  });
+});
+
+/** Whether some process's command line contains `marker` (zombies aside). */
+const running = (marker: string) => execFileSync("ps", ["-eo", "stat=,args="], { encoding: "utf8" }).split("\n")
+  .some((l) => l.includes(marker) && !l.includes("ps -eo") && !l.trim().startsWith("Z"));
+
+describe("run(): a Ctrl-C to the caller's process group", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "vmi-exec-"));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("reaches the caller, not the command, which still ends when the caller is killed", async () => {
+    const marker = `vmi-exec-sigint-${process.pid}`;
+    const trapped = path.join(dir, "trapped");
+    const ready = path.join(dir, "ready");
+    // A caller handling SIGINT as the provider does (it stops its commands
+    // itself), running a command that would note a SIGINT of its own.
+    const caller = `
+      process.on("SIGINT", () => {});
+      const { run } = require(${JSON.stringify(path.join(__dirname, "..", "..", "provider", "build", "exec.js"))});
+      const { memoryLogger } = require(${JSON.stringify(path.join(__dirname, "..", "..", "provider", "build", "log.js"))});
+      run("sh", ["-c", 'trap "echo INT > $1; exit 1" INT; echo > $2; while :; do sleep 0.1; done', ${JSON.stringify(marker)}, ${JSON.stringify(trapped)}, ${JSON.stringify(ready)}],
+        { label: "test", log: memoryLogger(), timeoutMs: 60_000 }).catch(() => {});`;
+    // Its own process group, as a shell gives a foreground job.
+    const child = spawn(process.execPath, ["-e", caller], { stdio: "ignore", detached: true });
+    const gone = new Promise((r) => child.once("exit", r));
+    try {
+      while (!fs.existsSync(ready) && child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+      expect(fs.existsSync(ready), "the command started").to.equal(true);
+      process.kill(-child.pid!, "SIGINT");
+      await new Promise((r) => setTimeout(r, 500));
+      expect(fs.existsSync(trapped), "the command got the SIGINT").to.equal(false);
+      expect(running(marker), "the command still runs").to.equal(true);
+    } finally {
+      child.kill("SIGKILL");
+      await gone;
+    }
+    const until = Date.now() + 10_000;
+    while (running(marker) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(running(marker), "the command outlived its killed caller").to.equal(false);
   });
 });
