@@ -12,6 +12,7 @@
 const path = require("node:path");
 const { spawn } = require("node:child_process");
 const tc = require("./lib/toolchain");
+const { endOrphanedPlugins } = require("./lib/orphans");
 
 const LOCKED = /the stack is currently locked by \d+ lock\(s\)/;
 const RETRY_MS = Math.max(100, Number(process.env.VM_IMAGES_WAIT_LOCK_INTERVAL_MS) || 5000);
@@ -68,6 +69,8 @@ function runOnce() {
     process.exit(1);
   });
   child.on("close", (code, signal) => {
+    // A CLI killed by a signal leaves its language host running.
+    if (signal) for (const pid of endOrphanedPlugins(cli)) console.error(`pulumi: ended process ${pid}, left by the killed CLI`);
     if (code !== 0 && waiting && LOCKED.test(tail) && Date.now() + RETRY_MS < deadline) {
       const left = Math.round((deadline - Date.now()) / 1000);
       console.error(`pulumi: the stack is locked by another update: waiting for it (giving up in ${left} s)`);

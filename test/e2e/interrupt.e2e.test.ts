@@ -14,6 +14,27 @@ function processesMentioning(needle: string): string[] {
   return out.split("\n").filter((l) => l.includes(needle) && !l.includes("ps -eo"));
 }
 
+/** "PID command line" of each process working in `dir` or below it (the CLI, its plugins, the provider). */
+function processesIn(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      const cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+      if (cwd !== dir && !cwd.startsWith(dir + "/")) continue;
+      found.push(`${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim()}`);
+    } catch {
+      // gone meanwhile, or a kernel thread
+    }
+  }
+  return found;
+}
+
+/** Wait until no process works in the project directory, then require it. */
+async function expectNoProcessIn(dir: string): Promise<void> {
+  await waitFor("the project's processes to end", () => processesIn(dir).length === 0, 30_000).catch(() => undefined);
+  expect(processesIn(dir), "processes left working in the project directory").to.deep.equal([]);
+}
+
 /** libguestfs's socket directories (root's are always in /tmp; see guestfstemp.ts). */
 const guestfsSocketDirs = () => fs.readdirSync("/tmp").filter((e) => /^libguestfs[A-Za-z0-9]{6}$/.test(e));
 
@@ -68,6 +89,7 @@ describe("e2e: interrupting pulumi up", function () {
         send();
         expect(await exited(up)).not.to.equal(0);
         await waitFor("build processes to end", () => processesMentioning(dir).length === 0, 60_000);
+        await expectNoProcessIn(project.dir);
         const left = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => !f.endsWith(".log")) : [];
         expect(left, "files left in the images dir").to.deep.equal([]);
         expect(guestfsSocketDirs().filter((d) => !socketDirs.includes(d)), "libguestfs socket directories left in /tmp").to.deep.equal([]);
@@ -145,6 +167,8 @@ describe("e2e: killing pulumi up (direct)", function () {
       }
       await exited(up);
       await waitFor("build processes to end", () => processesMentioning(dir).length === 0 && providerOf(project.dir) === undefined, 60_000);
+      // The CLI's language host too, which a killed CLI leaves running.
+      await expectNoProcessIn(project.dir);
       // A killed CLI leaves its stack locked, as every DIY backend does; `pulumi cancel`
       // frees it (first, so that a failure here does not lock out the next cases).
       if (kill === "CLI") await project.must("cancel", "--stack", project.stack, "--yes");
