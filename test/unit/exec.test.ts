@@ -13,14 +13,18 @@ import { memoryLogger } from "../../provider/build/log";
 
 const LISTEN = "process.on('SIGTERM', () => {}); require('net').createServer().listen(process.argv[1])";
 
-describe("run(): an interrupted command", () => {
+/** Whether some process's command line contains `marker` (zombies aside). */
+const stillRunning = (marker: string) => execFileSync("ps", ["-eo", "stat=,args="], { encoding: "utf8" }).split("\n")
+  .some((l) => l.includes(marker) && !l.includes("ps -eo") && !l.trim().startsWith("Z"));
+
+describe("run()", () => {
   let dir: string;
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "vmi-exec-"));
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("has ended with all its descendants, and released their sockets, when run() rejects", async () => {
+  it("interrupted, has ended with all its descendants, and released their sockets, when it rejects", async () => {
     for (let i = 0; i < 5; i++) {
       const socket = path.join(dir, `s${i}.sock`);
       const marker = `vmi-exec-test-${process.pid}-${i}`;
@@ -34,25 +38,11 @@ describe("run(): an interrupted command", () => {
       expect(err).to.be.instanceOf(CommandError);
       expect((err as Error).message).to.include("interrupted");
       expect(heldSocketPaths().has(socket), "the socket is released").to.equal(false);
-      const left = execFileSync("ps", ["-eo", "stat=,args="], { encoding: "utf8" }).split("\n")
-        .filter((l) => l.includes(marker) && !l.trim().startsWith("Z"));
-      expect(left, "processes left").to.deep.equal([]);
+      expect(stillRunning(marker), "a process of the command is left").to.equal(false);
     }
   });
-});
 
-/** Whether some process's command line contains `marker` (zombies aside). */
-const running = (marker: string) => execFileSync("ps", ["-eo", "stat=,args="], { encoding: "utf8" }).split("\n")
-  .some((l) => l.includes(marker) && !l.includes("ps -eo") && !l.trim().startsWith("Z"));
-
-describe("run(): a Ctrl-C to the caller's process group", () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "vmi-exec-"));
-  });
-  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-  it("reaches the caller, not the command, which still ends when the caller is killed", async () => {
+  it("leaves a Ctrl-C to the caller's process group to the caller; the command still ends when the caller is killed", async () => {
     const marker = `vmi-exec-sigint-${process.pid}`;
     const trapped = path.join(dir, "trapped");
     const ready = path.join(dir, "ready");
@@ -73,13 +63,13 @@ describe("run(): a Ctrl-C to the caller's process group", () => {
       process.kill(-child.pid!, "SIGINT");
       await new Promise((r) => setTimeout(r, 500));
       expect(fs.existsSync(trapped), "the command got the SIGINT").to.equal(false);
-      expect(running(marker), "the command still runs").to.equal(true);
+      expect(stillRunning(marker), "the command still runs").to.equal(true);
     } finally {
       child.kill("SIGKILL");
       await gone;
     }
     const until = Date.now() + 10_000;
-    while (running(marker) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    expect(running(marker), "the command outlived its killed caller").to.equal(false);
+    while (stillRunning(marker) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(stillRunning(marker), "the command outlived its killed caller").to.equal(false);
   });
 });
