@@ -153,6 +153,8 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   log.line(label, `$ ${shown}`);
   const started = Date.now();
   const [file, argv] = tiedToUs(cmd, args);
+  // In a PID namespace and a session of its own (as root; see tiedToUs).
+  const tied = file !== cmd;
   const child = execa(file, argv, {
     cwd: opts.cwd,
     // Tools are found where hostFacts() found them, whatever PATH we were given.
@@ -166,7 +168,7 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     cleanup: true,
     // Its own session, out of reach of the terminal's signals (see tiedToUs).
     // execa's `cleanup` skips a detached command; pdeathsig ends it instead.
-    detached: file !== cmd,
+    detached: tied,
   });
   const out: string[] = [];
   const tail: string[] = [];
@@ -188,8 +190,8 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   const stop = (reason: string) => {
     if (why) return;
     why = reason;
-    if (file !== cmd && child.pid !== undefined) namespaceInit = childrenOf(child.pid);
-    if (opts.killSignal === "SIGKILL" || file !== cmd) child.kill("SIGKILL");
+    if (tied && child.pid !== undefined) namespaceInit = childrenOf(child.pid);
+    if (opts.killSignal === "SIGKILL" || tied) child.kill("SIGKILL");
     else child.kill("SIGTERM", { forceKillAfterTimeout: 2000 });
   };
   const onAbort = () => stop("interrupted");
