@@ -32,10 +32,10 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { guestfsEnvironment } from "../provider/build/accel";
-import { cacheDir } from "../provider/build/cache";
-import { whichTool } from "../provider/build/host";
-import { memoryLogger } from "../provider/build/log";
+import { guestfsEnvironment } from "../provider/builder/boot/accel";
+import { cacheDir } from "../provider/builder/cache/dirs";
+import { whichTool } from "../provider/builder/run/host";
+import { memoryLogger } from "../provider/builder/run/log";
 import { REPO, TestProject } from "../test/e2e/harness";
 
 const SUITE = "bookworm";

@@ -114,8 +114,8 @@ function parsePullArgs(argv) {
 /** lvh's `images pull REF --dir D`: D/images/<image> for each image of REF. */
 async function pull(argv) {
   const opts = parsePullArgs(argv);
-  const { pullImages } = require("../dist/provider/build/pull");
-  const { registrySession } = require("../dist/provider/build/crane");
+  const { pullImages } = require("../dist/provider/builder/oci/pull");
+  const { registrySession } = require("../dist/provider/builder/oci/crane");
   const where = process.env.INIT_CWD || process.cwd();
   const session = registrySession();
   const log = { file: "(stderr)", line: (label, text) => console.error(`${label} | ${text}`), close: async () => {} };

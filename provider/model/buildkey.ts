@@ -19,15 +19,12 @@ export const PIPELINE_VERSION = 2;
  * fingerprint of every file that decides what an image contains
  * (test/unit/pipeline.test.ts computes it and says what to do when it
  * changes). Updating it without bumping the version says "same images".
- * Last updated for the direct backend's roots written straight into the
- * disk, their initramfs built at the compressor's fastest level and in the C
- * locale with mkinitramfs's commonest lookups answered in its own shell, and
- * fsync skipped while building: the same files, so images already built
- * stay (the initramfs of those built before this change also holds
- * conf/conf.d/zz-vm-images-build-level, setting a compression level the
- * initramfs's own scripts never read).
+ * Last updated for the process layer's move into rooms (builder/) and a
+ * fingerprint that now follows the backends' imports, the model's included;
+ * the direct backend's step names say "sandbox" where they said "chroot":
+ * the same files, so images already built stay.
  */
-export const PIPELINE_SOURCES = "b1c7d8f92038e93129684f3438c36043830fdf3bbe2bbf40de2de52e1d66810e";
+export const PIPELINE_SOURCES = "418d19e60dcb6912612bca9a651203ec0e670b3f42d4c0d9465082a6a8b2cf8a";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -6,8 +6,9 @@
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import type { Cadence, ProgressSink, Severity } from "../build/progress";
-import { LINES, LIVE } from "../build/progress";
+import type { Cadence, ProgressSink, Severity } from "../builder/image/progress";
+import { LINES, LIVE } from "../builder/image/progress";
+import { commandLine, parentOf } from "../builder/run/proc";
 
 interface LogClient {
   log(request: unknown, callback: (err: Error | null) => void): void;
@@ -75,16 +76,6 @@ export function engineProgress(urn: string | undefined, image: string): Progress
   };
 }
 
-/** The parent process id of `pid`, from /proc. */
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * How the CLI shows our statuses: LIVE when it rewrites rows in a terminal,
  * LINES when it prints each one (--non-interactive, output not a terminal,
@@ -97,8 +88,8 @@ export function cliCadence(env = process.env): Cadence {
   let pid = parentOf(process.pid);
   for (let depth = 0; pid && pid > 1 && depth < 6; depth++, pid = parentOf(pid)) {
     try {
-      const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-      if (path.basename(argv[0]) !== "pulumi") continue;
+      const argv = commandLine(pid) ?? [];
+      if (path.basename(argv[0] ?? "") !== "pulumi") continue;
       if (argv.includes("--non-interactive") || argv.some((a) => a.startsWith("--json"))) return LINES;
       return /^\/dev\/(pts\/\d+|tty\w*)$/.test(fs.readlinkSync(`/proc/${pid}/fd/1`)) ? LIVE : LINES;
     } catch {

@@ -4,11 +4,11 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type ImageOutputs, lookUpPublished } from "../build/create";
-import { registrySession } from "../build/crane";
-import { forgetLocalCopy, isLocalCopy } from "../build/localcopy";
-import { hostFacts } from "../build/host";
-import { removeImageIfOurs } from "../build/imagebuild";
+import { type ImageOutputs, lookUpPublished } from "../builder/image/create";
+import { registrySession } from "../builder/oci/crane";
+import { forgetLocalCopy, isLocalCopy } from "../builder/oci/localcopy";
+import { hostFacts } from "../builder/run/host";
+import { removeImageIfOurs } from "../builder/image/safebuild";
 import { type CheckedImageInputs, checkImageInputs, type ImageInputs } from "../model/check";
 import { decideImageDiff, inRegistry, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../model/diff";
 import { canonicalJson } from "../model/hash";
@@ -115,4 +115,4 @@ export async function deleteImage(props: ImageOutputs): Promise<void> {
 }
 
 export type { CheckedImageInputs, ImageInputs } from "../model/check";
-export type { ImageOutputs } from "../build/create";
+export type { ImageOutputs } from "../builder/image/create";

@@ -4,7 +4,7 @@
 // holds no code of ours and an upgrade of this package takes effect on the
 // next operation.
 import type * as pulumi from "@pulumi/pulumi";
-import { createImage, updateImage } from "../build/create";
+import { createImage, updateImage } from "../builder/image/create";
 import { cliCadence, engineProgress } from "./enginelog";
 import {
   currentSha256,
@@ -14,7 +14,7 @@ import {
   removeManifest,
   renderManifest,
   writeManifest,
-} from "../build/manifest";
+} from "../builder/image/manifest";
 import {
   checkPull,
   type CheckedPullInputs,
@@ -24,7 +24,7 @@ import {
   type PullInputs,
   type PullOutputs,
   readPull,
-} from "../build/pulled";
+} from "../builder/oci/pulled";
 import { ConfigError } from "../model/config";
 import { definedOnly } from "./imageprovider";
 import {

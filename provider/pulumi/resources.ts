@@ -2,8 +2,8 @@
 // into ./providers, required by package name at run time (see forwarding.ts).
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { hostFacts } from "../build/host";
-import type { ManifestInputs } from "../build/manifest";
+import { hostFacts } from "../builder/run/host";
+import type { ManifestInputs } from "../builder/image/manifest";
 import { checkImageInputs, type ImageInputs } from "../model/check";
 import { type Action, configWarnings, type ImageConfig, type ImageConfigInput, parseImageConfig } from "../model/config";
 import { Forest } from "../model/forest";

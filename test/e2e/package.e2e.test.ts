@@ -48,7 +48,7 @@ describe("e2e: the packed package in a program of its own", function () {
   it("ships the compiled library, its shell scripts and no tests", () => {
     const pkg = path.join(project.dir, "node_modules", "pulumi-vm-images");
     expect(fs.existsSync(path.join(pkg, "dist", "provider", "index.d.ts"))).to.equal(true);
-    expect(fs.existsSync(path.join(pkg, "provider", "build", "sh", "sandbox-run.sh"))).to.equal(true);
+    expect(fs.existsSync(path.join(pkg, "provider", "builder", "sh", "sandbox-run.sh"))).to.equal(true);
     expect(fs.existsSync(path.join(pkg, "provider", "actions", "sh", "upload.sh"))).to.equal(true);
     expect(fs.existsSync(path.join(pkg, "dist", "test"))).to.equal(false);
   });

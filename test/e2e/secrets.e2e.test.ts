@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { aptListsCacheDir, cacheDir } from "../../provider/build/cache";
+import { aptListsCacheDir, cacheDir } from "../../provider/builder/cache/dirs";
 import { AuthMirror } from "../support/authmirror";
 import { REPO, TestProject } from "./harness";
 

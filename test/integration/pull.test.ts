@@ -9,10 +9,10 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { registrySession } from "../../provider/build/crane";
-import { memoryLogger } from "../../provider/build/log";
-import { publishImage } from "../../provider/build/publish";
-import { pullImages } from "../../provider/build/pull";
+import { registrySession } from "../../provider/builder/oci/crane";
+import { memoryLogger } from "../../provider/builder/run/log";
+import { publishImage } from "../../provider/builder/oci/publish";
+import { pullImages } from "../../provider/builder/oci/pull";
 import { craneSync, publishLayer, publishLvhShaped, TestRegistry } from "../support/registry";
 import { type TarSpec, writeTar } from "../support/tarwriter";
 

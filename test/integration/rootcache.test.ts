@@ -7,10 +7,10 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { directBackend } from "../../provider/build/backends/direct";
-import { cacheDir } from "../../provider/build/cache";
-import { FileCache } from "../../provider/build/filecache";
-import { buildImage } from "../../provider/build/imagebuild";
+import { directBackend } from "../../provider/builder/backends/direct";
+import { cacheDir } from "../../provider/builder/cache/dirs";
+import { FileCache } from "../../provider/builder/cache/filecache";
+import { buildImage } from "../../provider/builder/image/safebuild";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
 import { imageTree, treeDiff, VOLATILE } from "../support/tree";
 

@@ -10,9 +10,9 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { directBackend } from "../../provider/build/backends/direct";
-import { aptListsCacheDir, debCacheDir } from "../../provider/build/cache";
-import { buildImage } from "../../provider/build/imagebuild";
+import { directBackend } from "../../provider/builder/backends/direct";
+import { aptListsCacheDir, debCacheDir } from "../../provider/builder/cache/dirs";
+import { buildImage } from "../../provider/builder/image/safebuild";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
 
 /** What a guest must never change on the build host. */

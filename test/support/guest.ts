@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { bootToLogin as bootCheck } from "../../provider/build/bootcheck";
+import { bootToLogin as bootCheck } from "../../provider/builder/boot/check";
 
 const execFileP = promisify(execFile);
 

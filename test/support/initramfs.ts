@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { partitionOffset, readSector0 } from "../../provider/build/boot";
+import { partitionOffset, readSector0 } from "../../provider/builder/boot/layout";
 import { rawImage } from "./tree";
 
 const execFileP = promisify(execFile);

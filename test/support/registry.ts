@@ -8,7 +8,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { craneBinary } from "../../provider/build/crane";
+import { craneBinary } from "../../provider/builder/oci/crane";
 import { freePort } from "./ports";
 
 export interface RegistryOptions {

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cacheDir } from "../../provider/build/cache";
+import { cacheDir } from "../../provider/builder/cache/dirs";
 
 /** A 1G non-bootable root and a child whose one action writes `childLine`, in lvh's spelling. */
 export function forest(childLine: string) {

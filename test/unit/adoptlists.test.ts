@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { hostScript } from "../../provider/build/shell";
+import { hostScript } from "../../provider/builder/run/shell";
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const MIRROR = "deb.debian.org_debian_dists_bookworm";

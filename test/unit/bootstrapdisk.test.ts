@@ -7,8 +7,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { whichTool } from "../../provider/build/host";
-import { hostScript } from "../../provider/build/shell";
+import { whichTool } from "../../provider/builder/run/host";
+import { hostScript } from "../../provider/builder/run/shell";
 
 describe("bootstrap-disk.sh", function () {
   this.timeout(60_000);

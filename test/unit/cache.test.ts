@@ -2,8 +2,8 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cacheMaxBytes, FileCache } from "../../provider/build/filecache";
-import { memoryLogger } from "../../provider/build/log";
+import { cacheMaxBytes, FileCache } from "../../provider/builder/cache/filecache";
+import { memoryLogger } from "../../provider/builder/run/log";
 import { byteLimit, evictions } from "../../provider/model/cachepolicy";
 import { packageIndexDigest, rootStageKey } from "../../provider/model/rootstage";
 

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { adoptDebs } from "../../provider/build/debadopt";
+import { adoptDebs } from "../../provider/builder/cache/debadopt";
 import { archiveFileName, findBySha256 } from "../../provider/model/debindex";
 
 const sha256 = (data: string) => createHash("sha256").update(data).digest("hex");

@@ -7,9 +7,9 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CommandError, run } from "../../provider/build/exec";
-import { heldSocketPaths } from "../../provider/build/guestfstemp";
-import { memoryLogger } from "../../provider/build/log";
+import { CommandError, run } from "../../provider/builder/run/exec";
+import { heldSocketPaths } from "../../provider/builder/backends/guestfstemp";
+import { memoryLogger } from "../../provider/builder/run/log";
 
 const LISTEN = "process.on('SIGTERM', () => {}); require('net').createServer().listen(process.argv[1])";
 
@@ -50,8 +50,8 @@ describe("run()", () => {
     // itself), running a command that would note a SIGINT of its own.
     const caller = `
       process.on("SIGINT", () => {});
-      const { run } = require(${JSON.stringify(path.join(__dirname, "..", "..", "provider", "build", "exec.js"))});
-      const { memoryLogger } = require(${JSON.stringify(path.join(__dirname, "..", "..", "provider", "build", "log.js"))});
+      const { run } = require(${JSON.stringify(path.join(__dirname, "..", "..", "provider", "builder", "run", "exec.js"))});
+      const { memoryLogger } = require(${JSON.stringify(path.join(__dirname, "..", "..", "provider", "builder", "run", "log.js"))});
       run("sh", ["-c", 'trap "echo INT > $1; exit 1" INT; echo > $2; while :; do sleep 0.1; done', ${JSON.stringify(marker)}, ${JSON.stringify(trapped)}, ${JSON.stringify(ready)}],
         { label: "test", log: memoryLogger(), timeoutMs: 60_000 }).catch(() => {});`;
     // Its own process group, as a shell gives a foreground job.

@@ -6,7 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { guestfsToolEnv, heldSocketPaths, removeOrphanSocketDirs } from "../../provider/build/guestfstemp";
+import { guestfsToolEnv, heldSocketPaths, removeOrphanSocketDirs } from "../../provider/builder/backends/guestfstemp";
 
 /** Node, binding a Unix socket at `file`, then either staying (listening) or exiting without removing it. */
 const BIND = "const s = require('net').createServer().listen(process.argv[1], () => { if (process.argv[2] === 'exit') process.exit(0); else console.log('ready'); });";

@@ -2,7 +2,7 @@
 // PATH the provider was started with, so `auto` (and the build key, which
 // holds the backend) does not depend on it.
 import { expect } from "chai";
-import { searchPath, SYSTEM_DIRS } from "../../provider/build/host";
+import { searchPath, SYSTEM_DIRS } from "../../provider/builder/run/host";
 import { resolveBackend } from "../../provider/model/host";
 
 describe("host facts", () => {

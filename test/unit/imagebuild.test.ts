@@ -5,10 +5,10 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { Backend } from "../../provider/build/backends/backend";
-import { buildImage } from "../../provider/build/imagebuild";
-import { engineGone } from "../../provider/build/interrupt";
-import { InterruptedError } from "../../provider/build/pipeline";
+import type { Backend } from "../../provider/builder/backends/backend";
+import { buildImage } from "../../provider/builder/image/safebuild";
+import { engineGone } from "../../provider/builder/run/interrupt";
+import { InterruptedError } from "../../provider/builder/image/pipeline";
 import { parseImageConfig } from "../../provider/model/config";
 
 /** A backend whose one step writes the new image's bytes. */

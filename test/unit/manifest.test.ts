@@ -1,6 +1,6 @@
 // ImagesManifest writes exactly the file `lvh images build --dir DIR` reads.
 import { expect } from "chai";
-import { renderManifest } from "../../provider/build/manifest";
+import { renderManifest } from "../../provider/builder/image/manifest";
 import { ConfigError } from "../../provider/model/config";
 import { readLvhImages } from "../../provider/model/lvh";
 

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { partitionOffset } from "../../provider/build/boot";
+import { partitionOffset } from "../../provider/builder/boot/layout";
 
 describe("MBR layout", () => {
   const sector = (type: number, startLba: number, signature = true) => {

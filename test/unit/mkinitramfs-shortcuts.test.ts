@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-const SHORTCUTS = path.resolve(__dirname, "..", "..", "..", "provider", "build", "sh", "mkinitramfs-shortcuts.sh");
+const SHORTCUTS = path.resolve(__dirname, "..", "..", "..", "provider", "builder", "sh", "mkinitramfs-shortcuts.sh");
 
 interface Answer { out: string; status: number | null }
 

@@ -3,8 +3,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { noSyncFilter, noSyncProgram } from "../../provider/build/nosync";
-import { whichTool } from "../../provider/build/host";
+import { noSyncFilter, noSyncProgram } from "../../provider/builder/sandbox/nosync";
+import { whichTool } from "../../provider/builder/run/host";
 
 /** Run a seccomp program of loads, equality jumps and returns on one struct seccomp_data. */
 function evaluate(program: Buffer, nr: number, arch: number): number {

@@ -1,8 +1,8 @@
 // The user's view of a build: progress read from tool lines, and how often
 // statuses go out (a terminal's live row, a CI log's few lines).
 import { expect } from "chai";
-import { isVerbose } from "../../provider/build/create";
-import { BuildProgress, type Cadence, clock, LINES, LIVE, type ProgressSink, readToolLine } from "../../provider/build/progress";
+import { isVerbose } from "../../provider/builder/image/create";
+import { BuildProgress, type Cadence, clock, LINES, LIVE, type ProgressSink, readToolLine } from "../../provider/builder/image/progress";
 import { cliCadence, engineAddress } from "../../provider/pulumi/enginelog";
 
 function recorder() {

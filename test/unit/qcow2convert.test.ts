@@ -6,9 +6,9 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { convertToQcow2 } from "../../provider/build/backends/direct";
-import { whichTool } from "../../provider/build/host";
-import { memoryLogger } from "../../provider/build/log";
+import { convertToQcow2 } from "../../provider/builder/backends/direct/disk";
+import { whichTool } from "../../provider/builder/run/host";
+import { memoryLogger } from "../../provider/builder/run/log";
 
 describe("qcow2 conversion (qemu-img)", function () {
   this.timeout(60_000);

@@ -18,7 +18,7 @@ describe("shell scripts", () => {
   const files = scripts(ROOT);
 
   it("are found in provider/, examples/ and scripts/", () => {
-    expect(files.some((f) => f.includes(`${path.sep}provider${path.sep}build${path.sep}sh${path.sep}`))).to.equal(true);
+    expect(files.some((f) => f.includes(`${path.sep}provider${path.sep}builder${path.sep}sh${path.sep}`))).to.equal(true);
     expect(files.some((f) => f.includes(`${path.sep}provider${path.sep}actions${path.sep}sh${path.sep}`))).to.equal(true);
   });
 

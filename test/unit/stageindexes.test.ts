@@ -9,7 +9,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { readStageIndexes, staleIndex } from "../../provider/build/rootstage";
+import { readStageIndexes, staleIndex } from "../../provider/builder/cache/rootstage";
 import { debSources, inReleaseListName, packageIndexDigest, stageIndexes } from "../../provider/model/rootstage";
 
 const inRelease = (suite: string, hash: string) => `Origin: Debian

@@ -1,0 +1,28 @@
+// What a backend is given to build one image, and what it returns: the steps.
+import type { ImageConfig } from "../../model/config";
+import type { Step } from "../image/pipeline";
+
+export interface BackendBuild {
+  image: ImageConfig;
+  format: "raw" | "qcow2";
+  /** Where the backend writes the image; renamed into place by the caller on success. */
+  target: string;
+  /** Scratch directory for the build, removed by the caller. */
+  workDir: string;
+  /** The parent image file, for a derived image. */
+  parentPath?: string;
+  suite: string;
+  mirror?: string;
+  /** Directory that relative local paths of actions are resolved against. */
+  baseDir: string;
+  mergeSteps: boolean;
+  /** Environment for libguestfs tools (acceleration settings). */
+  guestfsEnv: Record<string, string>;
+  /** Per-user cache directory (package downloads). */
+  cacheDir: string;
+}
+
+export interface Backend {
+  readonly name: "guestfs" | "direct";
+  steps(build: BackendBuild): Step[];
+}

@@ -1,0 +1,118 @@
+// The direct backend's derived images: the parent's disk copied (qemu-img
+// convert to raw) and grown if a size is set; apt-get install and the
+// actions in the sandbox on its file system, loop-mounted for each command.
+// As lvh and the guestfs backend do, the parent's file system is edited, not
+// remade. Where loop mounts fail (some containers), the parent's files are
+// copied out with libguestfs and a new file system is made, and the build
+// says so.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { resizeOf } from "../../../model/config";
+import { imageFormat } from "../../../model/image";
+import { partitionOffset, readSector0 } from "../../boot/layout";
+import { aptListsCacheDir, debCacheDir } from "../../cache/dirs";
+import type { BuildContext, Step } from "../../image/pipeline";
+import { MINUTE, run } from "../../run/exec";
+import { aptInstall, type RootFs } from "../../sandbox/sandbox";
+import type { BackendBuild } from "../backend";
+import { actionSteps } from "./actions";
+import { inMountNamespace, makeDisk, noLoopMount, removeTree } from "./disk";
+
+/**
+ * Copy the parent's disk as raw and grow it to the image's size: the disk,
+ * MBR partition 1 of a bootable one, then its file system (e2fsck and
+ * resize2fs on the loop device). Returns the file system's offset in the
+ * disk, and whether loop mounts work here.
+ */
+async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext): Promise<{ offset: number; loop: boolean }> {
+  const parent = b.parentPath!;
+  // -W (out-of-order writes): the same contents, several times faster here.
+  // -t unsafe: no flush at the end; the copy is edited (through loop mounts,
+  // which do not flush it either) before it becomes the image.
+  await run("qemu-img", ["convert", "-W", "-t", "unsafe", "-f", imageFormat(parent), "-O", "raw", parent, disk], {
+    label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
+  });
+  const offset = partitionOffset(readSector0(disk));
+  const current = fs.statSync(disk).size;
+  // As qemu-img resize reads image_size: "+2G" grows the parent's disk, "10G" is the new size.
+  const resize = b.image.size ? resizeOf(b.image.size) : undefined;
+  const wanted = resize ? (resize.grow ? current + resize.bytes : resize.bytes) : current;
+  if (wanted < current) {
+    throw new Error(`image_size ${b.image.size} is smaller than the parent's disk (${current} bytes); a derived image can only grow`);
+  }
+  if (wanted > current) {
+    fs.truncateSync(disk, wanted);
+    if (offset) {
+      await run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", "-N", "1", disk], {
+        label: `${ctx.image} sfdisk`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE, input: ",+\n",
+      });
+    }
+  }
+  const mnt = path.join(b.workDir, "mnt");
+  fs.mkdirSync(mnt, { recursive: true });
+  const grow = wanted > current;
+  try {
+    // Mounting also proves that loop mounts work here.
+    await inMountNamespace(ctx, grow ? "resize2fs" : "mount", "prepare-parent-disk.sh", [disk, String(offset), mnt, grow ? "grow" : "keep"]);
+  } catch (err) {
+    if (!noLoopMount(err, ctx)) throw err;
+    ctx.log.line(ctx.image, "no loop mount here; falling back to libguestfs to copy the parent's files");
+    ctx.progress?.warn("no loop mount here; falling back to libguestfs to copy the parent's files");
+    return { offset, loop: false };
+  }
+  return { offset, loop: true };
+}
+
+/** Where loop mounts fail: the parent's files out through libguestfs, into a directory. */
+async function copyParentTree(b: BackendBuild, disk: string, offset: number, tree: string, ctx: BuildContext): Promise<void> {
+  const tarball = path.join(b.workDir, "parent.tar");
+  fs.mkdirSync(tree, { recursive: true });
+  await run("guestfish", ["--ro", "--format=raw", "-a", disk, "-m", offset ? "/dev/sda1" : "/dev/sda", "--",
+    "tar-out", "/", tarball, "numericowner:true", "xattrs:true"], {
+    label: `${ctx.image} guestfish`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE, env: b.guestfsEnv,
+  });
+  await run("tar", ["--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf", tarball, "-C", tree], {
+    label: `${ctx.image} tar`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
+  });
+  fs.rmSync(tarball, { force: true });
+  fs.rmSync(path.join(tree, "lost+found"), { recursive: true, force: true });
+}
+
+export function derivedSteps(b: BackendBuild, disk: string): Step[] {
+  const tree = path.join(b.workDir, "rootfs");
+  // The parent's file system in the copied disk, or, where loop mounts fail, its files in a directory.
+  const root: RootFs = { dir: path.join(b.workDir, "root") };
+  let inTree = false;
+  let offset = 0;
+  return [
+    {
+      name: "copy parent disk (qemu-img convert)",
+      do: async (ctx) => {
+        const copied = await copyParentDisk(b, disk, ctx);
+        offset = copied.offset;
+        fs.mkdirSync(root.dir, { recursive: true });
+        if (copied.loop) {
+          root.disk = { file: disk, offset };
+          return;
+        }
+        await copyParentTree(b, disk, offset, tree, ctx);
+        root.dir = tree;
+        inTree = true;
+      },
+      cleanup: (ctx) => removeTree(tree, ctx),
+    },
+    {
+      name: "install packages (apt-get in sandbox)",
+      do: (ctx) => aptInstall(root, b.image.packages, { debs: debCacheDir(b.cacheDir), aptLists: aptListsCacheDir(b.cacheDir) }, ctx),
+    },
+    ...actionSteps(b, root),
+    {
+      name: "make disk (mke2fs -d)",
+      when: () => inTree,
+      do: async (ctx) => {
+        const layout = { bootable: offset > 0, bytes: fs.statSync(disk).size };
+        await makeDisk(b, tree, disk, layout, ctx);
+      },
+    },
+  ];
+}

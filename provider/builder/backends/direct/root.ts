@@ -1,0 +1,134 @@
+// The direct backend's root images. As root: mmdebstrap straight into the
+// new disk's empty file system, loop-mounted (for a bootable image: in an
+// MBR partition, then extlinux and the MBR code); that disk, after package
+// installation, kept in the per-user cache as the packages stage (an image
+// whose actions alone change starts from it); the actions in the sandbox on
+// its loop-mounted file system. Without root, or where loop mounts fail:
+// mmdebstrap into a directory, the actions on it, then mke2fs -d.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { rootSizeBytes } from "../../../model/config";
+import { DEFAULT_SIZE, isBootable } from "../../../model/image";
+import { PARTITION_OFFSET, writeBootConfig } from "../../boot/layout";
+import { PackagesStage } from "../../cache/packagestage";
+import type { BuildContext, Step } from "../../image/pipeline";
+import { MINUTE, run } from "../../run/exec";
+import type { RootFs } from "../../sandbox/sandbox";
+import { noSyncEnv } from "../../sandbox/nosync";
+import type { BackendBuild } from "../backend";
+import { bootstrapCommand, hook } from "../mmdebstrap";
+import { actionSteps } from "./actions";
+import { inMountNamespace, installBootloader, type Layout, makeDisk, makeFileSystem, noLoopMount, removeTree } from "./disk";
+
+/**
+ * The kernel's postinst and a dpkg trigger each build the initramfs (about
+ * 30 s apiece here): divert update-initramfs while packages install, and
+ * build the initramfs once afterwards.
+ */
+const ONE_INITRAMFS_HOOKS = [hook("essential", "defer-initramfs"), hook("customize", "build-initramfs")];
+
+/**
+ * No fsync per file while dpkg unpacks: the directory is packed into a new
+ * disk afterwards, so a crash midway loses nothing. Only while building:
+ * mmdebstrap's --dpkgopt would leave it in the image.
+ */
+const UNSAFE_IO_HOOKS = [hook("setup", "unsafe-io-on"), hook("customize", "unsafe-io-off")];
+
+/**
+ * The options of our hooks: no fsync while unpacking and, for a bootable
+ * image, one initramfs and the boot configuration (fstab, extlinux.conf).
+ */
+function bootstrapHooks(b: BackendBuild, bootable: boolean): string[] {
+  if (!bootable) return UNSAFE_IO_HOOKS;
+  const config = path.join(b.workDir, "boot-config");
+  fs.mkdirSync(path.join(config, "etc"), { recursive: true });
+  writeBootConfig(config);
+  return [...UNSAFE_IO_HOOKS, ...ONE_INITRAMFS_HOOKS, hook("customize", "boot-config", config)];
+}
+
+/** mmdebstrap into `tree`, with the image's packages (and the kernel of a bootable image). */
+async function bootstrapTree(b: BackendBuild, tree: string, bootable: boolean, ctx: BuildContext): Promise<void> {
+  const { cmd, args, env } = bootstrapCommand(b, tree, bootable, bootstrapHooks(b, bootable));
+  await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env });
+}
+
+/** Where the root's sources.list and the InRelease files its apt read are copied (mmdebstrap-hook.sh stage-sources). */
+const stageSourcesDir = (b: BackendBuild) => path.join(b.workDir, "stage-sources");
+
+/**
+ * mmdebstrap straight into the new disk's empty file system, loop-mounted
+ * (sh/bootstrap-disk.sh): no directory to pack with mke2fs -d and remove
+ * afterwards, about 5 s of a root build here. Returns false where loop
+ * mounts fail (nothing was installed; the disk is made again afterwards).
+ */
+async function bootstrapDisk(b: BackendBuild, disk: string, layout: Layout, ctx: BuildContext): Promise<boolean> {
+  await makeFileSystem(disk, layout, undefined, ctx);
+  const mnt = path.join(b.workDir, "target");
+  fs.mkdirSync(mnt, { recursive: true });
+  const hooks = [...bootstrapHooks(b, layout.bootable), hook("extract", "stage-sources", stageSourcesDir(b))];
+  const { args, env } = bootstrapCommand(b, mnt, layout.bootable, hooks, true);
+  const offset = String(layout.bootable ? PARTITION_OFFSET : 0);
+  try {
+    await inMountNamespace(ctx, "mmdebstrap", "bootstrap-disk.sh", [disk, offset, mnt, "mmdebstrap", ...args], {
+      env: { ...env, ...noSyncEnv(b.workDir) }, timeoutMs: 60 * MINUTE,
+    });
+  } catch (err) {
+    if (!noLoopMount(err, ctx)) throw err;
+    return false;
+  }
+  if (layout.bootable) await installBootloader(b, disk, ctx);
+  return true;
+}
+
+const BOOTSTRAP = "bootstrap root file system (mmdebstrap)";
+
+/** Without root: in a directory, the actions on it, then mke2fs -d. */
+function unprivilegedRootSteps(b: BackendBuild, disk: string, tree: string, layout: Layout): Step[] {
+  return [
+    { name: BOOTSTRAP, do: (ctx) => bootstrapTree(b, tree, layout.bootable, ctx), cleanup: (ctx) => removeTree(tree, ctx) },
+    ...actionSteps(b, { dir: tree }),
+    { name: "make disk (mke2fs -d)", do: (ctx) => makeDisk(b, tree, disk, layout, ctx) },
+  ];
+}
+
+export function rootSteps(b: BackendBuild, disk: string): Step[] {
+  const tree = path.join(b.workDir, "rootfs");
+  const layout: Layout = { bootable: isBootable(b.image), bytes: rootSizeBytes(b.image.size ?? DEFAULT_SIZE) };
+  if (process.getuid?.() !== 0) return unprivilegedRootSteps(b, disk, tree, layout);
+  // As root: into the disk, then the actions on its loop-mounted file system.
+  const stage = PackagesStage.of(b.cacheDir, { suite: b.suite, mirror: b.mirror, packages: b.image.packages, ...layout });
+  let fromCache = false;
+  let inTree = false;
+  const root: RootFs = { dir: path.join(b.workDir, "root"), disk: { file: disk, offset: layout.bootable ? PARTITION_OFFSET : 0 } };
+  return [
+    {
+      name: "look up packages stage (cache)",
+      when: () => {
+        fs.mkdirSync(root.dir, { recursive: true });
+        return stage !== undefined;
+      },
+      do: async (ctx) => void (fromCache = await stage!.takeInto(disk, ctx)),
+    },
+    {
+      name: BOOTSTRAP,
+      when: () => !fromCache,
+      do: async (ctx) => {
+        if (await bootstrapDisk(b, disk, layout, ctx)) return;
+        ctx.log.line(ctx.image, "no loop mount here; bootstrapping into a directory, then mke2fs -d");
+        ctx.progress?.warn("no loop mount here; bootstrapping into a directory, then mke2fs -d");
+        inTree = true;
+        await bootstrapTree(b, tree, layout.bootable, ctx);
+      },
+      cleanup: (ctx) => removeTree(tree, ctx),
+    },
+    {
+      name: "keep packages stage (cache)",
+      when: () => !fromCache && !inTree && stage !== undefined,
+      // Nothing writes to a disk without actions once it is made: a link is enough.
+      do: (ctx) => stage!.keep(disk, stageSourcesDir(b), b.image.actions.length === 0, ctx),
+    },
+    ...actionSteps(b, root).map((step) => ({ ...step, when: () => !inTree })),
+    ...actionSteps(b, { dir: tree }).map((step) => ({ ...step, when: () => inTree })),
+    { name: "make disk (mke2fs -d)", when: () => inTree, do: (ctx) => makeDisk(b, tree, disk, layout, ctx) },
+  ];
+}

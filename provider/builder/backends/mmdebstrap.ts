@@ -1,0 +1,88 @@
+// The mmdebstrap command line of root images, both backends: the image's
+// packages (and the kernel of a bootable image), through the shared .deb
+// cache, with our hooks from sh/mmdebstrap-hook.sh.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { shQuote } from "../../actions";
+import { splitUrlCredentials } from "../../model/urlcredentials";
+import type { BackendBuild } from "./backend";
+import { aptListsCacheDir, debCacheDir } from "../cache/dirs";
+import { hostScript } from "../run/shell";
+
+/** The kernel package that bootable images get, as in lvh. */
+export const KERNEL_PACKAGE = "linux-image-amd64";
+
+type HookPhase = "setup" | "extract" | "essential" | "customize";
+
+/** An mmdebstrap hook option running one of our named hooks with the root directory and `args`. */
+export function hook(phase: HookPhase, name: string, ...args: string[]): string {
+  return `--${phase}-hook=sh ${shQuote(hostScript("mmdebstrap-hook.sh"))} ${name} "$1"${args.map((a) => ` ${shQuote(a)}`).join("")}`;
+}
+
+/**
+ * mmdebstrap into `target` (a tarball or a directory, by its name), with the
+ * image's packages, through the shared .deb cache. `extraHooks` are further
+ * mmdebstrap options (customize hooks of the direct backend); `inNamespace`:
+ * the caller runs the command in a private mount namespace already.
+ */
+export function bootstrapCommand(
+  b: BackendBuild,
+  target: string,
+  bootable: boolean,
+  extraHooks: string[] = [],
+  inNamespace = false,
+): { cmd: string; args: string[]; env: Record<string, string> } {
+  const packages = [...(bootable ? [KERNEL_PACKAGE] : []), ...b.image.packages];
+  const cache = debCacheDir(b.cacheDir);
+  fs.mkdirSync(path.join(cache, "partial"), { recursive: true });
+  const root = process.getuid?.() === 0;
+  // Keep the downloaded packages. As root, the cache is mounted read-only
+  // (in mmdebstrap's private mount namespace) and linked into the archive
+  // directory, and what apt downloads joins it at the end; otherwise it is
+  // copied in before and the new packages out after.
+  const cacheHooks = root
+    ? { setup: [hook("setup", "mount-debs", cache)], customize: [hook("customize", "unmount-debs", cache)] }
+    : { setup: [hook("setup", "make-archives"), `--setup-hook=sync-in ${cache} /var/cache/apt/archives/`],
+        customize: [`--customize-hook=sync-out /var/cache/apt/archives ${cache}`] };
+  // apt's package lists from the last root build, and this one's kept for
+  // the next (as root: the hooks run on the host, before any package script).
+  const lists = aptListsCacheDir(b.cacheDir);
+  const listsHooks = root ? { setup: [hook("setup", "lists-in", lists)], extract: [hook("extract", "lists-out", lists)] } : { setup: [], extract: [] };
+  // A mirror's user:password goes to apt's auth.conf.d for the build, not into the image's sources.
+  const mirror = b.mirror ? splitUrlCredentials(b.mirror) : undefined;
+  const auth: { setup: string[]; customize: string[] } = { setup: [], customize: [] };
+  if (mirror?.authConf) {
+    const file = path.join(b.workDir, "apt-auth.conf");
+    fs.writeFileSync(file, mirror.authConf, { mode: 0o600 });
+    auth.setup.push(hook("setup", "apt-auth-on", file));
+    auth.customize.push(hook("customize", "apt-auth-off"));
+  }
+  const args = [
+    "--verbose",
+    ...(packages.length ? [`--include=${packages.join(",")}`] : []),
+    // In a chroot, initramfs-tools cannot see the root device, so it would
+    // leave fsck out of the initramfs; tell it the root file system type.
+    ...(bootable ? [hook("setup", "fstype")] : []),
+    "--skip=essential/unlink",
+    ...cacheHooks.setup,
+    ...listsHooks.setup,
+    ...listsHooks.extract,
+    ...auth.setup,
+    ...extraHooks,
+    hook("customize", "host-independent"),
+    ...cacheHooks.customize,
+    hook("customize", "remove-debs"),
+    ...auth.customize,
+    b.suite,
+    target,
+    ...(mirror ? [mirror.url] : []),
+  ];
+  // As root, mmdebstrap mounts /proc, /sys and /dev into its scratch root. In
+  // a private mount namespace those mounts end with it, however it ends, so
+  // removing the work directory afterwards can never reach the host's. A
+  // caller that runs it in a namespace of its own says so.
+  if (root && !inNamespace) {
+    return { cmd: "unshare", args: ["--mount", "--propagation", "private", "--", "mmdebstrap", ...args], env: { TMPDIR: b.workDir } };
+  }
+  return { cmd: "mmdebstrap", args, env: { TMPDIR: b.workDir } };
+}

@@ -1,0 +1,195 @@
+// Building one image safely: into a temp file next to the image, renamed
+// into place only on success (for a bootable image, once it has passed its
+// boot check). A failed build leaves the previous image as it
+// was and keeps the partial one at `<name>.failed`; an interrupted one leaves
+// nothing. Temp files are named after the building process, so a later build
+// removes those of a process that died, and the socket directories of
+// libguestfs tools killed with a build (guestfstemp.ts).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { ImageConfig } from "../../model/config";
+import { type FileIdentity, identityOf, sameIdentity } from "../../model/identity";
+import { imageFormat, isBootable } from "../../model/image";
+import type { Backend, BackendBuild } from "../backends/backend";
+import { bootToLogin } from "../boot/check";
+import { guestfsToolEnv, removeOrphanSocketDirs } from "../backends/guestfstemp";
+import { type Echo, fileLogger, type Logger } from "../run/log";
+import { InterruptedError, runSteps, type Step, type StepTiming } from "./pipeline";
+import type { BuildProgress } from "./progress";
+import { alive } from "../run/proc";
+
+export interface ImageBuildRequest {
+  dir: string;
+  image: ImageConfig;
+  parentPath?: string;
+  suite: string;
+  mirror?: string;
+  baseDir: string;
+  mergeSteps: boolean;
+  backend: Backend;
+  guestfsEnv: Record<string, string>;
+  cacheDir: string;
+  signal: AbortSignal;
+  /** Where log lines go besides the log file and the progress (the provider's stderr in verbose mode). */
+  echo?: Echo;
+  /** The user's view of the build (the image's row). */
+  progress?: BuildProgress;
+  /** Boot a bootable image before keeping it (see bootcheck.ts); unset: no boot check. */
+  bootCheck?: { accel: "kvm" | "tcg"; timeoutMs: number };
+  /**
+   * Called once the image is built, before it replaces the previous one; a
+   * signal aborted by then makes the build an interrupted one (nothing kept).
+   */
+  beforeCommit?: () => Promise<void>;
+}
+
+/** The step that boots the new image from its own disk, before it is renamed into place. */
+function bootCheckStep(disk: string, format: "raw" | "qcow2", opts: NonNullable<ImageBuildRequest["bootCheck"]>): Step {
+  return {
+    name: "boot check",
+    do: async (ctx) => {
+      await bootToLogin({ image: disk, format, ...opts, signal: ctx.signal, log: ctx.log, label: `${ctx.image} boot check` });
+    },
+  };
+}
+
+export interface BuiltImage {
+  path: string;
+  format: "raw" | "qcow2";
+  identity: FileIdentity;
+  sizeBytes: number;
+  /** Bytes the file takes on disk (raw images are sparse). */
+  allocatedBytes: number;
+  /** Seconds the whole build took. */
+  seconds: number;
+  logFile: string;
+  timings: StepTiming[];
+}
+
+/** How long a failed build waits for an interrupt that may be on its way before calling it a failure. */
+const INTERRUPT_GRACE_MS = 500;
+
+const TEMP_TAG = /\.(building|work|log)-(\d+)$/;
+
+export function imagePaths(dir: string, name: string, pid = process.pid) {
+  return {
+    final: path.join(dir, name),
+    temp: path.join(dir, `.${name}.building-${pid}`),
+    work: path.join(dir, `.${name}.work-${pid}`),
+    failed: path.join(dir, `${name}.failed`),
+    log: path.join(dir, `${name}.log`),
+    /** The log while the build runs: it becomes `log` when the build ends, and goes if it is interrupted. */
+    logTemp: path.join(dir, `.${name}.log-${pid}`),
+  };
+}
+
+/** Remove temp files of this image left by build processes that no longer run. */
+export function sweepStaleTemps(dir: string, name: string, log?: Logger): void {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const m = TEMP_TAG.exec(entry);
+    if (!m || !entry.startsWith(`.${name}.`) || entry !== `.${name}.${m[1]}-${m[2]}`) continue;
+    if (Number(m[2]) === process.pid || alive(Number(m[2]))) continue;
+    fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
+    log?.line(name, `removed ${entry}, left by an interrupted build`);
+  }
+}
+
+/** Remove the socket directories of killed libguestfs tools (this build's, or a killed build's before it). */
+function sweepGuestfsSockets(log: Logger, name: string): void {
+  for (const dir of removeOrphanSocketDirs()) log.line(name, `removed ${dir}, left by a killed libguestfs tool`);
+}
+
+export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
+  const name = req.image.name;
+  const p = imagePaths(req.dir, name);
+  fs.mkdirSync(req.dir, { recursive: true });
+  const log = fileLogger(p.log, (line, text) => {
+    req.progress?.toolLine(text);
+    req.echo?.(line, text);
+  }, { writeTo: p.logTemp });
+  const ctx = { image: name, log, signal: req.signal, progress: req.progress };
+  const started = Date.now();
+  let interrupted = false;
+  try {
+    sweepStaleTemps(req.dir, name, log);
+    sweepGuestfsSockets(log, name);
+    if (req.parentPath && !fs.existsSync(req.parentPath)) {
+      throw new Error(
+        `image ${JSON.stringify(name)}: parent image ${req.parentPath} does not exist; ` +
+          "build it first or put the file in the images directory",
+      );
+    }
+    fs.rmSync(p.temp, { force: true });
+    fs.mkdirSync(p.work, { recursive: true });
+    const build: BackendBuild = {
+      image: req.image,
+      format: imageFormat(name),
+      target: p.temp,
+      workDir: p.work,
+      parentPath: req.parentPath,
+      suite: req.suite,
+      mirror: req.mirror,
+      baseDir: req.baseDir,
+      mergeSteps: req.mergeSteps,
+      guestfsEnv: guestfsToolEnv(req.guestfsEnv, p.work),
+      cacheDir: req.cacheDir,
+    };
+    log.line(name, `building with the ${req.backend.name} backend into ${p.final}`);
+    let timings: StepTiming[];
+    try {
+      const steps = req.backend.steps(build);
+      if (req.bootCheck && isBootable(req.image)) steps.push(bootCheckStep(p.temp, build.format, req.bootCheck));
+      timings = await runSteps(steps, ctx);
+      await req.beforeCommit?.();
+      if (req.signal.aborted) throw new InterruptedError(name);
+    } catch (err) {
+      // Ctrl-C reaches the tools (they share the terminal's process group) as
+      // well as this process: a tool may die of it before our own handler
+      // has aborted the build. Let a pending interrupt arrive first.
+      if (!req.signal.aborted) await new Promise((r) => setTimeout(r, INTERRUPT_GRACE_MS));
+      if (err instanceof InterruptedError || req.signal.aborted) {
+        interrupted = true;
+        fs.rmSync(p.temp, { force: true });
+        throw err instanceof InterruptedError ? err : new InterruptedError(name);
+      }
+      let kept = "";
+      if (fs.existsSync(p.temp)) {
+        fs.renameSync(p.temp, p.failed);
+        kept = `; the partial image is kept at ${p.failed}`;
+      }
+      const prev = fs.existsSync(p.final) ? `; the previous image ${p.final} is unchanged` : "";
+      const msg = err instanceof Error ? err.message : String(err);
+      log.line(name, `build failed: ${msg}`);
+      const logRef = msg.includes(p.log) ? "" : `\n  log: ${p.log}`;
+      throw new Error(`image ${JSON.stringify(name)}: build failed: ${msg}${kept}${prev}${logRef}`);
+    }
+    fs.renameSync(p.temp, p.final);
+    fs.rmSync(p.failed, { force: true });
+    const identity = identityOf(p.final)!;
+    const seconds = (Date.now() - started) / 1000;
+    const allocatedBytes = fs.statSync(p.final).blocks * 512;
+    log.line(name, `built ${p.final} (${identity.size} bytes) in ${seconds.toFixed(1)} s`);
+    return { path: p.final, format: build.format, identity, sizeBytes: identity.size, allocatedBytes, seconds, logFile: p.log, timings };
+  } finally {
+    fs.rmSync(p.work, { recursive: true, force: true });
+    sweepGuestfsSockets(log, name);
+    fs.rmSync(p.temp, { force: true });
+    await log.close();
+    // An interrupted build leaves the previous image's log as it was.
+    if (interrupted) fs.rmSync(p.logTemp, { force: true });
+    else fs.renameSync(p.logTemp, p.log);
+  }
+}
+
+/** Remove the image only if it is still the file that build produced. Returns whether it did. */
+export function removeImageIfOurs(file: string, identity: FileIdentity | undefined): boolean {
+  if (!sameIdentity(identityOf(file), identity)) return false;
+  fs.rmSync(file, { force: true });
+  return true;
+}

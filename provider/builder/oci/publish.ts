@@ -1,0 +1,77 @@
+// Publishing a built image in lvh-images' layout, without a daemon: the
+// image zstd-compressed as data/images/<name>.zst in one reproducible layer
+// (fixed owner, time and order), a config with a platform and a command (so
+// `docker create`, which `lvh images pull` uses, accepts it), annotations
+// that say what it is, and tags: its build key and, optionally, a human tag.
+// The tags appear only once the image is complete: it is pushed under a
+// staging tag first, which is deleted after.
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { humanTag, parseRef, publishAnnotations, type PublishedImageFacts } from "../../model/oci";
+import { crane, type RegistrySession } from "./crane";
+import { MINUTE, run } from "../run/exec";
+import type { Logger } from "../run/log";
+import { hostPlatform } from "./pull";
+
+export interface PublishRequest {
+  file: string;
+  /** The repository, such as 127.0.0.1:5000/team/images. */
+  repository: string;
+  facts: PublishedImageFacts;
+  tag?: string;
+  insecure?: boolean;
+  log: Logger;
+  label: string;
+  signal?: AbortSignal;
+  session: RegistrySession;
+}
+
+/** Publish one image; resolves with `repository@digest`, rejects naming the registry and the cause. */
+export async function publishImage(req: PublishRequest): Promise<string> {
+  const { host } = parseRef(req.repository);
+  const name = req.facts.name;
+  const work = fs.mkdtempSync(path.join(path.dirname(req.file), `.${name}.publish-`));
+  const opts = { log: req.log, label: req.label, signal: req.signal, session: req.session, insecure: req.insecure };
+  const digestOf = (out: string) => out.trim().split("\n").pop()!.replace(/^.*@/, "");
+  try {
+    const images = path.join(work, "root", "data", "images");
+    fs.mkdirSync(images, { recursive: true });
+    const exec = { label: req.label, log: req.log, signal: req.signal, timeoutMs: 60 * MINUTE };
+    await run("zstd", ["-q", "-T0", "-f", "-o", path.join(images, `${name}.zst`), req.file], exec);
+    fs.chmodSync(path.join(work, "root", "data"), 0o755);
+    fs.chmodSync(images, 0o755);
+    fs.chmodSync(path.join(images, `${name}.zst`), 0o644);
+    const layer = path.join(work, "layer.tar");
+    await run("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "--format=gnu", "-C", path.join(work, "root"), "-cf", layer, "data"], exec);
+
+    const staging = `${req.repository}:vm-images-staging-${crypto.randomBytes(8).toString("hex")}`;
+    const what = `publishing ${name} to ${req.repository}`;
+    const staged = digestOf(await crane(what, host, ["append", "--oci-empty-base", "-f", layer, "-t", staging], opts));
+    const annotations = Object.entries(publishAnnotations(req.facts)).flatMap(([k, v]) => ["-a", `${k}=${v}`]);
+    const final = digestOf(await crane(what, host, [
+      "mutate", `${req.repository}@${staged}`, "--set-platform", hostPlatform(), "--cmd", "/bin/true", ...annotations,
+    ], opts));
+    await crane(what, host, ["tag", `${req.repository}@${final}`, req.facts.buildKey], opts);
+    if (req.tag) await crane(what, host, ["tag", `${req.repository}@${final}`, humanTag(req.tag, name)], opts);
+    try {
+      await crane(what, host, ["delete", `${req.repository}@${staged}`], opts);
+    } catch (err) {
+      req.log.line(req.label, `warning: could not delete the staging manifest ${staged}: ${(err as Error).message}`);
+    }
+    const ref = `${req.repository}@${final}`;
+    req.log.line(req.label, `published ${ref} (tag ${req.facts.buildKey}${req.tag ? `, ${humanTag(req.tag, name)}` : ""})`);
+    return ref;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Add the human tag of `name` to an image published already (`repository@digest`). */
+export async function tagPublished(
+  published: string, name: string, tag: string, o: { log: Logger; label: string; signal?: AbortSignal; session: RegistrySession; insecure?: boolean },
+): Promise<void> {
+  const repository = published.slice(0, published.indexOf("@"));
+  await crane(`tagging ${name} in ${repository}`, parseRef(repository).host, ["tag", published, humanTag(tag, name)], o);
+  o.log.line(o.label, `tagged ${published} ${humanTag(tag, name)}`);
+}

@@ -1,0 +1,152 @@
+// Pulling published images without a Docker daemon (lvh's `images pull`):
+//   crane digest REF           the manifest digest, resolved for the platform
+//   crane export REPO@DIGEST - the flattened file system, pinned to that digest
+// Only regular files data/images/<name>.zst are used (model/oci.ts), each
+// decompressed by zstd into a fresh staging directory beside the images;
+// they are renamed into place only after crane and every zstd succeeded, so
+// an existing image is replaced whole or not at all.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { once } from "node:events";
+import execa from "execa";
+import { type FileIdentity, identityOf } from "../../model/identity";
+import { imageEntry, parseRef, registryRefusal } from "../../model/oci";
+import { crane, craneExport, type RegistrySession } from "./crane";
+import type { Logger } from "../run/log";
+import { readTar } from "../../model/tar";
+
+export interface PullRequest {
+  ref: string;
+  /** The images directory: files land here (lvh's `--dir D` means D/images). */
+  dir: string;
+  /** os/arch[/variant] of a multi-platform index. @default the host's, linux/amd64 */
+  platform?: string;
+  /** Keep `<name>.zst` next to each image (lvh's --cache). */
+  cache?: boolean;
+  insecure?: boolean;
+  /** Only these images: they must be in it, and others are not extracted (the registry cache pulls one image). */
+  expect?: string[];
+  /** Images it must not hold (those a stack builds itself), with why. */
+  refuse?: { names: string[]; why: string };
+  log: Logger;
+  label: string;
+  signal?: AbortSignal;
+  session: RegistrySession;
+}
+
+export interface PulledFile {
+  name: string;
+  path: string;
+  identity: FileIdentity;
+}
+
+export interface PullResult {
+  /** The manifest digest the files came from. */
+  digest: string;
+  /** repository@digest. */
+  pinned: string;
+  files: PulledFile[];
+}
+
+export function hostPlatform(): string {
+  const arch = ({ x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" } as Record<string, string>)[process.arch] ?? process.arch;
+  return `linux/${arch}`;
+}
+
+/**
+ * The digest `ref` points to now, for the platform. Rejects with a
+ * RegistryError (`notFound` for a missing tag). `manifestOnly`: the digest of
+ * the manifest itself, whatever it is, from one HEAD request (for what we
+ * publish ourselves: a single-platform manifest, never an index).
+ */
+export async function resolveDigest(req: Omit<PullRequest, "dir">, opts: { manifestOnly?: boolean } = {}): Promise<string> {
+  const parsed = parseRef(req.ref);
+  const refusal = registryRefusal(parsed.host, !!req.insecure);
+  if (refusal) throw new Error(refusal);
+  const out = await crane("looking up " + req.ref, parsed.host, ["digest", ...(opts.manifestOnly ? [] : ["--platform", req.platform ?? hostPlatform()]), req.ref], {
+    log: req.log, label: req.label, signal: req.signal, session: req.session, insecure: req.insecure, timeoutMs: 2 * 60_000,
+  });
+  const digest = out.trim().split("\n").pop() ?? "";
+  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`registry ${parsed.host}: ${req.ref} gave no digest (${JSON.stringify(digest.slice(0, 80))})`);
+  return digest;
+}
+
+async function writeAll(w: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
+  if (!w.write(chunk)) await once(w, "drain");
+}
+
+/** Pull the images of `ref` into `dir`. Nothing is left behind on failure, and no existing file is touched. */
+export async function pullImages(req: PullRequest): Promise<PullResult> {
+  const { host, repository } = parseRef(req.ref);
+  const digest = await resolveDigest(req);
+  // Pinned: a tag that moves meanwhile cannot mix two images.
+  const pinned = `${repository}@${digest}`;
+  fs.mkdirSync(req.dir, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(req.dir, ".pull-"));
+  const names: string[] = [];
+  try {
+    const exp = craneExport(pinned, { ...req, platform: req.platform ?? hostPlatform() });
+    let failure: unknown;
+    try {
+      await readTar(exp.stdout as AsyncIterable<Buffer>, async (entry, data) => {
+        const image = imageEntry(entry);
+        if (image === undefined || (req.expect && !req.expect.includes(image))) return;
+        if (req.refuse?.names.includes(image)) throw new Error(`it holds ${image}, ${req.refuse.why}`);
+        if (names.includes(image)) throw new Error(`${entry.name}: the image holds it twice`);
+        names.push(image);
+        await extractOne(image, entry.size, data, staging, req);
+      });
+    } catch (err) {
+      failure = err;
+      exp.stdout.destroy();
+      exp.kill();
+    }
+    const { code, stderr } = await exp.exited;
+    if (failure) throw new Error(`${req.ref}: refused: ${(failure as Error).message}; nothing was written to ${req.dir}`);
+    if (code !== 0) {
+      const cause = req.session.redact(stderr).trim().split("\n").slice(-3).join("; ");
+      throw new Error(`registry ${host}: pulling ${pinned} failed: ${cause || `crane exit code ${code}`}`);
+    }
+    if (names.length === 0) throw new Error(`${req.ref}: no data/images/<image>.zst in the image: not an lvh image`);
+    const missing = (req.expect ?? []).filter((n) => !names.includes(n));
+    if (missing.length) throw new Error(`${req.ref}: does not hold ${missing.join(", ")} (it holds ${names.join(", ")})`);
+    const files: PulledFile[] = [];
+    for (const f of fs.readdirSync(staging)) fs.renameSync(path.join(staging, f), path.join(req.dir, f));
+    for (const name of names) {
+      const p = path.join(req.dir, name);
+      files.push({ name, path: p, identity: identityOf(p)! });
+      req.log.line(req.label, `pulled ${p} from ${pinned}`);
+    }
+    return { digest, pinned, files };
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Decompress one image's .zst data into the staging directory (and keep the .zst with `cache`). */
+async function extractOne(image: string, size: number, data: AsyncIterable<Buffer>, staging: string, req: PullRequest): Promise<void> {
+  const exclusive = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+  const keep = req.cache ? fs.createWriteStream("", { fd: fs.openSync(path.join(staging, `${image}.zst`), exclusive, 0o644) }) : undefined;
+  const out = fs.openSync(path.join(staging, image), exclusive, 0o644);
+  const z = execa("zstd", ["-d", "-q", "-c"], { stdin: "pipe", stdout: out, stderr: "pipe", reject: false, buffer: true });
+  z.stdin!.on("error", () => { /* reported through the exit code */ });
+  let n = 0;
+  try {
+    for await (const chunk of data) {
+      n += chunk.length;
+      await writeAll(z.stdin!, chunk);
+      if (keep) await writeAll(keep, chunk);
+    }
+  } finally {
+    z.stdin!.end();
+    if (keep) {
+      keep.end();
+      await once(keep, "close");
+    }
+  }
+  const r = await z;
+  fs.closeSync(out);
+  if (n !== size) throw new Error(`data/images/${image}.zst: ${n} of ${size} bytes`);
+  if ((r as { code?: string }).code === "ENOENT") throw new Error(`"zstd" not found: install the Debian package zstd, or run npm run setup`);
+  if (r.exitCode !== 0) throw new Error(`zstd -d data/images/${image}.zst returned non-zero exit code ${r.exitCode}: ${r.stderr.trim()}`);
+}

@@ -1,0 +1,44 @@
+// Probing the build host once per process: whether we are root and which
+// tools are installed. The model decides with these facts (model/host.ts).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DIRECT_TOOLS, type HostFacts } from "../../model/host";
+
+/**
+ * Where Debian installs tools, searched after PATH: a root cron job or a
+ * service may run with a short PATH, and must resolve `auto` and find its
+ * tools as an interactive shell does.
+ */
+export const SYSTEM_DIRS = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
+
+/** PATH with the standard system directories it lacks appended. */
+export function searchPath(current = process.env.PATH ?? ""): string {
+  const dirs = current.split(path.delimiter).filter((d) => d !== "");
+  return [...dirs, ...SYSTEM_DIRS.filter((d) => !dirs.includes(d))].join(path.delimiter);
+}
+
+/** Where `tool` is, as an executable on PATH or in the standard system directories; undefined when it is nowhere. */
+export function whichTool(tool: string): string | undefined {
+  for (const dir of searchPath().split(path.delimiter)) {
+    try {
+      fs.accessSync(path.join(dir, tool), fs.constants.X_OK);
+      return path.join(dir, tool);
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/** Whether `tool` is an executable on PATH or in the standard system directories. */
+export function onPath(tool: string): boolean {
+  return whichTool(tool) !== undefined;
+}
+
+let probed: HostFacts | undefined;
+
+/** This host's facts, probed on first use. */
+export function hostFacts(): HostFacts {
+  probed ??= { root: process.getuid?.() === 0, tools: new Set(DIRECT_TOOLS.filter(onPath)) };
+  return probed;
+}

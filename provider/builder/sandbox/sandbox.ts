@@ -1,0 +1,120 @@
+// Running commands inside an image's root file system, VM-less: a
+// directory, or the file system of a raw disk image, loop-mounted for each
+// command. Every command that runs guest code (package scripts, actions)
+// runs in sh/sandbox-run.sh's bubblewrap sandbox: nothing it does reaches
+// the build host. The script is PID 1 of private mount and PID namespaces,
+// so if the build is killed, the kernel ends its processes and mounts.
+// User strings reach the scripts as "$@", never as shell code.
+//
+// File actions go through the guest's own tools inside the sandbox, so an
+// absolute symlink in the image resolves inside the image, never on the host.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { type Action, type ActionContext, type GuestOp, guestOps } from "../../actions";
+import { adoptDebs } from "../cache/debadopt";
+import { MINUTE, run } from "../run/exec";
+import { noSyncEnv } from "./nosync";
+import type { BuildContext } from "../image/pipeline";
+import { hostScript, scriptText } from "../run/shell";
+
+/** Where a chroot's files are: a directory, or a raw disk whose file system (at `offset` bytes) is mounted on `dir`. */
+export interface RootFs {
+  dir: string;
+  disk?: { file: string; offset: number };
+}
+
+
+export interface ChrootOptions {
+  label: string;
+  timeoutMs?: number;
+  /** A host file streamed to the command's stdin. */
+  inputFile?: string;
+  env?: Record<string, string>;
+}
+
+/** Private mount and PID namespaces, with a /proc of the new PID namespace (slirp4netns finds the sandbox's network namespace there). */
+const NAMESPACES = ["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "--mount-proc"];
+
+/** Run argv inside `root`, in the sandbox, with the network and DNS available. */
+export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, opts: ChrootOptions): Promise<string> {
+  const disk = root.disk ? { VM_IMAGES_DISK: root.disk.file, VM_IMAGES_DISK_OFFSET: String(root.disk.offset) } : {};
+  // The run's scratch files live in the build's work directory, removed with it.
+  const runDir = path.join(path.dirname(root.dir), "sandbox");
+  return run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
+    label: `${ctx.image} ${opts.label}`,
+    log: ctx.log,
+    signal: ctx.signal,
+    timeoutMs: opts.timeoutMs ?? 60 * MINUTE,
+    inputFile: opts.inputFile,
+    // The kernel ends the namespace, and everything in it, with unshare.
+    killSignal: "SIGKILL",
+    env: {
+      LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      ...disk, ...noSyncEnv(path.dirname(root.dir)), ...opts.env,
+    },
+  });
+}
+
+/** A script of the package, run by the guest's /bin/sh with `args` as "$1"... */
+function guestSh(relative: string, args: readonly string[]): string[] {
+  return ["/bin/sh", "-c", scriptText(relative), "sh", ...args];
+}
+
+/**
+ * Install packages with the guest's apt as virt-customize --install does
+ * (recommends included, new conffiles), starting no services, in one
+ * sandbox run. apt sees the shared .deb cache read-only, through a per-run
+ * archive directory of links; what it downloaded joins the cache afterwards
+ * only if a verified package index lists it (debadopt.ts), since the
+ * image's own apt and package scripts ran there. So parallel builds share
+ * the cache, no build can damage or poison it, and no .deb lands in the
+ * image. apt-get update starts from the package lists root builds keep
+ * (`caches.aptLists`, read-only).
+ */
+export async function aptInstall(root: RootFs, packages: readonly string[], caches: { debs: string; aptLists: string }, ctx: BuildContext): Promise<void> {
+  if (packages.length === 0) return;
+  const downloaded = path.join(path.dirname(root.dir), "downloaded-debs");
+  try {
+    await inChroot(root, guestSh("builder/sh/apt-install.sh", packages), ctx, {
+      label: "apt-get", env: { VM_IMAGES_DEB_CACHE: caches.debs, VM_IMAGES_NEW_DEBS: downloaded, VM_IMAGES_APT_LISTS: caches.aptLists },
+    });
+    const { adopted, refused } = await adoptDebs(downloaded, caches.debs, caches.aptLists);
+    if (adopted.length) ctx.log.line(`${ctx.image} apt-get`, `${adopted.length} downloaded package(s) joined the .deb cache`);
+    if (refused.length) ctx.log.line(`${ctx.image} apt-get`, `not kept in the .deb cache (no verified package index lists them as such): ${refused.join(", ")}`);
+  } finally {
+    fs.rmSync(downloaded, { recursive: true, force: true });
+  }
+}
+
+/** Apply one action inside the root, with the meaning virt-customize gives it. */
+export async function applyAction(root: RootFs, action: Action, ctx: BuildContext, actx: ActionContext): Promise<void> {
+  for (const op of guestOps(action, actx)) await applyOp(root, op, ctx, action.type);
+}
+
+async function applyOp(root: RootFs, op: GuestOp, ctx: BuildContext, label: string): Promise<void> {
+  switch (op.op) {
+    case "exec":
+      await inChroot(root, op.argv, ctx, { label, inputFile: op.stdinFile });
+      return;
+    case "script":
+      await inChroot(root, guestSh(`actions/sh/${op.script}`, op.args), ctx, { label, inputFile: op.stdinFile });
+      return;
+    case "copy-in":
+      await tarInto(root, op.from, op.into, ctx, label);
+      return;
+  }
+}
+
+/** Copy the host file or directory `from` into the guest directory `into` (which must exist), as root-owned files. */
+async function tarInto(root: RootFs, from: string, into: string, ctx: BuildContext, label: string) {
+  // Staged as a tar file in the build's work directory, next to the root.
+  const archive = path.join(path.dirname(root.dir), `copy-${process.hrtime.bigint()}.tar`);
+  await run("tar", ["--owner=0", "--group=0", "--numeric-owner", "-cf", archive, "-C", path.dirname(from), "--", path.basename(from)], {
+    label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
+  });
+  try {
+    await inChroot(root, guestSh("actions/sh/copy-in.sh", [into]), ctx, { label, inputFile: archive });
+  } finally {
+    fs.rmSync(archive, { force: true });
+  }
+}
