@@ -1,5 +1,5 @@
 // The root program of the vm-images project (Pulumi.yaml `main`): builds the
-// image forest of the stack's images file. See README.md for the config keys.
+// image forest of the stack's images file. See docs/configuration.md for the config keys.
 import * as pulumi from "@pulumi/pulumi";
 import { ImageForest } from "./provider";
 import { parseStackConfig } from "./provider/model/stackconfig";

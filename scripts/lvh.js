@@ -2,7 +2,7 @@
 // `npm run lvh -- images build [flags]`: lvh's image build command line,
 // carried out by Pulumi on a stack. Prints the pulumi commands it runs, so
 // they can be used directly too. `npm run lvh -- images pull REF --dir D`:
-// lvh's pull, without a Docker daemon. See README.md, "Coming from lvh".
+// lvh's pull, without a Docker daemon. See docs/coming-from-lvh.md.
 "use strict";
 
 const fs = require("node:fs");

@@ -101,7 +101,7 @@ function ensurePulumiCli() {
     throw new Error(
       `the Pulumi CLI ${tc.PULUMI_VERSION} is not on PATH and Go is not installed to build it.\n` +
         "Install Go 1.25 or later, or put pulumi, pulumi-language-nodejs and pulumi-resource-pulumi-nodejs " +
-        `${tc.PULUMI_VERSION} on PATH (see README.md).`,
+        `${tc.PULUMI_VERSION} on PATH (see docs/setup.md).`,
     );
   }
   const dest = tc.builtCliDir();

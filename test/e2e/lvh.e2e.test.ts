@@ -1,5 +1,5 @@
 // lvh's `images build` flags, through `npm run lvh` and the real CLI, each
-// doing what the README's table says: --dry-run previews and changes
+// doing what the table of docs/coming-from-lvh.md says: --dry-run previews and changes
 // nothing, --image builds an image with what it derives from, --force-rebuild
 // replaces it, --merge-steps and --pkg-repo are saved in the stack's config.
 import { expect } from "chai";

@@ -65,7 +65,7 @@ export async function imageTree(image: string): Promise<Map<string, Entry>> {
  * Paths that differ between any two builds, whatever builds them: logs,
  * caches and package lists fetched at different moments, machine ids, random
  * seeds, backup files written with the time, and extlinux's ldlinux.sys
- * (patched with its own disk location). README.md lists the same.
+ * (patched with its own disk location). docs/building.md lists the same.
  */
 export const VOLATILE = [
   /^\/var\/log\//,
