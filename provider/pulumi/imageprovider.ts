@@ -4,7 +4,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { type ImageOutputs, lookUpPublished } from "../builder/image/create";
+import type { ImageOutputs } from "../builder/image/outputs";
+import { lookUpPublished } from "../builder/oci/registry";
 import { registrySession } from "../builder/oci/crane";
 import { forgetLocalCopy, isLocalCopy } from "../builder/oci/localcopy";
 import { hostFacts } from "../builder/run/host";
@@ -115,4 +116,4 @@ export async function deleteImage(props: ImageOutputs): Promise<void> {
 }
 
 export type { CheckedImageInputs, ImageInputs } from "../model/check";
-export type { ImageOutputs } from "../builder/image/create";
+export type { ImageOutputs } from "../builder/image/outputs";

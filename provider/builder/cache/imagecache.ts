@@ -1,0 +1,62 @@
+// The per-user image cache (filecache.ts) as an Image's create uses it:
+// finished images by build key and format, so a revert, or a second stack
+// with the same image, takes the file from there instead of building it.
+import * as fs from "node:fs";
+import type { CheckedImageInputs } from "../../model/check";
+import { identityOf, sameIdentity } from "../../model/identity";
+import { imageFormat } from "../../model/image";
+import { type ImageOutputs, imageOutputs, round1 } from "../image/outputs";
+import { InterruptedError } from "../image/pipeline";
+import { imagePaths } from "../image/safebuild";
+import { confirmEngine } from "../run/interrupt";
+import { fileLogger, stderrLogger, toStderr } from "../run/log";
+import type { FileCache } from "./filecache";
+
+/** The image cache's name for an image: its build key and format. */
+function imageCacheId(inputs: CheckedImageInputs): string {
+  return `image-${inputs.buildKey}.${imageFormat(inputs.name)}`;
+}
+
+/**
+ * The build key's image from the local image cache, linked into place; undefined
+ * on a miss (or when the cached image did not pass a boot check this build wants).
+ */
+export async function fromImageCache(
+  inputs: CheckedImageInputs, files: FileCache, needsBootCheck: boolean, signal: AbortSignal,
+): Promise<ImageOutputs | undefined> {
+  const id = imageCacheId(inputs);
+  const facts = files.lookup(id);
+  if (!facts || (needsBootCheck && facts.bootChecked !== true)) return undefined;
+  const name = inputs.name;
+  const p = imagePaths(inputs.dir, name);
+  fs.mkdirSync(inputs.dir, { recursive: true });
+  const started = Date.now();
+  const log = fileLogger(p.log, toStderr);
+  try {
+    if (!(await files.take(id, p.temp, "link", { log, label: `${name} cache`, signal }))) return undefined;
+    await confirmEngine();
+    if (signal.aborted) throw new InterruptedError(name);
+    fs.renameSync(p.temp, p.final);
+    fs.rmSync(p.failed, { force: true });
+    const seconds = round1((Date.now() - started) / 1000);
+    log.line(name, `source: image cache (build key ${inputs.buildKey}) in ${seconds} s`);
+    return imageOutputs(inputs, {
+      path: p.final, identity: identityOf(p.final)!, logFile: p.log, stepSeconds: { "image cache": seconds }, seconds, source: "image cache",
+    });
+  } finally {
+    fs.rmSync(p.temp, { force: true });
+    await log.close();
+  }
+}
+
+/** Keep a built or pulled image in the local image cache; a failure to is a warning, never a failed build. */
+export async function toImageCache(outs: ImageOutputs, files: FileCache | undefined, bootChecked: boolean, signal: AbortSignal): Promise<void> {
+  if (!files || !outs.identity || !sameIdentity(identityOf(outs.path), outs.identity)) return;
+  const log = stderrLogger(outs.logFile);
+  try {
+    await files.store(imageCacheId(outs), outs.path, "link", { bootChecked }, { log, label: `${outs.name} cache`, signal });
+  } catch (err) {
+    if (signal.aborted) throw err;
+    log.line(outs.name, `warning: the image is built but not cached: ${(err as Error).message}`);
+  }
+}

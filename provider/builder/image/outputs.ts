@@ -1,0 +1,68 @@
+// An Image's outputs: its inputs as checked, and what became of them, a
+// file built, taken from the image cache or pulled, or an artifact in the
+// registry that this machine keeps no copy of. Assembled here only.
+import * as fs from "node:fs";
+import type { CheckedImageInputs } from "../../model/check";
+import type { FileIdentity } from "../../model/identity";
+import { imageFormat } from "../../model/image";
+
+export interface ImageOutputs extends CheckedImageInputs {
+  path: string;
+  format: "raw" | "qcow2";
+  /** Unset for an image in the registry that this machine keeps no copy of. */
+  sizeBytes?: number;
+  /** Bytes the file takes on disk. */
+  allocatedBytes?: number;
+  identity?: FileIdentity;
+  logFile: string;
+  accel: string;
+  stepSeconds: Record<string, number>;
+  /** When the build (or pull) that made the file finished (ISO 8601), and how long it took. */
+  builtAt: string;
+  buildSeconds: number;
+  /** "built", "image cache" (the local cache had the build key), or "pulled REPOSITORY@DIGEST" when the registry had the build key ("registry REPOSITORY@DIGEST" with localCopies false: nothing downloaded). */
+  source: string;
+  /** REPOSITORY@DIGEST where the image is published, if it is. */
+  published?: string;
+  /** The human tag it was published with. */
+  publishedTag?: string;
+  /** Why the last publish failed (the next `up` retries it). */
+  publishError?: string;
+}
+
+/** What became of an image's inputs. */
+export interface Outcome {
+  /** The image file; for an artifact without a local copy, where it would be. */
+  path: string;
+  /** The file as it is now; unset when there is no local copy. */
+  identity?: FileIdentity;
+  logFile: string;
+  /** libguestfs's acceleration, for a build ("none" otherwise). */
+  accel?: string;
+  stepSeconds: Record<string, number>;
+  seconds: number;
+  source: string;
+  published?: string;
+}
+
+export const round1 = (n: number) => Math.round(n * 10) / 10;
+
+export function imageOutputs(inputs: CheckedImageInputs, o: Outcome): ImageOutputs {
+  return {
+    ...inputs,
+    path: o.path,
+    format: imageFormat(inputs.name),
+    sizeBytes: o.identity?.size,
+    allocatedBytes: o.identity ? fs.statSync(o.path).blocks * 512 : undefined,
+    identity: o.identity,
+    logFile: o.logFile,
+    accel: o.accel ?? "none",
+    stepSeconds: o.stepSeconds,
+    builtAt: new Date().toISOString(),
+    buildSeconds: round1(o.seconds),
+    source: o.source,
+    published: o.published,
+    publishedTag: undefined,
+    publishError: undefined,
+  };
+}
