@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * the direct backend's step names say "sandbox" where they said "chroot":
  * the same files, so images already built stay.
  */
-export const PIPELINE_SOURCES = "418d19e60dcb6912612bca9a651203ec0e670b3f42d4c0d9465082a6a8b2cf8a";
+export const PIPELINE_SOURCES = "b10fabe2593ddc3dcceb0fc1f2698160c3bf3bcddf9b11d63bd269523f1c5f29";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -2,6 +2,7 @@
 // entries of a pulled image's file system are images, and the annotations
 // we publish with. An lvh image holds `/data/images/<name>.zst`; anything
 // else under data/images (links, devices, paths that escape) is refused.
+import type { TarEntry } from "./tar";
 
 /** A file name of an image: no directory, no leading dot. */
 export const IMAGE_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}$/;
@@ -76,14 +77,8 @@ export function registryRefusal(host: string, insecure: boolean): string | undef
     "set vm-images:insecureRegistry to true if that is intended (plain HTTP is allowed without it only on loopback)";
 }
 
-export type EntryKind = "file" | "dir" | "symlink" | "hardlink" | "chardev" | "blockdev" | "fifo" | "other";
-
 /** One entry of a pulled image's file system, as the tar reader gives it. */
-export interface LayoutEntry {
-  name: string;
-  type: EntryKind;
-  linkname: string;
-}
+export type LayoutEntry = Pick<TarEntry, "name" | "type" | "linkname">;
 
 export class UnsafeEntryError extends Error {}
 

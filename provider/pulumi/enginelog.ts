@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import type { Cadence, ProgressSink, Severity } from "../builder/image/progress";
 import { LINES, LIVE } from "../builder/image/progress";
+import { engineAddress } from "../builder/run/engine";
 import { commandLine, parentOf } from "../builder/run/proc";
 
 interface LogClient {
@@ -19,12 +20,6 @@ let client: LogClient | null | undefined;
 /** How long a build waits, at its end, for its last messages to reach the engine. */
 const FLUSH_MS = 2_000;
 
-/** The engine's address, the provider process's last argument (-v, --tracing and such come before it). */
-export function engineAddress(argv = process.argv): string | undefined {
-  const addr = argv[argv.length - 1];
-  return argv.length > 2 && /^[\w.\-[\]:]+:\d+$/.test(addr) ? addr : undefined;
-}
-
 function engineClient(): LogClient | null {
   if (client !== undefined) return client;
   const addr = engineAddress();
@@ -34,7 +29,7 @@ function engineClient(): LogClient | null {
   const req = createRequire(require.resolve("@pulumi/pulumi/proto/engine_grpc_pb"));
   const grpc = req("@grpc/grpc-js");
   const { EngineClient } = req("./engine_grpc_pb");
-  client = new EngineClient(addr, grpc.credentials.createInsecure()) as LogClient;
+  client = new EngineClient(addr.target, grpc.credentials.createInsecure()) as LogClient;
   return client;
 }
 

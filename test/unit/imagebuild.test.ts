@@ -56,7 +56,8 @@ describe("engineGone", () => {
   it("is false while the engine's port listens, true once it is closed", async () => {
     const server = net.createServer((sock) => sock.destroy());
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const addr = { host: "127.0.0.1", port: (server.address() as net.AddressInfo).port };
+    const port = (server.address() as net.AddressInfo).port;
+    const addr = { host: "127.0.0.1", port, target: `127.0.0.1:${port}` };
     expect(await engineGone(addr)).to.equal(false);
     await new Promise((r) => server.close(r));
     expect(await engineGone(addr)).to.equal(true);

@@ -1,9 +1,10 @@
 // lvh-images' layout and references, pure: which entries of a pulled image
 // are images, which are refused, and which registries may be used.
 import { expect } from "chai";
-import { type EntryKind, humanTag, imageEntry, parseRef, registryRefusal } from "../../provider/model/oci";
+import { humanTag, imageEntry, parseRef, registryRefusal } from "../../provider/model/oci";
+import type { EntryType } from "../../provider/model/tar";
 
-const entry = (name: string, type: EntryKind = "file", linkname = "") => ({ name, type, linkname });
+const entry = (name: string, type: EntryType = "file", linkname = "") => ({ name, type, linkname });
 
 describe("lvh image layout", () => {
   const images: [string, string][] = [
@@ -12,12 +13,12 @@ describe("lvh image layout", () => {
   ];
   for (const [name, image] of images) it(`${name} is the image ${image}`, () => expect(imageEntry(entry(name))).to.equal(image));
 
-  const skipped: [string, EntryKind, string?][] = [
+  const skipped: [string, EntryType, string?][] = [
     ["data/", "dir"], ["data/images/", "dir"], ["bin/busybox", "file"], ["bin/sh", "symlink", "busybox"], ["etc/passwd", "file"],
   ];
   for (const [name, type, link] of skipped) it(`${name} (${type}) is skipped`, () => expect(imageEntry(entry(name, type, link))).to.equal(undefined));
 
-  const refused: [string, EntryKind, string, RegExp][] = [
+  const refused: [string, EntryType, string, RegExp][] = [
     ["../escape.zst", "file", "", /escapes/],
     ["data/images/../../x.zst", "file", "", /escapes/],
     ["/abs.zst", "file", "", /absolute/],

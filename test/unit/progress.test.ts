@@ -3,7 +3,8 @@
 import { expect } from "chai";
 import { isVerbose } from "../../provider/builder/image/create";
 import { BuildProgress, type Cadence, clock, LINES, LIVE, type ProgressSink, readToolLine } from "../../provider/builder/image/progress";
-import { cliCadence, engineAddress } from "../../provider/pulumi/enginelog";
+import { engineAddress } from "../../provider/builder/run/engine";
+import { cliCadence } from "../../provider/pulumi/enginelog";
 
 function recorder() {
   const sent: { text: string; ephemeral: boolean; severity: string }[] = [];
@@ -96,8 +97,9 @@ describe("what the CLI shows", () => {
   });
 
   it("finds the engine's address as the provider's last argument, whatever flags come first", () => {
-    expect(engineAddress(["node", "provider", "127.0.0.1:40963"])).to.equal("127.0.0.1:40963");
-    expect(engineAddress(["node", "provider", "-v=3", "--tracing", "tcp://127.0.0.1:42959", "127.0.0.1:40633"])).to.equal("127.0.0.1:40633");
+    expect(engineAddress(["node", "provider", "127.0.0.1:40963"])).to.deep.equal({ host: "127.0.0.1", port: 40963, target: "127.0.0.1:40963" });
+    expect(engineAddress(["node", "provider", "-v=3", "--tracing", "tcp://127.0.0.1:42959", "127.0.0.1:40633"])?.target).to.equal("127.0.0.1:40633");
+    expect(engineAddress(["node", "provider", "[::1]:40633"])).to.deep.equal({ host: "::1", port: 40633, target: "[::1]:40633" });
     expect(engineAddress(["node", "mocha", "dist/test/unit/progress.test.js"])).to.equal(undefined);
   });
 });

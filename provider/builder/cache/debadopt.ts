@@ -5,17 +5,11 @@
 // the build host's apt verified, or whose digest its InRelease gives, see
 // sh/adopt-lists.sh) lists its SHA256 and size, under the name apt gives
 // that package. Anything else is left out.
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { archiveFileName, findBySha256 } from "../../model/debindex";
-
-function sha256Of(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    fs.createReadStream(file).on("error", reject).on("data", (d) => hash.update(d)).on("end", () => resolve(hash.digest("hex")));
-  });
-}
+import { sha256File } from "../../model/hash";
 
 /** The package indexes of the lists cache (apt's uncompressed Packages files). */
 function indexes(listsCache: string): string[] {
@@ -65,7 +59,7 @@ export async function adoptDebs(dir: string, debCache: string, listsCache: strin
       const st = fs.lstatSync(file);
       if (!st.isFile() || fs.existsSync(path.join(debCache, name))) continue;
       fs.copyFileSync(file, tmp);
-      const sha = await sha256Of(tmp);
+      const sha = await sha256File(tmp);
       texts ??= indexes(listsCache);
       const size = fs.statSync(tmp).size;
       if (texts.some((t) => { const d = findBySha256(t, sha); return d !== undefined && d.size === size && archiveFileName(d) === name; })) {

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type FileIdentity, identityOf, sameIdentity } from "../../model/identity";
+import { writeFileAtomicSync } from "../run/files";
 
 interface LocalRecord {
   published: string;
@@ -22,10 +23,7 @@ export function localRecordPath(file: string): string {
 export function recordLocalCopy(file: string, published: string): void {
   const identity = identityOf(file);
   if (!identity) return;
-  const record = localRecordPath(file);
-  const tmp = `${record}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify({ published, identity } satisfies LocalRecord)}\n`);
-  fs.renameSync(tmp, record);
+  writeFileAtomicSync(localRecordPath(file), `${JSON.stringify({ published, identity } satisfies LocalRecord)}\n`);
 }
 
 /** Whether `file` is, unchanged, a copy of `published`. */

@@ -12,6 +12,7 @@
 // Handlers exist only while builds run, so a program that merely loads this
 // package keeps Node's default signal behaviour.
 import * as net from "node:net";
+import { type EngineAddress, engineAddress } from "./engine";
 
 const builds = new Set<{ controller: AbortController; finished: Promise<unknown> }>();
 let watchdog: NodeJS.Timeout | undefined;
@@ -19,14 +20,6 @@ let stopping = false;
 
 const WATCHDOG_MS = 2_000;
 const GRACE_MS = 4_000;
-
-type EngineAddress = { host: string; port: number };
-
-function engineAddress(): EngineAddress | undefined {
-  // The engine passes its address last, after any flags of its own (-v, --tracing).
-  const m = process.argv.length > 2 ? /^(127\.0\.0\.1|localhost|\[::1\]):(\d+)$/.exec(process.argv[process.argv.length - 1]) : null;
-  return m ? { host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) } : undefined;
-}
 
 function reachable(addr: EngineAddress): Promise<boolean> {
   return new Promise((resolve) => {
