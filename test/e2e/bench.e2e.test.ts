@@ -21,7 +21,7 @@ describe("e2e: npm run bench -- --smoke", function () {
     expect(stdout).to.match(/^\| smoke \| direct \| child\.qcow2 \| copy parent disk \(qemu-img convert\) \| [\d.]+ \|$/m);
     const edit = /^smoke direct: root action-only rebuild of base\.img: .*\(steps: (.*)\)$/m.exec(stdout);
     expect(edit, stdout).to.not.equal(null);
-    expect(edit![1]).to.include("look up packages stage (cache)").and.include("run actions (chroot)").and.not.include("mmdebstrap");
+    expect(edit![1]).to.include("look up packages stage (cache)").and.include("run actions (sandbox)").and.not.include("mmdebstrap");
     expect(stdout).to.match(/^smoke direct: revert of base\.img: [\d.]+ s \(image cache\)/m);
     expect(stdout).to.match(/^smoke direct: revert of child\.qcow2: [\d.]+ s \(image cache\)/m);
   });
