@@ -1,7 +1,7 @@
 // pulumi-vm-images: Debian VM disk images as Pulumi resources.
-export {
-  Image, type ImageArgs, ImageForest, type ImageForestArgs, ImagesManifest, type ImagesManifestArgs, PulledImage, type PulledImageArgs,
-} from "./pulumi/resources";
+export { Image, type ImageArgs, ImageForest, type ImageForestArgs } from "./pulumi/resources";
+export { ImagesManifest, type ImagesManifestArgs } from "./pulumi/manifest";
+export { PulledImage, type PulledImageArgs } from "./pulumi/pull";
 export { Forest } from "./model/forest";
 export { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./model/image";
 export { loadLvhImagesFile, readLvhImagesFile } from "./model/imagesfile";

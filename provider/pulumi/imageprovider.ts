@@ -15,32 +15,20 @@ import { decideImageDiff, inRegistry, type PublishedFacts, rebuildReasons, UNKNO
 import { canonicalJson } from "../model/hash";
 import type { HostFacts } from "../model/host";
 import { identityOf, sameIdentity } from "../model/identity";
-import { engineProgress } from "./enginelog";
+import { createImage, updateImage } from "../builder/image/create";
+import { CarriedReasons } from "./checktwice";
+import { definedOnly } from "./defined";
+import { cliCadence, engineProgress } from "./enginelog";
 
 /** Where the Node.js SDK keeps a dynamic resource's serialized provider among its inputs. */
 const PROVIDER_KEY = "__provider";
 
-/** The engine's protobuf Struct has no `undefined`: leave such keys out. */
-export function definedOnly<T extends object>(obj: T): T {
-  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
-}
-
-/**
- * The engine checks a resource it replaces a second time, without its old
- * inputs, and keeps the result as the new inputs. The reasons found by the
- * first check (the one with the old inputs) are carried over to the second
- * here, in this provider process, which serves one operation.
- */
-const carriedReasons = new Map<string, string[]>();
+const carried = new CarriedReasons();
 
 function reasonsFor(olds: Partial<CheckedImageInputs> | undefined, checked: Omit<CheckedImageInputs, "rebuildReasons">): string[] {
   const key = canonicalJson({ ...checked, [PROVIDER_KEY]: undefined, rebuildReasons: undefined });
-  if (olds?.buildKey) {
-    const reasons = rebuildReasons(olds, checked);
-    carriedReasons.set(key, reasons);
-    return reasons;
-  }
-  return carriedReasons.get(key) ?? (checked.parentBuildKey === UNKNOWN ? ["parent replaced"] : []);
+  const fallback = checked.parentBuildKey === UNKNOWN ? ["parent replaced"] : [];
+  return carried.reasonsFor(key, !!olds?.buildKey, () => rebuildReasons(olds!, checked), fallback);
 }
 
 export async function checkImage(
@@ -115,5 +103,16 @@ export async function deleteImage(props: ImageOutputs): Promise<void> {
   }
 }
 
-export type { CheckedImageInputs, ImageInputs } from "../model/check";
-export type { ImageOutputs } from "../builder/image/outputs";
+export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOutputs> = {
+  check: (olds, news) => checkImage(news, olds as Partial<CheckedImageInputs>),
+  diff: async (_id, olds, news) => diffImage(olds, news as CheckedImageInputs),
+  create: async (inputs) => {
+    const checked = inputs as CheckedImageInputs;
+    const outs = definedOnly(await createImage(checked, engineProgress(checked.__urn, checked.name), cliCadence()));
+    return { id: outs.path, outs };
+  },
+  // Only inputs that change how, not what, we build reach update (mergeSteps), and publishing an image not published yet.
+  update: async (_id, olds, news) => ({ outs: definedOnly(await updateImage(olds, news as CheckedImageInputs)) }),
+  read: async (id, props) => readImage(id, props),
+  delete: async (_id, props) => deleteImage(props),
+};

@@ -3,37 +3,13 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { hostFacts } from "../builder/run/host";
-import type { ManifestInputs } from "../builder/image/manifest";
 import { checkImageInputs, type ImageInputs } from "../model/check";
 import { type Action, configWarnings, type ImageConfig, type ImageConfigInput, parseImageConfig } from "../model/config";
 import { Forest } from "../model/forest";
 import { readLvhImagesFile } from "../model/imagesfile";
 import { forwardingProvider } from "./forwarding";
-
-type Args<T> = { [K in keyof T]: pulumi.Input<T[K]> };
-
-/** Arguments of {@link ImagesManifest}. */
-export type ImagesManifestArgs = Args<Omit<ManifestInputs, "images"> & { images: ImageConfigInput[] }>;
-
-/**
- * A forest's configuration written as `DIR/images.json`, the file
- * `lvh images build --dir DIR` reads: a bare list of images in lvh's
- * spelling. The images are given in the TypeScript spelling and validated
- * (fields, names, parents) at preview.
- *
- * @example
- * new ImagesManifest("manifest", { dir: "_data", images: [{ name: "base.img", packages: ["curl"] }] });
- */
-export class ImagesManifest extends pulumi.dynamic.Resource {
-  /** Path of the manifest file. */
-  declare readonly path: pulumi.Output<string>;
-  /** sha256 of its content. */
-  declare readonly sha256: pulumi.Output<string>;
-
-  constructor(name: string, args: ImagesManifestArgs, opts?: pulumi.CustomResourceOptions) {
-    super(forwardingProvider("manifestProvider"), name, { ...args, path: undefined, sha256: undefined }, opts, "vm-images", "ImagesManifest");
-  }
-}
+import { PulledImage } from "./pull";
+import { dynamicType, FOREST_TYPE, MODULE, TYPES } from "./tokens";
 
 /** Properties of an Image that are outputs of its build, not inputs. */
 const IMAGE_OUTPUTS_ONLY = [
@@ -43,9 +19,6 @@ const IMAGE_OUTPUTS_ONLY = [
 
 /** Inputs that change how an image is built or shown, never what it is: no diff, no rebuild. */
 const IMAGE_HOW_ONLY = ["verifyBoot", "verbose", "__urn"];
-
-/** The type token of Image: `pulumi-nodejs:dynamic/<module>:<type>` of a dynamic resource. */
-const IMAGE_TYPE = "pulumi-nodejs:dynamic/vm-images:Image";
 
 /**
  * A resource's URN as a plain value. Taking `parent.urn` itself would make the
@@ -203,7 +176,7 @@ export class Image extends pulumi.dynamic.Resource {
     const props = {
       ...inputs,
       // A resource cannot read its own URN before it is registered: computed, for the progress on its row.
-      __urn: pulumi.createUrn(resourceName, IMAGE_TYPE, opts?.parent && urnWithoutDependency(opts.parent)),
+      __urn: pulumi.createUrn(resourceName, dynamicType(TYPES.image), opts?.parent && urnWithoutDependency(opts.parent)),
       // Outputs.
       path: undefined,
       format: undefined,
@@ -228,7 +201,7 @@ export class Image extends pulumi.dynamic.Resource {
       : opts?.dependsOn;
     // A secret mirror stays secret in the outputs too.
     const additionalSecretOutputs = ["mirror", ...(opts?.additionalSecretOutputs ?? [])];
-    super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs, dependsOn, additionalSecretOutputs }, "vm-images", "Image");
+    super(forwardingProvider("imageProvider"), resourceName, props, { ...opts, hideDiffs, dependsOn, additionalSecretOutputs }, MODULE, TYPES.image);
     this.plan = {
       name: pulumi.output(args.name),
       path: pulumi.all([dir, args.name]).apply(([d, n]) => path.join(d, n)),
@@ -238,54 +211,6 @@ export class Image extends pulumi.dynamic.Resource {
         return outcome.ok ? outcome.inputs.buildKey : "invalid";
       }),
     };
-  }
-}
-
-/** Arguments of {@link PulledImage}. */
-export interface PulledImageArgs {
-  /** A published lvh image. @example "quay.io/lvh-images/kind:6.6-main" */
-  ref: pulumi.Input<string>;
-  /** The images directory its files land in. */
-  dir: pulumi.Input<string>;
-  /** os/arch of a multi-platform image. @default the host's, such as "linux/amd64" */
-  platform?: pulumi.Input<string>;
-  /** Plain HTTP or unverified TLS for a registry not on loopback. @default false */
-  insecureRegistry?: pulumi.Input<boolean>;
-  /** File names of images built in the same directory: pulling one of them fails instead of overwriting it. @default [] */
-  builds?: pulumi.Input<string[]>;
-}
-
-/**
- * A published lvh image (`/data/images/<name>.zst` in its layers) pulled
- * into an images directory, as `lvh images pull` does, without a Docker
- * daemon. It records the manifest digest: when the tag moves, `pulumi
- * preview` shows it replaced ("REF now points to DIGEST"), and the images
- * derived from its files with it.
- *
- * @example
- * const kind = new PulledImage("kind", { ref: "quay.io/lvh-images/kind:6.6-main", dir: "_data/images" });
- */
-export class PulledImage extends pulumi.dynamic.Resource {
-  /** The manifest digest the files came from. */
-  declare readonly digest: pulumi.Output<string>;
-  /** repository@digest. */
-  declare readonly pinned: pulumi.Output<string>;
-  /** The file names of the images it holds. */
-  declare readonly images: pulumi.Output<string[]>;
-  /** Why it would be pulled again, such as "REF now points to sha256:...". */
-  declare readonly pullReasons: pulumi.Output<string[]>;
-
-  constructor(name: string, args: PulledImageArgs, opts?: pulumi.CustomResourceOptions) {
-    const props = {
-      ref: args.ref,
-      dir: pulumi.output(args.dir).apply((d) => path.resolve(d)),
-      platform: args.platform,
-      insecureRegistry: args.insecureRegistry,
-      builds: args.builds,
-      digest: undefined, pullReasons: undefined, pinned: undefined, images: undefined, files: undefined,
-    };
-    const hideDiffs = ["pinned", "images", "files", ...(opts?.hideDiffs ?? [])];
-    super(forwardingProvider("pullProvider"), name, props, { ...opts, hideDiffs }, "vm-images", "PulledImage");
   }
 }
 
@@ -344,7 +269,7 @@ export class ImageForest extends pulumi.ComponentResource {
   readonly pulled: Record<string, PulledImage>;
 
   constructor(name: string, args: ImageForestArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("vm-images:index:ImageForest", name, {}, opts);
+    super(FOREST_TYPE, name, {}, opts);
     let configs: ImageConfig[];
     if ("imagesFile" in args) {
       const read = readLvhImagesFile(args.imagesFile);

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { UNKNOWN } from "../../provider/model/diff";
-import { checkImage, type ImageInputs } from "../../provider/pulumi/imageprovider";
+import type { ImageInputs } from "../../provider/model/check";
+import { checkImage } from "../../provider/pulumi/imageprovider";
 import { parseStackConfig, StackConfigError } from "../../provider/model/stackconfig";
 
 describe("Image check", () => {

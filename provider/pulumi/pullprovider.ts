@@ -1,14 +1,17 @@
-// A published image pulled into the images directory (the PulledImage
-// resource): its reference resolved to a manifest digest at `check`, so a
-// moved tag shows in `pulumi preview` as a replacement ("REF now points to
-// DIGEST"), and the images derived from its files are rebuilt with it.
+// The PulledImage resource's provider: the reference resolved to a
+// manifest digest at `check`, so a moved tag shows in `pulumi preview` as a
+// replacement ("REF now points to DIGEST"), and the images derived from its
+// files are rebuilt with it; `create` pulls exactly that digest.
 import * as fs from "node:fs";
-import { type FileIdentity, identityOf, sameIdentity } from "../../model/identity";
-import { parseRef, RefError, registryRefusal } from "../../model/oci";
-import { registrySession } from "./crane";
-import { interruptible } from "../run/interrupt";
-import { memoryLogger, stderrLogger } from "../run/log";
-import { hostPlatform, pullImages, resolveDigest } from "./pull";
+import type * as pulumi from "@pulumi/pulumi";
+import { registrySession } from "../builder/oci/crane";
+import { hostPlatform, pullImages, resolveDigest } from "../builder/oci/pull";
+import { interruptible } from "../builder/run/interrupt";
+import { memoryLogger, stderrLogger } from "../builder/run/log";
+import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
+import { parseRef, RefError, registryRefusal } from "../model/oci";
+import { CarriedReasons } from "./checktwice";
+import { definedOnly } from "./defined";
 
 export interface PullInputs {
   /** The published image, such as quay.io/lvh-images/kind:6.6-main. */
@@ -38,10 +41,9 @@ export interface PullOutputs extends CheckedPullInputs {
   files: Record<string, { path: string; identity: FileIdentity }>;
 }
 
-/** The engine checks a replacement twice, the second time without old inputs: the first check's reasons carry over. */
-const carried = new Map<string, string[]>();
+const carried = new CarriedReasons();
 
-export async function checkPull(
+async function checkPull(
   news: PullInputs,
   olds?: Partial<CheckedPullInputs>,
 ): Promise<{ inputs: CheckedPullInputs; failures: { property: string; reason: string }[] }> {
@@ -75,14 +77,8 @@ export async function checkPull(
   } finally {
     session.close();
   }
-  const key = `${news.ref}\0${news.dir}\0${digest}`;
-  let pullReasons: string[];
-  if (olds?.digest) {
-    pullReasons = olds.digest !== digest && olds.ref === news.ref ? [`${news.ref} now points to ${digest}`] : [];
-    carried.set(key, pullReasons);
-  } else {
-    pullReasons = carried.get(key) ?? [];
-  }
+  const pullReasons = carried.reasonsFor(`${news.ref}\0${news.dir}\0${digest}`, !!olds?.digest, () =>
+    olds!.digest !== digest && olds!.ref === news.ref ? [`${news.ref} now points to ${digest}`] : []);
   return { inputs: { ...news, platform, digest, pullReasons }, failures: [] };
 }
 
@@ -90,13 +86,13 @@ function filesIntact(olds: PullOutputs): boolean {
   return Object.values(olds.files ?? {}).every((f) => sameIdentity(identityOf(f.path), f.identity));
 }
 
-export function diffPull(olds: PullOutputs, news: CheckedPullInputs): { changes: boolean; replaces: string[] } {
+function diffPull(olds: PullOutputs, news: CheckedPullInputs): { changes: boolean; replaces: string[] } {
   const replaces = (["ref", "dir", "platform", "digest"] as const).filter((k) => olds[k] !== news[k]);
   if (!filesIntact(olds)) replaces.push("images" as never);
   return { changes: replaces.length > 0 || olds.insecureRegistry !== news.insecureRegistry, replaces };
 }
 
-export function createPull(inputs: CheckedPullInputs): Promise<PullOutputs> {
+function createPull(inputs: CheckedPullInputs): Promise<PullOutputs> {
   return interruptible(async (signal) => {
     const session = registrySession();
     try {
@@ -119,14 +115,29 @@ export function createPull(inputs: CheckedPullInputs): Promise<PullOutputs> {
 }
 
 /** Refresh: a pulled file deleted or changed outside Pulumi reads as gone, so `up` pulls it again. */
-export function readPull(id: string, props: PullOutputs | undefined): { id?: string; props?: PullOutputs } {
+function readPull(id: string, props: PullOutputs | undefined): { id?: string; props?: PullOutputs } {
   if (!props) return { id };
   return filesIntact(props) ? { id, props } : {};
 }
 
 /** Remove the pulled files that are still the ones this resource pulled. */
-export function deletePull(props: PullOutputs): void {
+function deletePull(props: PullOutputs): void {
   for (const f of Object.values(props.files ?? {})) {
     if (sameIdentity(identityOf(f.path), f.identity)) fs.rmSync(f.path, { force: true });
   }
 }
+
+export const pullProvider: pulumi.dynamic.ResourceProvider<PullInputs, PullOutputs> = {
+  check: async (olds, news) => {
+    const r = await checkPull(news, olds as Partial<CheckedPullInputs>);
+    return { inputs: definedOnly(r.inputs), failures: r.failures };
+  },
+  diff: async (_id, olds, news) => ({ ...diffPull(olds, news as CheckedPullInputs), deleteBeforeReplace: false }),
+  create: async (inputs) => {
+    const outs = definedOnly(await createPull(inputs as CheckedPullInputs));
+    return { id: outs.ref, outs };
+  },
+  update: async (_id, olds, news) => ({ outs: definedOnly({ ...olds, ...(news as CheckedPullInputs) }) }),
+  read: async (id, props) => readPull(id, props),
+  delete: async (_id, props) => deletePull(props),
+};
