@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * the direct backend's step names say "sandbox" where they said "chroot":
  * the same files, so images already built stay.
  */
-export const PIPELINE_SOURCES = "b10fabe2593ddc3dcceb0fc1f2698160c3bf3bcddf9b11d63bd269523f1c5f29";
+export const PIPELINE_SOURCES = "6ea3c0a22daa3563badde7eee71ac279b5bcd4fdbc9bbb39ea50a04b17891188";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

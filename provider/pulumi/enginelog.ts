@@ -6,8 +6,8 @@
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
-import type { Cadence, ProgressSink, Severity } from "../builder/image/progress";
-import { LINES, LIVE } from "../builder/image/progress";
+import type { Cadence, ProgressSink, Severity } from "../builder/run/progress";
+import { LINES, LIVE } from "../builder/run/progress";
 import { engineAddress } from "../builder/run/engine";
 import { commandLine, parentOf } from "../builder/run/proc";
 

@@ -5,7 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ImageOutputs } from "../builder/image/outputs";
-import { lookUpPublished } from "../builder/oci/registry";
+import { lookUpPublished } from "../builder/image/registry";
 import { registrySession } from "../builder/oci/crane";
 import { forgetLocalCopy, isLocalCopy } from "../builder/oci/localcopy";
 import { hostFacts } from "../builder/run/host";

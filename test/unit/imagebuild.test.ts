@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { Backend } from "../../provider/builder/backends/backend";
 import { buildImage } from "../../provider/builder/image/safebuild";
 import { engineGone } from "../../provider/builder/run/interrupt";
-import { InterruptedError } from "../../provider/builder/image/pipeline";
+import { InterruptedError } from "../../provider/builder/run/steps";
 import { parseImageConfig } from "../../provider/model/config";
 
 /** A backend whose one step writes the new image's bytes. */

@@ -2,7 +2,7 @@
 // statuses go out (a terminal's live row, a CI log's few lines).
 import { expect } from "chai";
 import { isVerbose } from "../../provider/builder/image/create";
-import { BuildProgress, type Cadence, clock, LINES, LIVE, type ProgressSink, readToolLine } from "../../provider/builder/image/progress";
+import { BuildProgress, type Cadence, clock, LINES, LIVE, type ProgressSink, readToolLine } from "../../provider/builder/run/progress";
 import { engineAddress } from "../../provider/builder/run/engine";
 import { cliCadence } from "../../provider/pulumi/enginelog";
 

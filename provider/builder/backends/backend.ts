@@ -1,6 +1,6 @@
 // What a backend is given to build one image, and what it returns: the steps.
 import type { ImageConfig } from "../../model/config";
-import type { Step } from "../image/pipeline";
+import type { Step } from "../run/steps";
 
 export interface BackendBuild {
   image: ImageConfig;

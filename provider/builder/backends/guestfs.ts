@@ -19,7 +19,7 @@ import { actionContext } from "./actioncontext";
 import { EXTLINUX_CONF, FSTAB, partitionOffset, readSector0, SYSLINUX_MBR } from "../boot/layout";
 import { MINUTE, run } from "../run/exec";
 import { bootstrapCommand } from "./mmdebstrap";
-import type { BuildContext, Step } from "../image/pipeline";
+import type { BuildContext, Step } from "../run/steps";
 import type { Backend, BackendBuild } from "./backend";
 
 

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { rootStageKey, type StageIndex } from "../../model/rootstage";
 import { splitUrlCredentials } from "../../model/urlcredentials";
-import type { BuildContext } from "../image/pipeline";
+import type { BuildContext } from "../run/steps";
 import { FileCache } from "./filecache";
 import { readStageIndexes, staleIndex } from "./rootstage";
 

@@ -2,7 +2,7 @@
 // at once per provider process, each interruptible. The local image cache
 // is asked first (a revert, or a second stack with the same image, takes
 // the file from there), then the registry when there is one (a hit is
-// pulled instead of built, ../oci/registry.ts), then the image is built with
+// pulled instead of built, registry.ts), then the image is built with
 // the backend the check resolved, libguestfs's acceleration probed,
 // progress on the image's row and a boot check of bootable images, and
 // published after.
@@ -18,14 +18,14 @@ import { guestfsEnvironment, kvmVerdict } from "../boot/accel";
 import { DEFAULT_BOOT_TIMEOUT_MS } from "../boot/check";
 import { cacheDir } from "../cache/dirs";
 import { FileCache } from "../cache/filecache";
-import { fromImageCache, toImageCache } from "../cache/imagecache";
+import { fromImageCache, toImageCache } from "./imagecache";
 import { registrySession } from "../oci/crane";
-import { ensureParent, publish, publishCached, pullFromCache, updateFromRegistry } from "../oci/registry";
+import { ensureParent, publish, publishCached, pullFromCache, updateFromRegistry } from "./registry";
 import { onPath } from "../run/host";
 import { confirmEngine, interruptible, limiter } from "../run/interrupt";
 import { memoryLogger, toStderr } from "../run/log";
 import { type ImageOutputs, imageOutputs, round1 } from "./outputs";
-import { BuildProgress, type Cadence, LINES, NO_PROGRESS, type ProgressSink } from "./progress";
+import { BuildProgress, type Cadence, LINES, NO_PROGRESS, type ProgressSink } from "../run/progress";
 import { buildImage } from "./safebuild";
 
 export type { ImageOutputs } from "./outputs";

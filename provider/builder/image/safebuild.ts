@@ -14,8 +14,8 @@ import type { Backend, BackendBuild } from "../backends/backend";
 import { bootToLogin } from "../boot/check";
 import { guestfsToolEnv, removeOrphanSocketDirs } from "../backends/guestfstemp";
 import { type Echo, fileLogger, type Logger } from "../run/log";
-import { InterruptedError, runSteps, type Step, type StepTiming } from "./pipeline";
-import type { BuildProgress } from "./progress";
+import { InterruptedError, runSteps, type Step, type StepTiming } from "../run/steps";
+import type { BuildProgress } from "../run/progress";
 import { alive } from "../run/proc";
 
 export interface ImageBuildRequest {

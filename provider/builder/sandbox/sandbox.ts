@@ -14,7 +14,7 @@ import { type Action, type ActionContext, type GuestOp, guestOps } from "../../a
 import { adoptDebs } from "../cache/debadopt";
 import { MINUTE, run } from "../run/exec";
 import { noSyncEnv } from "./nosync";
-import type { BuildContext } from "../image/pipeline";
+import type { BuildContext } from "../run/steps";
 import { hostScript, scriptText } from "../run/shell";
 
 /** Where a chroot's files are: a directory, or a raw disk whose file system (at `offset` bytes) is mounted on `dir`. */

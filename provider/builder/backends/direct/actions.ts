@@ -1,5 +1,5 @@
 // The image's actions, in order, in the sandbox on its root file system.
-import type { Step } from "../../image/pipeline";
+import type { Step } from "../../run/steps";
 import { applyAction, type RootFs } from "../../sandbox/sandbox";
 import { actionContext } from "../actioncontext";
 import type { BackendBuild } from "../backend";

@@ -11,7 +11,7 @@ import { resizeOf } from "../../../model/config";
 import { imageFormat } from "../../../model/image";
 import { partitionOffset, readSector0 } from "../../boot/layout";
 import { aptListsCacheDir, debCacheDir } from "../../cache/dirs";
-import type { BuildContext, Step } from "../../image/pipeline";
+import type { BuildContext, Step } from "../../run/steps";
 import { MINUTE, run } from "../../run/exec";
 import { aptInstall, type RootFs } from "../../sandbox/sandbox";
 import type { BackendBuild } from "../backend";

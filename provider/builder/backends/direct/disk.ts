@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { installMbrCode, PARTITION_OFFSET } from "../../boot/layout";
-import type { BuildContext } from "../../image/pipeline";
+import type { BuildContext } from "../../run/steps";
 import { type CommandError, MINUTE, run } from "../../run/exec";
 import { hostScript } from "../../run/shell";
 import type { BackendBuild } from "../backend";

@@ -6,7 +6,7 @@
 // A qcow2 image is the finished raw disk converted (disk.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Step } from "../../image/pipeline";
+import type { Step } from "../../run/steps";
 import type { Backend, BackendBuild } from "../backend";
 import { derivedSteps } from "./derived";
 import { convertToQcow2 } from "./disk";

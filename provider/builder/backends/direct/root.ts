@@ -11,7 +11,7 @@ import { rootSizeBytes } from "../../../model/config";
 import { DEFAULT_SIZE, isBootable } from "../../../model/image";
 import { PARTITION_OFFSET, writeBootConfig } from "../../boot/layout";
 import { PackagesStage } from "../../cache/packagestage";
-import type { BuildContext, Step } from "../../image/pipeline";
+import type { BuildContext, Step } from "../../run/steps";
 import { MINUTE, run } from "../../run/exec";
 import type { RootFs } from "../../sandbox/sandbox";
 import { noSyncEnv } from "../../sandbox/nosync";

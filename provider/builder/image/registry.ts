@@ -8,13 +8,13 @@ import * as path from "node:path";
 import type { CheckedImageInputs } from "../../model/check";
 import { needsPublish, UNREACHABLE } from "../../model/diff";
 import { TAG } from "../../model/oci";
-import { type ImageOutputs, imageOutputs, round1 } from "../image/outputs";
-import { imagePaths } from "../image/safebuild";
+import { type ImageOutputs, imageOutputs, round1 } from "./outputs";
+import { imagePaths } from "./safebuild";
 import { fileLogger, type Logger, memoryLogger, stderrLogger, toStderr } from "../run/log";
-import { RegistryError, type RegistrySession } from "./crane";
-import { isLocalCopy, recordLocalCopy } from "./localcopy";
-import { publishImage, tagPublished } from "./publish";
-import { pullImages, resolveDigest } from "./pull";
+import { RegistryError, type RegistrySession } from "../oci/crane";
+import { isLocalCopy, recordLocalCopy } from "../oci/localcopy";
+import { publishImage, tagPublished } from "../oci/publish";
+import { pullImages, resolveDigest } from "../oci/pull";
 
 /**
  * `repository@digest` that the build key's tag points to now (a manifest

@@ -5,12 +5,12 @@ import * as fs from "node:fs";
 import type { CheckedImageInputs } from "../../model/check";
 import { identityOf, sameIdentity } from "../../model/identity";
 import { imageFormat } from "../../model/image";
-import { type ImageOutputs, imageOutputs, round1 } from "../image/outputs";
-import { InterruptedError } from "../image/pipeline";
-import { imagePaths } from "../image/safebuild";
+import { type ImageOutputs, imageOutputs, round1 } from "./outputs";
+import { InterruptedError } from "../run/steps";
+import { imagePaths } from "./safebuild";
 import { confirmEngine } from "../run/interrupt";
 import { fileLogger, stderrLogger, toStderr } from "../run/log";
-import type { FileCache } from "./filecache";
+import type { FileCache } from "../cache/filecache";
 
 /** The image cache's name for an image: its build key and format. */
 function imageCacheId(inputs: CheckedImageInputs): string {

@@ -1,7 +1,7 @@
 // Steps and how they run: in order, each logged with its elapsed time; the
 // cleanups of every step that started run afterwards in reverse order,
 // whether the build succeeded, failed or was interrupted.
-import type { Logger } from "../run/log";
+import type { Logger } from "./log";
 import type { BuildProgress } from "./progress";
 
 export interface BuildContext {
