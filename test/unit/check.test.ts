@@ -52,6 +52,25 @@ describe("Image check", () => {
     });
   }
 
+  // Build keys of images built before: a change here rebuilds every existing image, so it must be a decision.
+  const pinned: [string, Partial<ImageInputs>, string][] = [
+    ["a root image", { packages: ["curl", "vim"], actions: [{ type: "run-command", cmd: "passwd -d root", comment: "c" }] },
+      "156595824aa82aa600d683debb71602fc6941abc091a3535c30a59c5a1fd4efe"],
+    ["a root image with every setting", {
+      name: "base.qcow2", suite: "trixie", backend: "direct", mergeSteps: false, mirror: "https://user:pw@mirror.example/debian",
+      size: "10G", bootable: false, registry: "127.0.0.1:5000/team/images", tag: "main", verifyBoot: false, verbose: true,
+      localCopies: false, insecureRegistry: true, rebuild: "1", packages: [],
+    }, "acf95da9f9404d88336b254232bf7ac1f76a0cd04612fc3bff79ca3ff1321a3e"],
+    ["a derived image", { name: "k8s.qcow2", parent: "base.img", parentBuildKey: "ab".repeat(32), packages: ["docker.io"], size: "+2G" },
+      "0f721627f9082cbfb992a8acf7cdf5404bd4589cb5df920d5df27fdc489afca2"],
+  ];
+  for (const [what, over, key] of pinned) {
+    it(`keeps the build key of ${what}`, async () => {
+      const r = await checkImage(base({ baseDir: "/nonexistent", ...over }));
+      expect(r.inputs!.buildKey).to.equal(key);
+    });
+  }
+
   it("hashes the local files an action reads", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-check-"));
     try {
