@@ -5,7 +5,7 @@
 import * as path from "node:path";
 import type { Action } from "../actions";
 import { buildKey } from "./buildkey";
-import { BACKEND_CHOICES, ConfigError, type ImageConfig, MIRROR_PATTERN, parseImageConfig, SUITE_PATTERN } from "./config";
+import { BACKEND_CHOICES, ConfigError, ConfigErrors, type ImageConfig, MIRROR_PATTERN, parseImageConfig, SUITE_PATTERN } from "./config";
 import { UNKNOWN } from "./diff";
 import { type HostFacts, resolveBackend } from "./host";
 import { identityOf } from "./identity";
@@ -74,7 +74,7 @@ function failure(property: string, image: string, reason: string): CheckFailure 
   return { property, reason: `image ${JSON.stringify(image)}: ${property}: ${reason}` };
 }
 
-/** The image configuration of an Image's inputs (throws a ConfigError). */
+/** The image configuration of an Image's inputs (throws a ConfigError with every problem). */
 export function imageConfigOf(inputs: ImageInputs): ImageConfig {
   return parseImageConfig({
     name: inputs.name, parent: inputs.parent, size: inputs.size, bootable: inputs.bootable,
@@ -113,7 +113,8 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
     image = imageConfigOf(news);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    failures.push({ property: err.field.split(/[.[ ]/)[0] || "name", reason: err.message });
+    const problems = err instanceof ConfigErrors ? err.problems : [err];
+    failures.push(...problems.map((p) => ({ property: p.field.split(/[.[ ]/)[0] || "name", reason: p.message })));
   }
   if (failures.length || !image) return { ok: false, failures };
 

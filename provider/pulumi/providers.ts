@@ -25,7 +25,7 @@ import {
   type PullOutputs,
   readPull,
 } from "../build/pulled";
-import { ConfigError } from "../model/config";
+import { ConfigError, ConfigErrors } from "../model/config";
 import { definedOnly } from "./imageprovider";
 import {
   type CheckedImageInputs,
@@ -50,7 +50,8 @@ export const manifestProvider: pulumi.dynamic.ResourceProvider<ManifestInputs, M
         renderManifest(news.images);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
-        failures.push({ property: "images", reason: `ImagesManifest: ${err.message}` });
+        const problems = err instanceof ConfigErrors ? err.problems : [err];
+        failures.push(...problems.map((p) => ({ property: "images", reason: `ImagesManifest: ${p.message}` })));
       }
     }
     return { inputs: news, failures };

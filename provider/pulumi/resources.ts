@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { hostFacts } from "../build/host";
 import type { ManifestInputs } from "../build/manifest";
 import { checkImageInputs, type ImageInputs } from "../model/check";
-import { type Action, configWarnings, type ImageConfig, type ImageConfigInput, parseImageConfig } from "../model/config";
+import { type Action, configWarnings, type ImageConfigInput } from "../model/config";
 import { Forest } from "../model/forest";
 import { readLvhImagesFile } from "../model/imagesfile";
 import { forwardingProvider } from "./forwarding";
@@ -345,18 +345,17 @@ export class ImageForest extends pulumi.ComponentResource {
 
   constructor(name: string, args: ImageForestArgs, opts?: pulumi.ComponentResourceOptions) {
     super("vm-images:index:ImageForest", name, {}, opts);
-    let configs: ImageConfig[];
+    // A ConfigError names every problem of the images at once.
     if ("imagesFile" in args) {
       const read = readLvhImagesFile(args.imagesFile);
       // Fields lvh ignores: said at every preview and update, on the forest's row.
       for (const warning of read.warnings) void pulumi.log.warn(`${args.imagesFile}: ${warning}`, this);
-      configs = read.images;
+      this.forest = Forest.of(read.images);
     } else {
-      configs = args.images.map((img, i) => parseImageConfig(img, i));
+      this.forest = Forest.parse(args.images);
     }
-    for (const warning of configWarnings(configs)) void pulumi.log.warn(warning, this);
+    for (const warning of configWarnings(this.forest.images)) void pulumi.log.warn(warning, this);
     const baseDir = args.baseDir ?? ("imagesFile" in args ? path.dirname(path.resolve(args.imagesFile)) : ".");
-    this.forest = Forest.of(configs);
     this.pulled = {};
     for (const ref of args.pull ?? []) {
       this.pulled[ref] = new PulledImage(ref, {

@@ -5,9 +5,9 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { customizeArgs, guestOps } from "../../provider/actions";
+import { ACTION_TYPES, customizeArgs, guestOps } from "../../provider/actions";
 import { buildKey, type BuildKeyInputs } from "../../provider/model/buildkey";
-import { type ImageConfig, parseImageConfig, resizeOf, rootSizeBytes } from "../../provider/model/config";
+import { ConfigErrors, type ImageConfig, parseImageConfig, resizeOf, rootSizeBytes } from "../../provider/model/config";
 import { loadLvhImagesFile, readLvhImagesFile } from "../../provider/model/imagesfile";
 import { hashLocalInputs } from "../../provider/model/localinputs";
 import { readLvhImages } from "../../provider/model/lvh";
@@ -86,6 +86,41 @@ describe("lvh's images.json, as lvh's decoder reads it", () => {
       expect(errorOf(() => loadLvhImagesFile(file))).to.match(/parent cycle: a\.img -> b\.img -> a\.img/);
       fs.writeFileSync(file, JSON.stringify([{ name: "a.img", pacakges: [] }]));
       expect(readLvhImagesFile(file).warnings).to.have.length(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("every problem of an images file at once", () => {
+  it("names each one after the file, with its image and its field as the file spells it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-lvh-"));
+    try {
+      const file = path.join(dir, "images.json");
+      fs.writeFileSync(file, JSON.stringify([
+        { name: "a.img", image_size: "lots", actions: [
+          { type: "explode", op: {} }, { type: "mkdir", op: { Dir: "/x" } }, { type: "run-command", op: { Cmd: "" } },
+        ] },
+        { name: "b.img", parent: "a.img", actions: [{ type: "upload", op: {} }] },
+        { name: "c.img", parent: "d.img" }, { name: "d.img", parent: "c.img" }, { name: "b.img" }, 7,
+      ]));
+      let err: unknown;
+      try {
+        readLvhImagesFile(file);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(ConfigErrors);
+      expect((err as ConfigErrors).messages()).to.deep.equal([
+        `${file}: image "a.img": actions[0].type: unknown action type "explode"; expected one of ${ACTION_TYPES.join(", ")}`,
+        `${file}: image "a.img": actions[2] (run-command).op.Cmd: Cmd must not be empty`,
+        `${file}: image "a.img": image_size: image_size must be a size guestfish takes, such as 8G, 8GiB, 8GB, 512M or 10737418240`,
+        `${file}: image "b.img": actions[0] (upload).op.File: missing; upload takes File, Dest`,
+        `${file}: image "b.img": actions[0] (upload).op.Dest: missing; upload takes File, Dest`,
+        `${file}: image "#6": each image must be a JSON object`,
+        `${file}: image "b.img": name: duplicate image name`,
+        `${file}: image "c.img": parent: parent cycle: c.img -> d.img -> c.img`,
+      ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
