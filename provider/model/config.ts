@@ -8,14 +8,6 @@ import { text } from "../actions/fields";
 import { imageFormat } from "./image";
 import { resizeOf, rootSizeBytes } from "./sizes";
 
-/** Backends that build images; `auto` picks one for this host. */
-export const BACKEND_CHOICES = ["auto", "guestfs", "direct"] as const;
-
-/** A Debian suite or codename, such as bookworm or stable. */
-export const SUITE_PATTERN = /^[a-z][a-z0-9.-]*$/;
-/** A Debian mirror: an http, https or file URL. */
-export const MIRROR_PATTERN = /^(https?|file):\/\/\S+$/;
-
 /**
  * What apt-get install (and so mmdebstrap --include and virt-customize
  * --install) takes for one package: a Debian package name (Policy 5.6.1),

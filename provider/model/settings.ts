@@ -6,28 +6,11 @@
 // ImageArgs, ForestSettings and StackSettings, the list of keys in an
 // unknown-key error and the docs' stack config table derive from it.
 // Adding a setting means an entry here (and a use of it in the build).
-import * as path from "node:path";
-import { parseRef, RefError, registryRefusal, TAG } from "./oci";
+import { parseRef, TAG } from "./oci";
+import { absolutePath, choice, flag, type Kind, list, type Reading, refRefusal, type RuleContext, text } from "./settingkinds";
 
 /** Backends that build images; `auto` picks one for this host. */
 export const BACKEND_CHOICES = ["auto", "guestfs", "direct"] as const;
-
-/** A value read from stack config text, or why the text is none. */
-export type Reading<T> = { value: T } | { reason: string };
-
-/** A setting's type: how stack config text reads as a value, and which values a program may give. */
-export interface Kind<T> {
-  /** A path: relative ones in the stack config resolve against the project directory. */
-  readonly isPath?: true;
-  read(text: string): Reading<T>;
-  /** Why a value is not of this kind (a reason that follows the value: "must be ..."), or undefined. */
-  refuse(value: unknown): string | undefined;
-}
-
-/** What a setting's rule may look at besides its own value. */
-export interface RuleContext {
-  insecureRegistry?: boolean;
-}
 
 export interface Setting<T> {
   readonly kind: Kind<T>;
@@ -55,64 +38,6 @@ export interface Setting<T> {
   readonly sensitive?: true;
   /** A rule besides the kind's: why the value is refused (a whole reason, quoting what it needs), or undefined. */
   rule?(value: T, context: RuleContext): string | undefined;
-}
-
-const TRUE_OR_FALSE = "must be true or false";
-
-const flag: Kind<boolean> = {
-  read: (text) => (text === "true" ? { value: true } : text === "false" ? { value: false } : { reason: TRUE_OR_FALSE }),
-  refuse: (v) => (typeof v === "boolean" ? undefined : TRUE_OR_FALSE),
-};
-
-/** A string; with a pattern, one that matches it, described as `what`. */
-function text(pattern?: RegExp, what?: string): Kind<string> {
-  return {
-    read: (t) => ({ value: t }),
-    refuse: (v) => (typeof v !== "string" ? "must be a string" : pattern && !pattern.test(v) ? `must be ${what}` : undefined),
-  };
-}
-
-/** One of a few words. */
-function choice(choices: readonly string[]): Kind<string> {
-  return { read: (t) => ({ value: t }), refuse: (v) => (choices.includes(v as string) ? undefined : `must be one of ${choices.join(", ")}`) };
-}
-
-/** A path: relative in the stack config (resolved against the project), absolute in an Image's inputs. */
-function absolutePath(what: string): Kind<string> {
-  return {
-    isPath: true,
-    read: (t) => ({ value: t }),
-    refuse: (v) => (typeof v === "string" && path.isAbsolute(v) ? undefined : `must be an absolute ${what} path`),
-  };
-}
-
-/** A list of strings: a JSON array (`pulumi config set --path 'vm-images:pull[0]' REF`), or words separated by commas or spaces. */
-function list(of: string): Kind<string[]> {
-  const reason = `must be a list of ${of}: a JSON array of strings, or ${of} separated by commas or spaces`;
-  const refuse = (v: unknown) => (Array.isArray(v) && v.every((s) => typeof s === "string") ? undefined : reason);
-  return {
-    read: (t) => {
-      if (!t.trim().startsWith("[")) return { value: t.split(/[\s,]+/).filter(Boolean) };
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(t);
-      } catch {
-        return { reason };
-      }
-      return refuse(parsed) ? { reason } : { value: parsed as string[] };
-    },
-    refuse,
-  };
-}
-
-/** Why a registry reference cannot be used (it names no host, or would be plain HTTP unasked), or undefined. */
-function refRefusal(ref: string, context: RuleContext): string | undefined {
-  try {
-    return registryRefusal(parseRef(ref).host, !!context.insecureRegistry);
-  } catch (err) {
-    if (err instanceof RefError) return err.message;
-    throw err;
-  }
 }
 
 /**
@@ -245,7 +170,8 @@ export const SETTINGS = {
 type Table = typeof SETTINGS;
 export type SettingName = keyof Table;
 /** Each setting's value. */
-export type SettingValues = { -readonly [N in SettingName]: Table[N]["kind"] extends Kind<infer T> ? T : never };
+// (`keyof Table` spelled out: a mapped type over it keeps each entry's comment for editors.)
+export type SettingValues = { -readonly [N in keyof Table]: Table[N]["kind"] extends Kind<infer T> ? T : never };
 /** The settings whose declaration has these properties. */
 export type SettingsWith<P> = { [N in SettingName]: Table[N] extends P ? N : never }[SettingName];
 

@@ -8,6 +8,7 @@ import { checkImageInputs, type ImageInputs } from "../model/check";
 import { type Action, configWarnings, type ImageConfigInput } from "../model/config";
 import { Forest } from "../model/forest";
 import { readLvhImagesFile } from "../model/imagesfile";
+import { settingOf, type SettingName, SETTINGS, settingsWhere, type SettingsWith, type SettingValues } from "../model/settings";
 import { forwardingProvider } from "./forwarding";
 
 type Args<T> = { [K in keyof T]: pulumi.Input<T[K]> };
@@ -42,7 +43,14 @@ const IMAGE_OUTPUTS_ONLY = [
 ];
 
 /** Inputs that change how an image is built or shown, never what it is: no diff, no rebuild. */
-const IMAGE_HOW_ONLY = ["verifyBoot", "verbose", "__urn"];
+const IMAGE_HOW_ONLY = [...settingsWhere({ howOnly: true }), "__urn"];
+
+/** The settings an Image takes (settings.ts), and those a forest passes on to each of its images. */
+const IMAGE_SETTINGS = settingsWhere({ image: ["required", "defaulted", "given"] });
+const FOREST_IMAGE_SETTINGS = settingsWhere({ image: ["required", "defaulted", "given"], forest: true });
+
+/** Settings as `pulumi.Input`s, each documented in settings.ts. */
+type SettingInputs<N extends SettingName> = { [K in keyof Pick<SettingValues, N>]: pulumi.Input<SettingValues[K]> };
 
 /** The type token of Image: `pulumi-nodejs:dynamic/<module>:<type>` of a dynamic resource. */
 const IMAGE_TYPE = "pulumi-nodejs:dynamic/vm-images:Image";
@@ -56,10 +64,9 @@ function urnWithoutDependency(resource: pulumi.Resource): Promise<string> {
   return new Promise((resolve) => resource.urn.apply((urn) => resolve(urn)));
 }
 
-/** Arguments of {@link Image}. */
-export interface ImageArgs {
-  /** The images directory (absolute, or relative to the current directory). */
-  dir: pulumi.Input<string>;
+/** Arguments of {@link Image}: its configuration and its settings (see settings.ts for each). */
+export interface ImageArgs
+  extends SettingInputs<SettingsWith<{ image: "required" }>>, Partial<SettingInputs<SettingsWith<{ image: "defaulted" | "given" }>>> {
   /** File name of the image; `.qcow2` means qcow2, anything else raw. @example "base.img" */
   name: pulumi.Input<string>;
   /**
@@ -75,49 +82,25 @@ export interface ImageArgs {
   packages?: pulumi.Input<pulumi.Input<string>[]>;
   /** Actions, run in order after the packages. @default [] @example [{ type: "run-command", cmd: "passwd -d root" }] */
   actions?: pulumi.Input<Action[]>;
-  /** Directory that relative local paths of actions resolve against. @default the current directory */
-  baseDir?: pulumi.Input<string>;
-  /** Debian suite of root images. @default "bookworm" */
-  suite?: pulumi.Input<string>;
-  /** Debian mirror of root images (lvh's --pkg-repo mirror). @default Debian's default mirror */
-  mirror?: pulumi.Input<string>;
-  /** "guestfs", "direct" or "auto". @default "auto" */
-  backend?: pulumi.Input<string>;
-  /** Merge consecutive virt-customize steps into one invocation. @default true */
-  mergeSteps?: pulumi.Input<boolean>;
-  /** Any value; changing it rebuilds the image (lvh's --force-rebuild). */
-  rebuild?: pulumi.Input<string>;
   /**
    * For a parent given by file name: what identifies its content, such as a
    * {@link PulledImage}'s digest; a change rebuilds this image.
    * @default the parent file's identity on disk
    */
   parentKey?: pulumi.Input<string | undefined>;
-  /**
-   * Repository to look the build key up in before building (a hit is pulled,
-   * not built) and to publish the built image to, tagged with its build key.
-   * @example "127.0.0.1:5000/team/images"
-   */
-  registry?: pulumi.Input<string>;
-  /** A human tag for the published image, besides its build key: `<name>-<tag>`. @example "main" */
-  tag?: pulumi.Input<string>;
-  /** Plain HTTP or unverified TLS for a registry not on loopback. @default false */
-  insecureRegistry?: pulumi.Input<boolean>;
-  /**
-   * Boot a bootable image from its own disk under qemu before keeping it, and
-   * fail the build unless it reaches a login prompt. Not part of the build key.
-   * @default true where qemu-system-x86_64 is installed
-   */
-  verifyBoot?: pulumi.Input<boolean>;
-  /** Every line of every tool in the CLI's output too (it is always in the image's log). @default false */
-  verbose?: pulumi.Input<boolean>;
-  /**
-   * With a registry, the published image is the image and the file in `dir`
-   * is this machine's copy: true pulls it when it is missing or changed;
-   * false leaves it out unless a derived image is built from it here.
-   * @default true
-   */
-  localCopies?: pulumi.Input<boolean>;
+}
+
+/**
+ * An Image's settings as its inputs: a path absolute, an unset setting the
+ * Image defaults given its default, the others as given.
+ */
+function imageSettings(args: ImageArgs): Record<string, pulumi.Input<unknown> | undefined> {
+  return Object.fromEntries(IMAGE_SETTINGS.map((name) => {
+    const setting = settingOf(name);
+    const given = args[name] as pulumi.Input<unknown> | undefined;
+    const value = given ?? (setting.image === "defaulted" ? setting.default : undefined);
+    return [name, setting.kind.isPath && value !== undefined ? pulumi.output(value as string).apply((d) => path.resolve(d)) : value];
+  }));
 }
 
 /**
@@ -176,9 +159,10 @@ export class Image extends pulumi.dynamic.Resource {
 
   constructor(resourceName: string, args: ImageArgs, opts?: pulumi.CustomResourceOptions) {
     const parentImage = args.parent instanceof Image ? args.parent : undefined;
-    const dir = pulumi.output(args.dir).apply((d) => path.resolve(d));
+    const settings = imageSettings(args);
+    const dir = settings.dir as pulumi.Output<string>;
     const inputs = {
-      dir,
+      ...settings,
       name: args.name,
       parent: parentImage ? parentImage.plan.name : args.parent,
       parentPath: parentImage?.plan.path,
@@ -187,18 +171,6 @@ export class Image extends pulumi.dynamic.Resource {
       bootable: args.bootable,
       packages: args.packages ?? [],
       actions: args.actions ?? [],
-      baseDir: pulumi.output(args.baseDir ?? ".").apply((d) => path.resolve(d)),
-      suite: args.suite ?? "bookworm",
-      mirror: args.mirror,
-      backend: args.backend ?? "auto",
-      mergeSteps: args.mergeSteps ?? true,
-      rebuild: args.rebuild,
-      registry: args.registry,
-      tag: args.tag,
-      insecureRegistry: args.insecureRegistry,
-      verifyBoot: args.verifyBoot,
-      verbose: args.verbose,
-      localCopies: args.localCopies ?? true,
     };
     const props = {
       ...inputs,
@@ -296,32 +268,17 @@ export interface ImagePlan {
   buildKey: pulumi.Output<string>;
 }
 
-/** Settings every image of a forest shares. */
-export interface ForestSettings {
-  /** The images directory. */
-  dir: string;
-  /** Directory that relative local paths of actions resolve against: the images file's directory for lvh files. */
-  baseDir?: string;
-  suite?: string;
-  /** A mirror with credentials is best a secret (`pulumi.secret`, `config.requireSecret`): it stays one in the state. */
-  mirror?: pulumi.Input<string>;
-  backend?: string;
-  mergeSteps?: boolean;
-  /** Changing it rebuilds every image of the forest. */
-  rebuild?: string;
-  /** Published lvh images pulled into `dir` first; their files can be parents of the forest's images. */
-  pull?: string[];
-  /** Repository to publish to and to look build keys up in (see {@link ImageArgs.registry}). */
-  registry?: string;
-  tag?: string;
-  insecureRegistry?: boolean;
-  /** Boot check of bootable images (see {@link ImageArgs.verifyBoot}). */
-  verifyBoot?: boolean;
-  /** Every tool line in the CLI's output too. */
-  verbose?: boolean;
-  /** With a registry: keep every image's file in `dir` (see {@link ImageArgs.localCopies}). @default true */
-  localCopies?: boolean;
-}
+/** A forest setting's value: plain, or a `pulumi.Input` for one that may hold a password, so a secret stays one. */
+type ForestValue<N extends SettingName> = (typeof SETTINGS)[N] extends { sensitive: true } ? pulumi.Input<SettingValues[N]> : SettingValues[N];
+type ForestValues<N extends SettingName> = { [K in keyof Pick<SettingValues, N>]: ForestValue<K> };
+
+/**
+ * Settings every image of a forest shares (see settings.ts for each). The
+ * forest's `baseDir` defaults to the images file's directory for lvh files.
+ */
+export interface ForestSettings
+  extends ForestValues<SettingsWith<{ forest: true; image: "required" }>>,
+    Partial<ForestValues<Exclude<SettingsWith<{ forest: true }>, SettingsWith<{ image: "required" }>>>> {}
 
 /** Arguments of {@link ImageForest}: the images, or an lvh images.json to read them from. */
 export type ImageForestArgs = ForestSettings & ({ images: ImageConfigInput[] } | { imagesFile: string });
@@ -356,6 +313,8 @@ export class ImageForest extends pulumi.ComponentResource {
     }
     for (const warning of configWarnings(this.forest.images)) void pulumi.log.warn(warning, this);
     const baseDir = args.baseDir ?? ("imagesFile" in args ? path.dirname(path.resolve(args.imagesFile)) : ".");
+    // The settings each image takes from the forest, as given (an Image defaults what is unset).
+    const shared: Partial<ImageArgs> = Object.fromEntries(FOREST_IMAGE_SETTINGS.map((name) => [name, args[name]]));
     this.pulled = {};
     for (const ref of args.pull ?? []) {
       this.pulled[ref] = new PulledImage(ref, {
@@ -375,26 +334,16 @@ export class ImageForest extends pulumi.ComponentResource {
       const parent = this.forest.inForestParent(imageName);
       const external = parent === undefined && cfg.parent !== undefined && pulls.length > 0;
       this.images[imageName] = new Image(imageName, {
+        ...shared,
         dir: args.dir,
+        baseDir,
         name: cfg.name,
         parent: parent === undefined ? cfg.parent : this.images[parent],
         size: cfg.size,
         bootable: cfg.bootable,
         packages: cfg.packages,
         actions: cfg.actions,
-        baseDir,
-        suite: args.suite,
-        mirror: args.mirror,
-        backend: args.backend,
-        mergeSteps: args.mergeSteps,
-        rebuild: args.rebuild,
         parentKey: external ? pulledKey(cfg.parent!) : undefined,
-        registry: args.registry,
-        tag: args.tag,
-        insecureRegistry: args.insecureRegistry,
-        verifyBoot: args.verifyBoot,
-        verbose: args.verbose,
-        localCopies: args.localCopies,
       }, { parent: this, dependsOn: external ? pulls : [] });
     }
     this.registerOutputs({});

@@ -9,7 +9,7 @@ import { parseStackConfig, StackConfigError } from "../../provider/model/stackco
 describe("Image check", () => {
   const base = (over: Partial<ImageInputs> = {}): ImageInputs => ({
     dir: "/images", name: "base.img", baseDir: os.tmpdir(), suite: "bookworm", backend: "guestfs", mergeSteps: true,
-    packages: ["curl"], actions: [], ...over,
+    localCopies: true, packages: ["curl"], actions: [], ...over,
   });
 
   it("computes the build key and file hashes", async () => {
@@ -34,10 +34,10 @@ describe("Image check", () => {
   });
 
   const failures: [string, Partial<ImageInputs>, string, RegExp][] = [
-    ["a relative dir", { dir: "images" }, "dir", /image "base\.img": dir: must be an absolute directory path/],
-    ["a bad suite", { suite: "Bookworm!" }, "suite", /suite: must be a Debian suite/],
+    ["a relative dir", { dir: "images" }, "dir", /image "base\.img": dir: "images" must be an absolute directory path/],
+    ["a bad suite", { suite: "Bookworm!" }, "suite", /suite: "Bookworm!" must be a Debian suite/],
     ["a bad mirror", { mirror: "deb.debian.org" }, "mirror", /mirror: must be an http/],
-    ["an unknown backend", { backend: "vmware" }, "backend", /backend: must be one of auto, guestfs, direct/],
+    ["an unknown backend", { backend: "vmware" }, "backend", /backend: "vmware" must be one of auto, guestfs, direct/],
     ["a bad package", { packages: ["no such"] }, "packages", /image "base\.img": packages\[0\]: "no such" is not a valid Debian package name/],
     ["an unknown action", { actions: [{ type: "explode" } as never] }, "actions", /image "base\.img": actions\[0\]\.type: unknown action type "explode"/],
     ["a missing local file", { actions: [{ type: "upload", file: "nope.sh", dest: "/x" }] }, "actions",
@@ -109,15 +109,15 @@ describe("stack config", () => {
 
   const bad: [Record<string, string>, RegExp][] = [
     [{ "vm-images:imageFile": "x" }, /unknown stack config key vm-images:imageFile; the keys are:\n {2}vm-images:imagesFile:/],
-    [{ "vm-images:backend": "kvm" }, /vm-images:backend: "kvm" is not one of auto, guestfs, direct/],
+    [{ "vm-images:backend": "kvm" }, /vm-images:backend: "kvm" must be one of auto, guestfs, direct/],
     [{ "vm-images:mergeSteps": "yes" }, /vm-images:mergeSteps: "yes" must be true or false/],
-    [{ "vm-images:suite": "Sid" }, /vm-images:suite: "Sid" is not a Debian suite/],
-    [{ "vm-images:mirror": "mirror" }, /vm-images:mirror: "mirror" must be an http/],
+    [{ "vm-images:suite": "Sid" }, /vm-images:suite: "Sid" must be a Debian suite/],
+    [{ "vm-images:mirror": "mirror" }, /vm-images:mirror: must be an http/],
     [{ "vm-images:registry": "images" }, /vm-images:registry: "images": name the registry host/],
     [{ "vm-images:registry": "127.0.0.1:5000/team/images:v1" }, /must be a repository, without a tag/],
     [{ "vm-images:registry": "10.0.0.5:5000/team/images" }, /vm-images:registry: .*insecureRegistry/],
     [{ "vm-images:pull": "kind:6.6" }, /vm-images:pull: "kind:6.6": name the registry host/],
-    [{ "vm-images:tag": "a b" }, /vm-images:tag: "a b" is not a tag/],
+    [{ "vm-images:tag": "a b" }, /vm-images:tag: "a b" must be a tag/],
     [{ "vm-images:insecureRegistry": "yes" }, /must be true or false/],
     [{ "vm-images:verifyBoot": "yes" }, /vm-images:verifyBoot: "yes" must be true or false/],
     [{ "vm-images:verbose": "1" }, /vm-images:verbose: "1" must be true or false/],
