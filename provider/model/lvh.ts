@@ -142,7 +142,11 @@ function fromLvhAction(
     throw new ConfigError(image, typeField, `the action type is missing; expected one of ${ACTION_TYPES.join(", ")}`);
   }
   const def = typeof type === "string" ? actionDefinition(type) : undefined;
-  if (!def) throw new ConfigError(image, typeField, `unknown action type ${JSON.stringify(type)}; expected one of ${ACTION_TYPES.join(", ")}`);
+  if (!def) {
+    const hint = typeof type === "string" ? resembles(type, [...ACTION_TYPES]) : undefined;
+    throw new ConfigError(image, typeField, `unknown action type ${JSON.stringify(type)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}; ` +
+      `expected one of ${ACTION_TYPES.join(", ")}`);
+  }
   const goNames = Object.keys(def.lvhFields);
   const opField = `${where} (${type}).${fields.op ?? "op"}`;
   if (action.op === undefined) throw new ConfigError(image, opField, `missing; ${type} takes an op with ${goNames.join(", ")}`);
@@ -205,6 +209,14 @@ export function toLvhImage(img: ImageConfig): Record<string, unknown> {
   };
 }
 
+/** JSON.parse's message, with the line and column of the position it names (editors show those). */
+function jsonErrorAt(text: string, err: Error): string {
+  const position = /at position (\d+)/.exec(err.message);
+  if (!position) return err.message;
+  const before = text.slice(0, Number(position[1])).split("\n");
+  return `${err.message} (line ${before.length}, column ${before[before.length - 1].length + 1})`;
+}
+
 /** What reading an images file found: the images that are valid, warnings, and every problem. */
 export interface LvhReading extends LvhImages {
   problems: ConfigError[];
@@ -216,7 +228,7 @@ export function readLvhImagesCollecting(text: string): LvhReading {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    return { images: [], warnings: [], problems: [new ConfigError(undefined, "", `invalid JSON: ${(err as Error).message}`)] };
+    return { images: [], warnings: [], problems: [new ConfigError(undefined, "", `invalid JSON: ${jsonErrorAt(text, err as Error)}`)] };
   }
   if (raw === null) return { images: [], warnings: [], problems: [] };
   if (!Array.isArray(raw)) {

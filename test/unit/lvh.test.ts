@@ -59,6 +59,8 @@ describe("lvh's images.json, as lvh's decoder reads it", () => {
   const refused: [string, unknown, RegExp][] = [
     ["a missing type", [{ name: "a.img", actions: [{ op: { Cmd: "x" } }] }], /image "a\.img": actions\[0\]\.type: the action type is missing; expected one of/],
     ["an empty type", [{ name: "a.img", actions: [{ type: "", op: {} }] }], /actions\[0\]\.type: the action type is missing/],
+    ["a mistyped type, with the type it resembles", [{ name: "a.img", actions: [{ type: "run-comand", op: { Cmd: "x" } }] }],
+      /actions\[0\]\.type: unknown action type "run-comand" \(did you mean "run-command"\?\); expected one of run-command, /],
     ["a missing op", [{ name: "a.img", actions: [{ type: "mkdir" }] }], /actions\[0\] \(mkdir\)\.op: missing; mkdir takes an op with Dir/],
     ["an empty Cmd, named as written", [{ name: "a.img", actions: [{ type: "mkdir", op: { Dir: "/x" } }, { type: "mkdir", op: { Dir: "/y" } },
       { type: "run-command", op: { Cmd: "" } }] }], /image "a\.img": actions\[2\] \(run-command\)\.op\.Cmd: Cmd must not be empty/],
@@ -71,6 +73,10 @@ describe("lvh's images.json, as lvh's decoder reads it", () => {
   for (const [what, file, message] of refused) {
     it(`refuses ${what}`, () => expect(errorOf(() => read(file))).to.match(message));
   }
+
+  it("says where a file stops being JSON, by line and column", () => {
+    expect(errorOf(() => readLvhImages('[\n  { "name": "base.img", }\n]', "x.json"))).to.match(/^x\.json: invalid JSON: .* \(line 2, column 25\)$/);
+  });
 
   it("reads null as an empty list of images", () => {
     expect(readLvhImages("null").images).to.deep.equal([]);
