@@ -2,9 +2,11 @@
 export {
   Image, type ImageArgs, ImageForest, type ImageForestArgs, ImagesManifest, type ImagesManifestArgs, PulledImage, type PulledImageArgs,
 } from "./pulumi/resources";
+export { reportConfigErrors } from "./pulumi/configerrors";
 export { Forest } from "./model/forest";
 export { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./model/image";
 export { loadLvhImagesFile, readLvhImagesFile } from "./model/imagesfile";
 export * from "./model/config";
+export { BACKEND_CHOICES, SETTINGS, type SettingName, type SettingValues } from "./model/settings";
 export { type LvhImages, parseLvhImages, readLvhImages, toLvhAction, toLvhImage } from "./model/lvh";
 export { ACTION_FIELDS, ACTION_TYPES, ACTIONS, ActionSchema as Action, type ActionInput } from "./actions";

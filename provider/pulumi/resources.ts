@@ -301,17 +301,22 @@ export class ImageForest extends pulumi.ComponentResource {
   readonly pulled: Record<string, PulledImage>;
 
   constructor(name: string, args: ImageForestArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("vm-images:index:ImageForest", name, {}, opts);
-    // A ConfigError names every problem of the images at once.
+    // Read before anything is registered: a ConfigError (every problem of the images at once, see reportConfigErrors)
+    // leaves no resource behind.
+    let forest: Forest;
+    let warnings: string[] = [];
     if ("imagesFile" in args) {
       const read = readLvhImagesFile(args.imagesFile);
-      // Fields lvh ignores: said at every preview and update, on the forest's row.
-      for (const warning of read.warnings) void pulumi.log.warn(`${args.imagesFile}: ${warning}`, this);
-      this.forest = Forest.of(read.images);
+      forest = Forest.of(read.images);
+      warnings = read.warnings.map((w) => `${args.imagesFile}: ${w}`);
     } else {
-      this.forest = Forest.parse(args.images);
+      forest = Forest.parse(args.images);
     }
-    for (const warning of configWarnings(this.forest.images)) void pulumi.log.warn(warning, this);
+    super("vm-images:index:ImageForest", name, {}, opts);
+    this.forest = forest;
+    // Fields lvh ignores: said at every preview and update, on the forest's row.
+    for (const warning of warnings) void pulumi.log.warn(warning, this);
+    for (const warning of configWarnings(forest.images)) void pulumi.log.warn(warning, this);
     const baseDir = args.baseDir ?? ("imagesFile" in args ? path.dirname(path.resolve(args.imagesFile)) : ".");
     // The settings each image takes from the forest, as given (an Image defaults what is unset).
     const shared: Partial<ImageArgs> = Object.fromEntries(FOREST_IMAGE_SETTINGS.map((name) => [name, args[name]]));
