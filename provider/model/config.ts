@@ -139,12 +139,11 @@ export function validateImageConfig(input: unknown, index?: number): { ok: true;
   const result = ImageConfig.safeParse(input);
   if (result.success) return { ok: true, image: Object.freeze(result.data) };
   const image = imageLabel(input, index);
-  const problems = result.error.issues.flatMap((issue) => {
-    if (issue.code !== "unrecognized_keys") return [new ConfigError(image, fieldOf(issue.path, input), issue.message, issue.path)];
-    return issue.keys.map((key) => {
-      const path = [...issue.path, key];
-      return new ConfigError(image, fieldOf(path, input), "unknown field", path);
-    });
+  const problems = result.error.issues.map((issue) => {
+    // Unknown fields of one object are one issue: it is named by the first, and lists them all.
+    const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
+    const reason = issue.code === "unrecognized_keys" ? `unknown field; ${issue.message}` : issue.message;
+    return new ConfigError(image, fieldOf(path, input), reason, path);
   });
   return { ok: false, problems };
 }

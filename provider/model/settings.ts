@@ -12,7 +12,9 @@ import { absolutePath, choice, flag, type Kind, list, type Reading, refRefusal, 
 /** Backends that build images; `auto` picks one for this host. */
 export const BACKEND_CHOICES = ["auto", "guestfs", "direct"] as const;
 
+/** One setting's declaration. */
 export interface Setting<T> {
+  /** Its value's type, which reads stack config text and refuses bad values. */
   readonly kind: Kind<T>;
   /** What it means, one line of Markdown: the docs' stack config table and the list of keys in errors. */
   readonly doc: string;
