@@ -1,7 +1,7 @@
 // The root program of the vm-images project (Pulumi.yaml `main`): builds the
 // image forest of the stack's images file. See docs/configuration.md for the config keys.
 import * as pulumi from "@pulumi/pulumi";
-import { ImageForest } from "./provider";
+import { ImageForest, reportConfigErrors } from "./provider";
 import { parseStackConfig } from "./provider/model/stackconfig";
 import { splitUrlCredentials } from "./provider/model/urlcredentials";
 import { FOREST_NAME } from "./provider/model/urns";
@@ -13,13 +13,16 @@ const MIRROR_KEY = "vm-images:mirror";
 /** Whether a key was set with --secret (the SDK's own check; not in its type declarations). */
 const isConfigSecret = (key: string) =>
   (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret?.(key) ?? false;
-const settings = parseStackConfig(pulumi.runtime.allConfig(), pulumi.runtime.getRootDirectory());
-// A mirror set with --secret, or holding user:password, stays a secret: encrypted in the state, [secret] in the output.
-const mirrorIsSecret = settings.mirror !== undefined &&
-  (isConfigSecret(MIRROR_KEY) || splitUrlCredentials(settings.mirror).authConf !== "");
-const forest = new ImageForest(FOREST_NAME, {
-  ...settings,
-  mirror: mirrorIsSecret ? new pulumi.Config("vm-images").requireSecret("mirror") : settings.mirror,
+// A bad stack setting or images file: every problem as an error of its own, without a stack trace.
+const forest = reportConfigErrors(() => {
+  const settings = parseStackConfig(pulumi.runtime.allConfig(), pulumi.runtime.getRootDirectory());
+  // A mirror set with --secret, or holding user:password, stays a secret: encrypted in the state, [secret] in the output.
+  const mirrorIsSecret = settings.mirror !== undefined &&
+    (isConfigSecret(MIRROR_KEY) || splitUrlCredentials(settings.mirror).authConf !== "");
+  return new ImageForest(FOREST_NAME, {
+    ...settings,
+    mirror: mirrorIsSecret ? new pulumi.Config("vm-images").requireSecret("mirror") : settings.mirror,
+  });
 });
 
 /** Per image: its path, format, size, build key, backend, parent, and where it came from and is published. */

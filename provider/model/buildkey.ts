@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 2;
  * the direct backend's step names say "sandbox" where they said "chroot":
  * the same files, so images already built stay.
  */
-export const PIPELINE_SOURCES = "6ea3c0a22daa3563badde7eee71ac279b5bcd4fdbc9bbb39ea50a04b17891188";
+export const PIPELINE_SOURCES = "6503b1a23de0b534cfa0dd9fbbdf75f9e22311af606bee4eab2644442c25e8fb";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

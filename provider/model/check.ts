@@ -5,17 +5,21 @@
 import * as path from "node:path";
 import type { Action } from "../actions";
 import { buildKey } from "./buildkey";
-import { BACKEND_CHOICES, ConfigError, type ImageConfig, MIRROR_PATTERN, parseImageConfig, SUITE_PATTERN } from "./config";
+import { ConfigError, ConfigErrors, type ImageConfig, parseImageConfig } from "./config";
 import { UNKNOWN } from "./diff";
 import { type HostFacts, resolveBackend } from "./host";
 import { identityOf } from "./identity";
 import { hashLocalInputs } from "./localinputs";
-import { parseRef, RefError, registryRefusal, TAG } from "./oci";
+import { refusal, type SettingsWith, settingsWhere, type SettingValues } from "./settings";
 import { splitUrlCredentials } from "./urlcredentials";
 
-/** The Image resource's inputs, as the program gives them. */
-export interface ImageInputs {
-  dir: string;
+/** Settings an Image always has: those a program must give and those the Image defaults. */
+type ImageSettingSet = SettingsWith<{ image: "required" | "defaulted" }>;
+/** Settings an Image has when given. */
+type ImageSettingGiven = SettingsWith<{ image: "given" }>;
+
+/** The Image resource's inputs, as the program gives them: its configuration, its settings (settings.ts), and links to its parent. */
+export interface ImageInputs extends Pick<SettingValues, ImageSettingSet>, Partial<Pick<SettingValues, ImageSettingGiven>> {
   name: string;
   parent?: string;
   parentPath?: string;
@@ -24,31 +28,13 @@ export interface ImageInputs {
   bootable?: boolean;
   packages?: string[];
   actions?: Action[];
-  baseDir: string;
-  suite: string;
-  mirror?: string;
-  backend: string;
-  mergeSteps: boolean;
-  rebuild?: string;
-  /** Repository to look the build key up in before building, and to publish to after (not part of the build key). */
-  registry?: string;
-  /** A human tag for the published image, besides its build key. */
-  tag?: string;
-  /** Plain HTTP or unverified TLS for a registry not on loopback. */
-  insecureRegistry?: boolean;
-  /**
-   * Boot a bootable image before keeping it: unset means where qemu is
-   * installed. Neither this nor `verbose` nor `__urn` is in the build key or
-   * the diff: they change how an image is built and shown, not what it is.
-   */
-  verifyBoot?: boolean;
-  /** Every tool line in the CLI's output too. */
-  verbose?: boolean;
   /** The resource's own URN, where its progress is shown (the engine's Log call takes one). */
   __urn?: string;
-  /** With a registry: keep a local copy of the image in `dir` (pulled when missing), or only when a build needs it. */
-  localCopies?: boolean;
 }
+
+/** The settings an Image takes, in the table's order, and those it always has. */
+const IMAGE_SETTINGS = settingsWhere({ image: ["required", "defaulted", "given"] });
+const IMAGE_SETTING_SET = new Set<string>(settingsWhere({ image: ["required", "defaulted"] }));
 
 /** Inputs after `check`: validated, with the backend resolved and the build key computed. */
 export interface CheckedImageInputs extends ImageInputs {
@@ -74,7 +60,7 @@ function failure(property: string, image: string, reason: string): CheckFailure 
   return { property, reason: `image ${JSON.stringify(image)}: ${property}: ${reason}` };
 }
 
-/** The image configuration of an Image's inputs (throws a ConfigError). */
+/** The image configuration of an Image's inputs (throws a ConfigError with every problem). */
 export function imageConfigOf(inputs: ImageInputs): ImageConfig {
   return parseImageConfig({
     name: inputs.name, parent: inputs.parent, size: inputs.size, bootable: inputs.bootable,
@@ -86,26 +72,12 @@ export function imageConfigOf(inputs: ImageInputs): ImageConfig {
 export async function checkImageInputs(news: ImageInputs, host: HostFacts): Promise<CheckOutcome> {
   const name = typeof news.name === "string" ? news.name : "(unnamed)";
   const failures: CheckFailure[] = [];
-  if (typeof news.dir !== "string" || !path.isAbsolute(news.dir)) failures.push(failure("dir", name, "must be an absolute directory path"));
-  if (typeof news.baseDir !== "string" || !path.isAbsolute(news.baseDir)) failures.push(failure("baseDir", name, "must be an absolute directory path"));
-  if (typeof news.suite !== "string" || !SUITE_PATTERN.test(news.suite)) failures.push(failure("suite", name, "must be a Debian suite or codename such as bookworm"));
-  if (news.mirror !== undefined && !MIRROR_PATTERN.test(news.mirror)) failures.push(failure("mirror", name, "must be an http://, https:// or file:// URL"));
-  if (!BACKEND_CHOICES.includes(news.backend as never)) failures.push(failure("backend", name, `must be one of ${BACKEND_CHOICES.join(", ")}`));
-  if (typeof news.mergeSteps !== "boolean") failures.push(failure("mergeSteps", name, "must be true or false"));
-  if (news.registry !== undefined) {
-    try {
-      const ref = parseRef(news.registry);
-      if (ref.tag || ref.digest) throw new RefError("a repository, without a tag or digest");
-      const refusal = registryRefusal(ref.host, !!news.insecureRegistry);
-      if (refusal) failures.push(failure("registry", name, refusal));
-    } catch (err) {
-      if (!(err instanceof RefError)) throw err;
-      failures.push(failure("registry", name, err.message));
-    }
-  }
-  if (news.tag !== undefined && !TAG.test(news.tag)) failures.push(failure("tag", name, `must be a tag (${TAG.source})`));
-  for (const flag of ["verifyBoot", "verbose"] as const) {
-    if (news[flag] !== undefined && typeof news[flag] !== "boolean") failures.push(failure(flag, name, "must be true or false"));
+  const context = { insecureRegistry: news.insecureRegistry === true };
+  for (const setting of IMAGE_SETTINGS) {
+    const value = news[setting];
+    if (value === undefined && !IMAGE_SETTING_SET.has(setting)) continue;
+    const reason = refusal(setting, value, context);
+    if (reason) failures.push(failure(setting, name, reason));
   }
 
   let image: ImageConfig | undefined;
@@ -113,7 +85,8 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
     image = imageConfigOf(news);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    failures.push({ property: err.field.split(/[.[ ]/)[0] || "name", reason: err.message });
+    const problems = err instanceof ConfigErrors ? err.problems : [err];
+    failures.push(...problems.map((p) => ({ property: p.field.split(/[.[ ]/)[0] || "name", reason: p.message })));
   }
   if (failures.length || !image) return { ok: false, failures };
 

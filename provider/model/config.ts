@@ -8,14 +8,6 @@ import { text } from "../actions/fields";
 import { imageFormat } from "./image";
 import { resizeOf, rootSizeBytes } from "./sizes";
 
-/** Backends that build images; `auto` picks one for this host. */
-export const BACKEND_CHOICES = ["auto", "guestfs", "direct"] as const;
-
-/** A Debian suite or codename, such as bookworm or stable. */
-export const SUITE_PATTERN = /^[a-z][a-z0-9.-]*$/;
-/** A Debian mirror: an http, https or file URL. */
-export const MIRROR_PATTERN = /^(https?|file):\/\/\S+$/;
-
 /**
  * What apt-get install (and so mmdebstrap --include and virt-customize
  * --install) takes for one package: a Debian package name (Policy 5.6.1),
@@ -93,6 +85,31 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Every problem of one source (an images file, a stack's config, an image),
+ * reported together: fixing a file takes one run, not one per mistake. A
+ * ConfigError itself, so code that takes one takes all.
+ */
+export class ConfigErrors extends ConfigError {
+  readonly problems: readonly ConfigError[];
+
+  constructor(
+    /** What the problems are in, such as the images file's path: the start of each message. */
+    readonly source: string | undefined,
+    problems: readonly ConfigError[],
+  ) {
+    super(undefined, source ?? "", "");
+    this.problems = problems.flatMap((p) => (p instanceof ConfigErrors ? p.problems : [p]));
+    this.message = this.messages().join("\n");
+    this.name = "ConfigErrors";
+  }
+
+  /** One message per problem, each naming the source, the image and the field. */
+  messages(): string[] {
+    return this.problems.map((p) => (this.source ? `${this.source}: ${p.message}` : p.message));
+  }
+}
+
 /** A zod issue path as `actions[1] (upload).file`. */
 function fieldOf(path: (string | number)[], data: unknown): string {
   let out = "";
@@ -111,16 +128,31 @@ function fieldOf(path: (string | number)[], data: unknown): string {
   return out;
 }
 
-/** Validate one image in the idiomatic form; throws a ConfigError naming the image and field. */
-export function parseImageConfig(input: unknown, index?: number): ImageConfig {
-  const result = ImageConfig.safeParse(input);
-  if (result.success) return Object.freeze(result.data);
+/** How errors name an image: by its name, else by its place in the list. */
+export function imageLabel(input: unknown, index?: number): string {
   const name = (input as { name?: unknown } | undefined)?.name;
-  const image = typeof name === "string" && name !== "" ? name : index === undefined ? "(unnamed)" : `#${index + 1}`;
-  const issue = result.error.issues[0];
-  const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
-  const reason = issue.code === "unrecognized_keys" ? `unknown field; ${issue.message}` : issue.message;
-  throw new ConfigError(image, fieldOf(path, input), reason, path);
+  return typeof name === "string" && name !== "" ? name : index === undefined ? "(unnamed)" : `#${index + 1}`;
+}
+
+/** One image in the idiomatic form, validated, or every problem it has, each naming the image and field. */
+export function validateImageConfig(input: unknown, index?: number): { ok: true; image: ImageConfig } | { ok: false; problems: ConfigError[] } {
+  const result = ImageConfig.safeParse(input);
+  if (result.success) return { ok: true, image: Object.freeze(result.data) };
+  const image = imageLabel(input, index);
+  const problems = result.error.issues.map((issue) => {
+    // Unknown fields of one object are one issue: it is named by the first, and lists them all.
+    const path = issue.code === "unrecognized_keys" ? [...issue.path, issue.keys[0]] : issue.path;
+    const reason = issue.code === "unrecognized_keys" ? `unknown field; ${issue.message}` : issue.message;
+    return new ConfigError(image, fieldOf(path, input), reason, path);
+  });
+  return { ok: false, problems };
+}
+
+/** Validate one image in the idiomatic form; throws a ConfigError with every problem, each naming the image and field. */
+export function parseImageConfig(input: unknown, index?: number): ImageConfig {
+  const result = validateImageConfig(input, index);
+  if (result.ok) return result.image;
+  throw new ConfigErrors(undefined, result.problems);
 }
 
 /** What a user should know about images as written (actions lvh reads differently), as `image "x": actions[i]: ...` lines. */

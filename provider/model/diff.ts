@@ -2,6 +2,10 @@
 // checked inputs and what is on disk now, whether to rebuild and why.
 import { canonicalJson } from "./hash";
 import { type FileIdentity, sameIdentity } from "./identity";
+import { settingsWhere } from "./settings";
+
+/** The settings in the build key (suite, mirror, backend): a change of one is a reason. */
+const BUILD_KEY_SETTINGS = settingsWhere({ buildKey: true });
 
 /** The sentinel Pulumi uses for a value not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -143,9 +147,7 @@ export function rebuildReasons(olds: ReasonInputs | undefined, news: ReasonInput
   changed("actions", withoutComments(olds.actions), withoutComments(news.actions));
   changed("size", olds.size, news.size);
   changed("bootable", olds.bootable, news.bootable);
-  changed("suite", olds.suite, news.suite);
-  changed("mirror", olds.mirror, news.mirror);
-  changed("backend", olds.backend, news.backend);
+  for (const setting of BUILD_KEY_SETTINGS) changed(setting, olds[setting], news[setting]);
   changed("parent", olds.parent, news.parent);
   const oldFiles = olds.fileHashes ?? {};
   const newFiles = news.fileHashes ?? {};

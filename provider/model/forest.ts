@@ -4,7 +4,7 @@
 // As in lvh, an image whose parent is not in the forest is a root of the
 // forest: its parent is an existing image file in the images directory.
 import * as path from "node:path";
-import { ConfigError, type ImageConfig } from "./config";
+import { ConfigError, ConfigErrors, type ImageConfig, validateImageConfig } from "./config";
 
 export class Forest {
   private readonly byName: ReadonlyMap<string, ImageConfig>;
@@ -12,10 +12,7 @@ export class Forest {
 
   private constructor(readonly images: readonly ImageConfig[]) {
     const byName = new Map<string, ImageConfig>();
-    for (const img of images) {
-      if (byName.has(img.name)) throw new ConfigError(img.name, "name", "duplicate image name");
-      byName.set(img.name, img);
-    }
+    for (const img of images) if (!byName.has(img.name)) byName.set(img.name, img);
     const children = new Map<string, string[]>();
     for (const img of images) {
       if (img.parent !== undefined && byName.has(img.parent)) {
@@ -24,22 +21,59 @@ export class Forest {
     }
     this.byName = byName;
     this.children = children;
-    for (const img of images) this.checkNoCycle(img);
   }
 
-  /** A forest of validated images; throws a ConfigError on duplicate names or parent cycles. */
+  /** A forest of validated images; throws a ConfigError with every duplicate name and parent cycle. */
   static of(images: readonly ImageConfig[]): Forest {
+    const forest = new Forest(images);
+    const problems = forest.problems();
+    if (problems.length) throw new ConfigErrors(undefined, problems);
+    return forest;
+  }
+
+  /** A forest of images in the TypeScript spelling; throws a ConfigError with every problem of every image and of the forest. */
+  static parse(inputs: readonly unknown[]): Forest {
+    const problems: ConfigError[] = [];
+    const images: ImageConfig[] = [];
+    inputs.forEach((input, i) => {
+      const result = validateImageConfig(input, i);
+      if (result.ok) images.push(result.image);
+      else problems.push(...result.problems);
+    });
+    problems.push(...Forest.problemsOf(images));
+    if (problems.length) throw new ConfigErrors(undefined, problems);
     return new Forest(images);
   }
 
-  private checkNoCycle(img: ImageConfig): void {
-    const seen = [img.name];
-    for (let p = this.inForestParent(img.name); p !== undefined; p = this.inForestParent(p)) {
-      if (seen.includes(p)) {
-        throw new ConfigError(img.name, "parent", `parent cycle: ${[...seen, p].join(" -> ")}`);
-      }
-      seen.push(p);
+  /** What is wrong with a forest of these images: duplicate names, and each parent cycle once. */
+  static problemsOf(images: readonly ImageConfig[]): ConfigError[] {
+    return new Forest(images).problems();
+  }
+
+  /** Duplicate names, and each parent cycle once (named from the first image that leads into it). */
+  private problems(): ConfigError[] {
+    const problems: ConfigError[] = [];
+    const seenNames = new Set<string>();
+    for (const img of this.images) {
+      if (seenNames.has(img.name)) problems.push(new ConfigError(img.name, "name", "duplicate image name"));
+      seenNames.add(img.name);
     }
+    const inReportedCycle = new Set<string>();
+    for (const img of this.byName.values()) {
+      const seen = [img.name];
+      for (let p = this.inForestParent(img.name); p !== undefined; p = this.inForestParent(p)) {
+        if (seen.includes(p)) {
+          const cycle = seen.slice(seen.indexOf(p));
+          if (!cycle.some((n) => inReportedCycle.has(n))) {
+            problems.push(new ConfigError(img.name, "parent", `parent cycle: ${[...seen, p].join(" -> ")}`));
+          }
+          for (const n of cycle) inReportedCycle.add(n);
+          break;
+        }
+        seen.push(p);
+      }
+    }
+    return problems;
   }
 
   /** Image names in configuration order. */

@@ -10,7 +10,8 @@
 // Both load to the same frozen `ImageConfig`, and errors name fields as the
 // file spells them: `image "a.img": actions[2] (run-command).op.Cmd: ...`.
 import { type Action, ACTION_TYPES, actionDefinition, type ActionType } from "../actions";
-import { ConfigError, type ImageConfig, parseImageConfig } from "./config";
+import { ConfigError, ConfigErrors, type ImageConfig, validateImageConfig } from "./config";
+import { renameKeys, resembles } from "./gofields";
 
 /** lvh's image fields (Go json tags), and ours. */
 const LVH_IMAGE_FIELDS: Record<string, string> = {
@@ -24,55 +25,6 @@ export interface LvhImages {
   warnings: string[];
 }
 
-/** Go's case folding of ASCII letters, with the two non-ASCII letters that fold to them (ſ to s, K to k). */
-function fold(key: string): string {
-  return key.replace(/\u017f/g, "s").replace(/\u212a/g, "k").toLowerCase();
-}
-
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length][b.length];
-}
-
-/** The known field a mistyped one most likely meant, if one is close. */
-function resembles(key: string, known: string[]): string | undefined {
-  const scored = known.map((k) => ({ k, d: distance(fold(key), fold(k)) })).sort((x, y) => x.d - y.d);
-  return scored[0] && scored[0].d <= (key.length >= 5 ? 2 : 1) ? scored[0].k : undefined;
-}
-
-/** Renamed fields, with the key the file used for each of ours. */
-interface Renamed {
-  values: Record<string, unknown>;
-  spelled: Record<string, string>;
-}
-
-/**
- * Map an object's keys to our field names as Go's decoder does: an exact
- * match, else a case-insensitive one; a later key overrides an earlier one.
- * Unknown keys are reported to `unknown` and dropped.
- */
-function renameKeys(obj: Record<string, unknown>, names: Record<string, string>, unknown: (key: string) => void): Renamed {
-  const folded = new Map(Object.entries(names).map(([k, v]) => [fold(k), v]));
-  const values: Record<string, unknown> = {};
-  const spelled: Record<string, string> = {};
-  for (const [key, value] of Object.entries(obj)) {
-    const ours = names[key] ?? folded.get(fold(key));
-    if (ours === undefined) {
-      unknown(key);
-      continue;
-    }
-    values[ours] = value;
-    spelled[ours] = key;
-  }
-  return { values, spelled };
-}
-
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === "object" && !Array.isArray(v);
 
 /** How one image of the file spells our fields, to name them in errors. */
@@ -81,8 +33,18 @@ interface Spelling {
   actions: { fields: Record<string, string>; op: Record<string, string> }[];
 }
 
-/** Convert one lvh `ImgConf` object to the TypeScript form (not yet validated), collecting warnings. */
-function fromLvhImage(raw: unknown, index: number, warnings: string[]): { image: unknown; spelling: Spelling } {
+/** One lvh `ImgConf` object in the TypeScript form (not yet validated), without the actions that could not be converted. */
+interface Converted {
+  image: Record<string, unknown>;
+  spelling: Spelling;
+  /** The index in the file of each action of `image.actions`. */
+  actionIndex: number[];
+  /** Why the actions left out could not be converted. */
+  problems: ConfigError[];
+}
+
+/** Convert one lvh `ImgConf` object to the TypeScript form, collecting warnings; throws a ConfigError if it is no object. */
+function fromLvhImage(raw: unknown, index: number, warnings: string[]): Converted {
   const label = isObject(raw) ? raw.name : undefined;
   const image = typeof label === "string" && label !== "" ? label : `#${index + 1}`;
   if (!isObject(raw)) throw new ConfigError(image, "", "each image must be a JSON object");
@@ -96,17 +58,26 @@ function fromLvhImage(raw: unknown, index: number, warnings: string[]): { image:
   for (const field of ["parent", "size", "bootable", "packages", "actions"]) if (img[field] === null) delete img[field];
   if (img.parent === "") delete img.parent;
   if (img.size === "") delete img.size;
-  const spelling: Spelling = { image: spelled, actions: [] };
+  const converted: Converted = { image: img, spelling: { image: spelled, actions: [] }, actionIndex: [], problems: [] };
   if (Array.isArray(img.actions)) {
-    img.actions = img.actions.map((action, i) => {
-      const converted = fromLvhAction(action, image, i, warn);
-      spelling.actions[i] = converted.spelling;
-      return converted.action;
+    const actions: unknown[] = [];
+    img.actions.forEach((action, i) => {
+      try {
+        const { action: ours, spelling } = fromLvhAction(action, image, i, warn);
+        converted.spelling.actions[i] = spelling;
+        converted.actionIndex.push(i);
+        actions.push(ours);
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        converted.problems.push(...(err instanceof ConfigErrors ? err.problems : [err]));
+      }
     });
+    img.actions = actions;
   }
-  return { image: img, spelling };
+  return converted;
 }
 
+/** Convert one lvh action to the TypeScript form; throws a ConfigError (every missing op field) when it cannot be. */
 function fromLvhAction(
   raw: unknown,
   image: string,
@@ -123,27 +94,32 @@ function fromLvhAction(
     throw new ConfigError(image, typeField, `the action type is missing; expected one of ${ACTION_TYPES.join(", ")}`);
   }
   const def = typeof type === "string" ? actionDefinition(type) : undefined;
-  if (!def) throw new ConfigError(image, typeField, `unknown action type ${JSON.stringify(type)}; expected one of ${ACTION_TYPES.join(", ")}`);
+  if (!def) {
+    const hint = typeof type === "string" ? resembles(type, [...ACTION_TYPES]) : undefined;
+    throw new ConfigError(image, typeField, `unknown action type ${JSON.stringify(type)}${hint ? ` (did you mean ${JSON.stringify(hint)}?)` : ""}; ` +
+      `expected one of ${ACTION_TYPES.join(", ")}`);
+  }
   const goNames = Object.keys(def.lvhFields);
   const opField = `${where} (${type}).${fields.op ?? "op"}`;
   if (action.op === undefined) throw new ConfigError(image, opField, `missing; ${type} takes an op with ${goNames.join(", ")}`);
   if (!isObject(action.op)) throw new ConfigError(image, opField, `op must be an object with ${goNames.join(", ")}`);
   const { values: op, spelled: opSpelled } = renameKeys(action.op, def.lvhFields, (key) =>
     warn(`${where} (${type}).${fields.op ?? "op"}: `, key, goNames));
-  for (const [goName, ours] of Object.entries(def.lvhFields)) {
-    if (op[ours] === undefined || op[ours] === null) {
-      throw new ConfigError(image, `${opField}.${goName}`, `missing; ${type} takes ${goNames.join(", ")}`);
-    }
-  }
+  const missing = Object.entries(def.lvhFields).filter(([, ours]) => op[ours] === undefined || op[ours] === null)
+    .map(([goName]) => new ConfigError(image, `${opField}.${goName}`, `missing; ${type} takes ${goNames.join(", ")}`));
+  if (missing.length) throw new ConfigErrors(undefined, missing);
   const comment = typeof action.comment === "string" && action.comment !== "" ? { comment: action.comment } : {};
   const opNames: Record<string, string> = {};
   for (const [goName, ours] of Object.entries(def.lvhFields)) opNames[ours] = `${fields.op ?? "op"}.${opSpelled[ours] ?? goName}`;
   return { action: { type, ...comment, ...op }, spelling: { fields, op: opNames } };
 }
 
-/** A validation error of the TypeScript form, with its field named as the images file spells it. */
-function asWritten(err: ConfigError, spelling: Spelling): ConfigError {
-  const p = err.path;
+/**
+ * A validation error of the TypeScript form, with its field named as the
+ * images file spells it, and its action numbered as in the file.
+ */
+function asWritten(err: ConfigError, { spelling, actionIndex }: Converted): ConfigError {
+  const p = err.path && p0IsAction(err.path) ? ["actions", actionIndex[err.path[1] as number], ...err.path.slice(2)] : err.path;
   if (!p || p.length === 0) return err;
   let field: string;
   let ours: string;
@@ -160,8 +136,10 @@ function asWritten(err: ConfigError, spelling: Spelling): ConfigError {
   }
   const lastWritten = field.split(".").pop()!.replace(/\[.*$/, "");
   const reason = err.reason.startsWith(`${ours} `) ? `${lastWritten}${err.reason.slice(ours.length)}` : err.reason;
-  return new ConfigError(err.image, field, reason, err.path);
+  return new ConfigError(err.image, field, reason, p);
 }
+
+const p0IsAction = (p: readonly (string | number)[]) => p[0] === "actions" && typeof p[1] === "number";
 
 /** Convert an action of the TypeScript form to lvh's spelling. */
 export function toLvhAction(action: Action): { comment: string; type: ActionType; op: Record<string, string> } {
@@ -183,27 +161,53 @@ export function toLvhImage(img: ImageConfig): Record<string, unknown> {
   };
 }
 
-/** Read the text of an lvh `images.json`, a JSON list of images, as `lvh images build` reads it. */
-export function readLvhImages(text: string, source = "images.json"): LvhImages {
+/** JSON.parse's message, with the line and column of the position it names (editors show those). */
+function jsonErrorAt(text: string, err: Error): string {
+  const position = /at position (\d+)/.exec(err.message);
+  if (!position) return err.message;
+  const before = text.slice(0, Number(position[1])).split("\n");
+  return `${err.message} (line ${before.length}, column ${before[before.length - 1].length + 1})`;
+}
+
+/** What reading an images file found: the images that are valid, warnings, and every problem. */
+export interface LvhReading extends LvhImages {
+  problems: ConfigError[];
+}
+
+/** Read the text of an lvh `images.json` as `lvh images build` reads it, collecting every problem of every image. */
+export function readLvhImagesCollecting(text: string): LvhReading {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(undefined, source, `invalid JSON: ${(err as Error).message}`);
+    return { images: [], warnings: [], problems: [new ConfigError(undefined, "", `invalid JSON: ${jsonErrorAt(text, err as Error)}`)] };
   }
-  if (raw === null) return { images: [], warnings: [] };
+  if (raw === null) return { images: [], warnings: [], problems: [] };
   if (!Array.isArray(raw)) {
-    throw new ConfigError(undefined, source, "must be a JSON list of images (lvh images build reads []ImgConf)");
+    return { images: [], warnings: [], problems: [new ConfigError(undefined, "", "must be a JSON list of images (lvh images build reads []ImgConf)")] };
   }
-  const warnings: string[] = [];
-  const images = raw.map((img, i) => {
-    const { image, spelling } = fromLvhImage(img, i, warnings);
+  const reading: LvhReading = { images: [], warnings: [], problems: [] };
+  raw.forEach((img, i) => {
+    let converted: Converted;
     try {
-      return parseImageConfig(image, i);
+      converted = fromLvhImage(img, i, reading.warnings);
     } catch (err) {
-      throw err instanceof ConfigError ? asWritten(err, spelling) : err;
+      if (!(err instanceof ConfigError)) throw err;
+      reading.problems.push(err);
+      return;
     }
+    reading.problems.push(...converted.problems);
+    const result = validateImageConfig(converted.image, i);
+    if (result.ok) reading.images.push(result.image);
+    else reading.problems.push(...result.problems.map((p) => asWritten(p, converted)));
   });
+  return reading;
+}
+
+/** Read the text of an lvh `images.json`, a JSON list of images; throws a ConfigError with every problem, each after `source`. */
+export function readLvhImages(text: string, source = "images.json"): LvhImages {
+  const { images, warnings, problems } = readLvhImagesCollecting(text);
+  if (problems.length) throw new ConfigErrors(source, problems);
   return { images, warnings };
 }
 

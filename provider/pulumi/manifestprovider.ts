@@ -5,7 +5,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import {
   currentSha256, type ManifestInputs, type ManifestOutputs, manifestPath, removeManifest, renderManifest, writeManifest,
 } from "../builder/image/manifest";
-import { ConfigError } from "../model/config";
+import { ConfigError, ConfigErrors } from "../model/config";
 
 export const manifestProvider: pulumi.dynamic.ResourceProvider<ManifestInputs, ManifestOutputs> = {
   async check(_olds, news) {
@@ -20,7 +20,8 @@ export const manifestProvider: pulumi.dynamic.ResourceProvider<ManifestInputs, M
         renderManifest(news.images);
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
-        failures.push({ property: "images", reason: `ImagesManifest: ${err.message}` });
+        const problems = err instanceof ConfigErrors ? err.problems : [err];
+        failures.push(...problems.map((p) => ({ property: "images", reason: `ImagesManifest: ${p.message}` })));
       }
     }
     return { inputs: news, failures };

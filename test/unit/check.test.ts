@@ -10,7 +10,7 @@ import { parseStackConfig, StackConfigError } from "../../provider/model/stackco
 describe("Image check", () => {
   const base = (over: Partial<ImageInputs> = {}): ImageInputs => ({
     dir: "/images", name: "base.img", baseDir: os.tmpdir(), suite: "bookworm", backend: "guestfs", mergeSteps: true,
-    packages: ["curl"], actions: [], ...over,
+    localCopies: true, packages: ["curl"], actions: [], ...over,
   });
 
   it("computes the build key and file hashes", async () => {
@@ -35,10 +35,10 @@ describe("Image check", () => {
   });
 
   const failures: [string, Partial<ImageInputs>, string, RegExp][] = [
-    ["a relative dir", { dir: "images" }, "dir", /image "base\.img": dir: must be an absolute directory path/],
-    ["a bad suite", { suite: "Bookworm!" }, "suite", /suite: must be a Debian suite/],
+    ["a relative dir", { dir: "images" }, "dir", /image "base\.img": dir: "images" must be an absolute directory path/],
+    ["a bad suite", { suite: "Bookworm!" }, "suite", /suite: "Bookworm!" must be a Debian suite/],
     ["a bad mirror", { mirror: "deb.debian.org" }, "mirror", /mirror: must be an http/],
-    ["an unknown backend", { backend: "vmware" }, "backend", /backend: must be one of auto, guestfs, direct/],
+    ["an unknown backend", { backend: "vmware" }, "backend", /backend: "vmware" must be one of auto, guestfs, direct/],
     ["a bad package", { packages: ["no such"] }, "packages", /image "base\.img": packages\[0\]: "no such" is not a valid Debian package name/],
     ["an unknown action", { actions: [{ type: "explode" } as never] }, "actions", /image "base\.img": actions\[0\]\.type: unknown action type "explode"/],
     ["a missing local file", { actions: [{ type: "upload", file: "nope.sh", dest: "/x" }] }, "actions",
@@ -50,6 +50,25 @@ describe("Image check", () => {
       expect(r.failures).to.have.length(1);
       expect(r.failures![0].property).to.equal(property);
       expect(r.failures![0].reason).to.match(reason);
+    });
+  }
+
+  // Build keys of images built before: a change here rebuilds every existing image, so it must be a decision.
+  const pinned: [string, Partial<ImageInputs>, string][] = [
+    ["a root image", { packages: ["curl", "vim"], actions: [{ type: "run-command", cmd: "passwd -d root", comment: "c" }] },
+      "156595824aa82aa600d683debb71602fc6941abc091a3535c30a59c5a1fd4efe"],
+    ["a root image with every setting", {
+      name: "base.qcow2", suite: "trixie", backend: "direct", mergeSteps: false, mirror: "https://user:pw@mirror.example/debian",
+      size: "10G", bootable: false, registry: "127.0.0.1:5000/team/images", tag: "main", verifyBoot: false, verbose: true,
+      localCopies: false, insecureRegistry: true, rebuild: "1", packages: [],
+    }, "acf95da9f9404d88336b254232bf7ac1f76a0cd04612fc3bff79ca3ff1321a3e"],
+    ["a derived image", { name: "k8s.qcow2", parent: "base.img", parentBuildKey: "ab".repeat(32), packages: ["docker.io"], size: "+2G" },
+      "0f721627f9082cbfb992a8acf7cdf5404bd4589cb5df920d5df27fdc489afca2"],
+  ];
+  for (const [what, over, key] of pinned) {
+    it(`keeps the build key of ${what}`, async () => {
+      const r = await checkImage(base({ baseDir: "/nonexistent", ...over }));
+      expect(r.inputs!.buildKey).to.equal(key);
     });
   }
 
@@ -91,15 +110,15 @@ describe("stack config", () => {
 
   const bad: [Record<string, string>, RegExp][] = [
     [{ "vm-images:imageFile": "x" }, /unknown stack config key vm-images:imageFile; the keys are:\n {2}vm-images:imagesFile:/],
-    [{ "vm-images:backend": "kvm" }, /vm-images:backend: "kvm" is not one of auto, guestfs, direct/],
+    [{ "vm-images:backend": "kvm" }, /vm-images:backend: "kvm" must be one of auto, guestfs, direct/],
     [{ "vm-images:mergeSteps": "yes" }, /vm-images:mergeSteps: "yes" must be true or false/],
-    [{ "vm-images:suite": "Sid" }, /vm-images:suite: "Sid" is not a Debian suite/],
-    [{ "vm-images:mirror": "mirror" }, /vm-images:mirror: "mirror" must be an http/],
+    [{ "vm-images:suite": "Sid" }, /vm-images:suite: "Sid" must be a Debian suite/],
+    [{ "vm-images:mirror": "mirror" }, /vm-images:mirror: must be an http/],
     [{ "vm-images:registry": "images" }, /vm-images:registry: "images": name the registry host/],
     [{ "vm-images:registry": "127.0.0.1:5000/team/images:v1" }, /must be a repository, without a tag/],
     [{ "vm-images:registry": "10.0.0.5:5000/team/images" }, /vm-images:registry: .*insecureRegistry/],
     [{ "vm-images:pull": "kind:6.6" }, /vm-images:pull: "kind:6.6": name the registry host/],
-    [{ "vm-images:tag": "a b" }, /vm-images:tag: "a b" is not a tag/],
+    [{ "vm-images:tag": "a b" }, /vm-images:tag: "a b" must be a tag/],
     [{ "vm-images:insecureRegistry": "yes" }, /must be true or false/],
     [{ "vm-images:verifyBoot": "yes" }, /vm-images:verifyBoot: "yes" must be true or false/],
     [{ "vm-images:verbose": "1" }, /vm-images:verbose: "1" must be true or false/],

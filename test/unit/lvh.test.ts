@@ -5,9 +5,9 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { customizeArgs, guestOps } from "../../provider/actions";
+import { ACTION_TYPES, customizeArgs, guestOps } from "../../provider/actions";
 import { buildKey, type BuildKeyInputs } from "../../provider/model/buildkey";
-import { type ImageConfig, parseImageConfig, resizeOf, rootSizeBytes } from "../../provider/model/config";
+import { ConfigErrors, type ImageConfig, parseImageConfig, resizeOf, rootSizeBytes } from "../../provider/model/config";
 import { loadLvhImagesFile, readLvhImagesFile } from "../../provider/model/imagesfile";
 import { hashLocalInputs } from "../../provider/model/localinputs";
 import { readLvhImages } from "../../provider/model/lvh";
@@ -59,6 +59,8 @@ describe("lvh's images.json, as lvh's decoder reads it", () => {
   const refused: [string, unknown, RegExp][] = [
     ["a missing type", [{ name: "a.img", actions: [{ op: { Cmd: "x" } }] }], /image "a\.img": actions\[0\]\.type: the action type is missing; expected one of/],
     ["an empty type", [{ name: "a.img", actions: [{ type: "", op: {} }] }], /actions\[0\]\.type: the action type is missing/],
+    ["a mistyped type, with the type it resembles", [{ name: "a.img", actions: [{ type: "run-comand", op: { Cmd: "x" } }] }],
+      /actions\[0\]\.type: unknown action type "run-comand" \(did you mean "run-command"\?\); expected one of run-command, /],
     ["a missing op", [{ name: "a.img", actions: [{ type: "mkdir" }] }], /actions\[0\] \(mkdir\)\.op: missing; mkdir takes an op with Dir/],
     ["an empty Cmd, named as written", [{ name: "a.img", actions: [{ type: "mkdir", op: { Dir: "/x" } }, { type: "mkdir", op: { Dir: "/y" } },
       { type: "run-command", op: { Cmd: "" } }] }], /image "a\.img": actions\[2\] \(run-command\)\.op\.Cmd: Cmd must not be empty/],
@@ -71,6 +73,10 @@ describe("lvh's images.json, as lvh's decoder reads it", () => {
   for (const [what, file, message] of refused) {
     it(`refuses ${what}`, () => expect(errorOf(() => read(file))).to.match(message));
   }
+
+  it("says where a file stops being JSON, by line and column", () => {
+    expect(errorOf(() => readLvhImages('[\n  { "name": "base.img", }\n]', "x.json"))).to.match(/^x\.json: invalid JSON: .* \(line 2, column 25\)$/);
+  });
 
   it("reads null as an empty list of images", () => {
     expect(readLvhImages("null").images).to.deep.equal([]);
@@ -86,6 +92,41 @@ describe("lvh's images.json, as lvh's decoder reads it", () => {
       expect(errorOf(() => loadLvhImagesFile(file))).to.match(/parent cycle: a\.img -> b\.img -> a\.img/);
       fs.writeFileSync(file, JSON.stringify([{ name: "a.img", pacakges: [] }]));
       expect(readLvhImagesFile(file).warnings).to.have.length(1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("every problem of an images file at once", () => {
+  it("names each one after the file, with its image and its field as the file spells it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-lvh-"));
+    try {
+      const file = path.join(dir, "images.json");
+      fs.writeFileSync(file, JSON.stringify([
+        { name: "a.img", image_size: "lots", actions: [
+          { type: "explode", op: {} }, { type: "mkdir", op: { Dir: "/x" } }, { type: "run-command", op: { Cmd: "" } },
+        ] },
+        { name: "b.img", parent: "a.img", actions: [{ type: "upload", op: {} }] },
+        { name: "c.img", parent: "d.img" }, { name: "d.img", parent: "c.img" }, { name: "b.img" }, 7,
+      ]));
+      let err: unknown;
+      try {
+        readLvhImagesFile(file);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(ConfigErrors);
+      expect((err as ConfigErrors).messages()).to.deep.equal([
+        `${file}: image "a.img": actions[0].type: unknown action type "explode"; expected one of ${ACTION_TYPES.join(", ")}`,
+        `${file}: image "a.img": actions[2] (run-command).op.Cmd: Cmd must not be empty`,
+        `${file}: image "a.img": image_size: image_size must be a size guestfish takes, such as 8G, 8GiB, 8GB, 512M or 10737418240`,
+        `${file}: image "b.img": actions[0] (upload).op.File: missing; upload takes File, Dest`,
+        `${file}: image "b.img": actions[0] (upload).op.Dest: missing; upload takes File, Dest`,
+        `${file}: image "#6": each image must be a JSON object`,
+        `${file}: image "b.img": name: duplicate image name`,
+        `${file}: image "c.img": parent: parent cycle: c.img -> d.img -> c.img`,
+      ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,6 @@
 // list of images in lvh's spelling, validated first.
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { parseImageConfig } from "../../model/config";
 import { Forest } from "../../model/forest";
 import { sha256, sha256File } from "../../model/hash";
 import { toLvhImage } from "../../model/lvh";
@@ -29,11 +28,9 @@ export function manifestPath(dir: string): string {
   return path.join(dir, MANIFEST_NAME);
 }
 
-/** Validate the images (fields, names, parents) and render them as lvh's images.json; throws a ConfigError. */
+/** Validate the images (fields, names, parents) and render them as lvh's images.json; throws a ConfigError with every problem. */
 export function renderManifest(images: unknown[]): string {
-  const configs = images.map((img, i) => parseImageConfig(img, i));
-  Forest.of(configs);
-  return `${JSON.stringify(configs.map(toLvhImage), null, 2)}\n`;
+  return `${JSON.stringify(Forest.parse(images).images.map(toLvhImage), null, 2)}\n`;
 }
 
 export async function writeManifest(inputs: ManifestInputs): Promise<ManifestOutputs> {

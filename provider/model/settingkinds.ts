@@ -1,0 +1,81 @@
+// The kinds of setting values (settings.ts): how each reads from stack
+// config text, and which values of a program's it refuses, in the words
+// both places use.
+import * as path from "node:path";
+import { parseRef, RefError, registryRefusal } from "./oci";
+
+/** A value read from stack config text, or why the text is none. */
+export type Reading<T> = { value: T } | { reason: string };
+
+/** A setting's type: how stack config text reads as a value, and which values a program may give. */
+export interface Kind<T> {
+  /** A path: relative ones in the stack config resolve against the project directory. */
+  readonly isPath?: true;
+  read(text: string): Reading<T>;
+  /** Why a value is not of this kind (a reason that follows the value: "must be ..."), or undefined. */
+  refuse(value: unknown): string | undefined;
+}
+
+/** What a setting's rule may look at besides its own value. */
+export interface RuleContext {
+  insecureRegistry?: boolean;
+}
+
+const TRUE_OR_FALSE = "must be true or false";
+
+/** true or false. */
+export const flag: Kind<boolean> = {
+  read: (text) => (text === "true" ? { value: true } : text === "false" ? { value: false } : { reason: TRUE_OR_FALSE }),
+  refuse: (v) => (typeof v === "boolean" ? undefined : TRUE_OR_FALSE),
+};
+
+/** A string; with a pattern, one that matches it, described as `what`. */
+export function text(pattern?: RegExp, what?: string): Kind<string> {
+  return {
+    read: (t) => ({ value: t }),
+    refuse: (v) => (typeof v !== "string" ? "must be a string" : pattern && !pattern.test(v) ? `must be ${what}` : undefined),
+  };
+}
+
+/** One of a few words. */
+export function choice(choices: readonly string[]): Kind<string> {
+  return { read: (t) => ({ value: t }), refuse: (v) => (choices.includes(v as string) ? undefined : `must be one of ${choices.join(", ")}`) };
+}
+
+/** A path: relative in the stack config (resolved against the project), absolute in an Image's inputs. */
+export function absolutePath(what: string): Kind<string> {
+  return {
+    isPath: true,
+    read: (t) => ({ value: t }),
+    refuse: (v) => (typeof v === "string" && path.isAbsolute(v) ? undefined : `must be an absolute ${what} path`),
+  };
+}
+
+/** A list of strings: a JSON array (`pulumi config set --path 'vm-images:pull[0]' REF`), or words separated by commas or spaces. */
+export function list(of: string): Kind<string[]> {
+  const reason = `must be a list of ${of}: a JSON array of strings, or ${of} separated by commas or spaces`;
+  const refuse = (v: unknown) => (Array.isArray(v) && v.every((s) => typeof s === "string") ? undefined : reason);
+  return {
+    read: (t) => {
+      if (!t.trim().startsWith("[")) return { value: t.split(/[\s,]+/).filter(Boolean) };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(t);
+      } catch {
+        return { reason };
+      }
+      return refuse(parsed) ? { reason } : { value: parsed as string[] };
+    },
+    refuse,
+  };
+}
+
+/** Why a registry reference cannot be used (it names no host, or would be plain HTTP unasked), or undefined. */
+export function refRefusal(ref: string, context: RuleContext): string | undefined {
+  try {
+    return registryRefusal(parseRef(ref).host, !!context.insecureRegistry);
+  } catch (err) {
+    if (err instanceof RefError) return err.message;
+    throw err;
+  }
+}
