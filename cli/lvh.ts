@@ -4,7 +4,7 @@
 // lvh's pull, without a Docker daemon. See docs/coming-from-lvh.md.
 import * as path from "node:path";
 import { PACKAGE_ROOT } from "../provider/builder/run/packageroot";
-import { parseLvhArgs, USAGE, UsageError } from "./lvhargs";
+import { type LvhCommand, parseLvhArgs, USAGE, UsageError } from "./lvhargs";
 import { runBuild } from "./lvhbuild";
 import { runPull } from "./lvhpull";
 
@@ -19,7 +19,7 @@ function fail(err: unknown, code: number): never {
 }
 
 async function main(): Promise<void> {
-  let command;
+  let command: LvhCommand;
   try {
     command = parseLvhArgs(process.argv.slice(2), process.env);
   } catch (err) {
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       console.log(USAGE);
       return;
     case "pull":
-      await runPull(command, where).catch((err: unknown) => fail(err, err instanceof UsageError ? 2 : 1));
+      await runPull(command, where).catch((err: unknown) => fail(err, 1));
       return;
     case "build":
       try {
