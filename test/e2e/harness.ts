@@ -154,7 +154,7 @@ export class TestProject {
     return env;
   }
 
-  /** Run a script of this repository (such as scripts/lvh.js) in the project directory, with its environment; never throws. */
+  /** Run a script of this repository (such as dist/cli/lvh.js) in the project directory, with its environment; never throws. */
   script(file: string, ...args: string[]): Promise<RunResult> {
     const env = this.environment();
     delete env.INIT_CWD; // set by npm for `npm test`; the script resolves paths against it

@@ -25,7 +25,7 @@ describe("e2e: lvh's build flags through npm run lvh", function () {
   let images: string;
 
   const lvh = async (...args: string[]): Promise<RunResult> => {
-    const r = await project.script("scripts/lvh.js", "images", "build", "--cwd", project.dir, "--stack", "lvh", ...args);
+    const r = await project.script("dist/cli/lvh.js", "images", "build", "--cwd", project.dir, "--stack", "lvh", ...args);
     if (r.code !== 0) throw new Error(`lvh ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
     return r;
   };

@@ -51,7 +51,7 @@ describe("e2e: what npm start shows, on the seed's forest", function () {
     project = await TestProject.fromRepo("dev", { PULUMI_DEBUG_COMMANDS: "true" });
     images = path.join(project.dir, "images", "dev");
     const eventLog = path.join(project.dir, "events.jsonl");
-    start = await project.script("scripts/start.js", "--event-log", eventLog);
+    start = await project.script("dist/cli/start.js", "--event-log", eventLog);
     if (start.code !== 0) throw new Error(`npm start exited ${start.code}\n${start.stdout}\n${start.stderr}`);
     events = readEvents(eventLog);
   });

@@ -16,7 +16,7 @@ import { pullImages } from "../../provider/builder/oci/pull";
 import { craneSync, publishLayer, publishLvhShaped, TestRegistry } from "../support/registry";
 import { type TarSpec, writeTar } from "../support/tarwriter";
 
-const LVH = path.resolve(__dirname, "..", "..", "..", "scripts", "lvh.js");
+const LVH = path.resolve(__dirname, "..", "..", "cli", "lvh.js");
 
 function lvhPull(args: string[], env: NodeJS.ProcessEnv = process.env) {
   const e = { ...env };

@@ -1,0 +1,149 @@
+// lvh's command line, `npm run lvh -- images build|pull ...`, read into what
+// to do. Pure (the environment is passed in), so every accepted spelling and
+// every refusal is tested without the Pulumi CLI. The spellings are lvh's
+// own (cobra's flags): `--flag value` or `--flag=value`, and a boolean flag
+// alone or as `--flag=true` / `--flag=false`.
+
+export const USAGE = `usage: npm run lvh -- images build [flags]
+
+  --dir DIR          lvh's data directory: images from DIR/images.json, built into DIR/images
+                     (saved in the stack's config; without it the stack's config is used)
+  --image NAME       build NAME, the images it derives from and the images derived from it
+  --force-rebuild    rebuild the images even if they are up to date (with --image: that one)
+  --dry-run          show what would be built and why (pulumi preview --diff); build nothing
+  --merge-steps[=B]  merge virt-customize steps (true or false; saved in the stack's config)
+  --pkg-repo SUITE   Debian suite of root images (saved in the stack's config)
+  --stack NAME       the Pulumi stack (default: lvh with --dir, else $VM_IMAGES_STACK or dev)
+  --cwd DIR          the Pulumi project (default: this repository)
+
+usage: npm run lvh -- images pull REF --dir DIR [--cache] [--platform OS/ARCH]
+
+  REF                a published lvh image, such as quay.io/lvh-images/kind:6.6-main
+  --dir DIR          the images land in DIR/images, decompressed
+  --cache            keep each DIR/images/<image>.zst too
+  --platform P       the platform of a multi-platform image (default: the host's)
+  --insecure         plain HTTP or unverified TLS for a registry not on loopback`;
+
+/** A command line that cannot be carried out: shown with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** `images build`: its flags, paths as given (resolved by the caller against where npm was run). */
+export interface BuildOptions {
+  command: "build";
+  stack: string;
+  dir?: string;
+  image?: string;
+  cwd?: string;
+  /** --pkg-repo: the Debian suite of root images. */
+  suite?: string;
+  mergeSteps?: boolean;
+  forceRebuild: boolean;
+  dryRun: boolean;
+}
+
+/** `images pull REF --dir D`. */
+export interface PullOptions {
+  command: "pull";
+  ref: string;
+  dir: string;
+  platform?: string;
+  cache: boolean;
+  insecure: boolean;
+}
+
+export type LvhCommand = BuildOptions | PullOptions | { command: "help" };
+
+/** The environment the defaults come from. */
+export interface LvhEnv {
+  VM_IMAGES_STACK?: string;
+}
+
+/** What `argv` (the arguments after `npm run lvh --`) asks for; throws a UsageError. */
+export function parseLvhArgs(argv: readonly string[], env: LvhEnv): LvhCommand {
+  if (argv[0] === "images" && argv[1] === "pull") return parsePull(argv.slice(2));
+  // `images` and `build` may be left out: the build is what this command is for.
+  const args = [...argv];
+  if (args[0] === "images") args.shift();
+  if (args[0] === "build") args.shift();
+  return parseBuild(args, env);
+}
+
+function parseBuild(argv: string[], env: LvhEnv): BuildOptions | { command: "help" } {
+  const args = new Flags(argv);
+  const opts: Omit<BuildOptions, "stack"> & { stack?: string } = { command: "build", forceRebuild: false, dryRun: false };
+  for (let f = args.next(); f; f = args.next()) {
+    switch (f.flag) {
+      case "--dir": opts.dir = args.value(f); break;
+      case "--image": opts.image = args.value(f); break;
+      case "--stack": opts.stack = args.value(f); break;
+      case "--cwd": opts.cwd = args.value(f); break;
+      case "--pkg-repo": opts.suite = args.value(f); break;
+      case "--force-rebuild": opts.forceRebuild = boolean(f); break;
+      case "--dry-run": opts.dryRun = boolean(f); break;
+      case "--merge-steps": opts.mergeSteps = boolean(f); break;
+      case "-h": case "--help": return { command: "help" };
+      default: throw unknown(f);
+    }
+  }
+  // Built from an lvh data directory, the images get a stack of their own,
+  // so that they never replace the images of the shipped stacks.
+  const stack = opts.stack ?? (opts.dir !== undefined ? "lvh" : env.VM_IMAGES_STACK || "dev");
+  return { ...opts, stack };
+}
+
+function parsePull(argv: string[]): PullOptions {
+  const args = new Flags(argv);
+  const opts: Partial<PullOptions> = { cache: false, insecure: false };
+  for (let f = args.next(); f; f = args.next()) {
+    switch (f.flag) {
+      case "--dir": opts.dir = args.value(f); break;
+      case "--platform": opts.platform = args.value(f); break;
+      case "--cache": opts.cache = boolean(f); break;
+      case "--insecure": opts.insecure = boolean(f); break;
+      default:
+        if (f.arg.startsWith("-") || opts.ref !== undefined) throw unknown(f);
+        opts.ref = f.arg;
+    }
+  }
+  if (opts.ref === undefined) throw new UsageError("images pull needs a reference, such as quay.io/lvh-images/kind:6.6-main");
+  if (opts.dir === undefined) throw new UsageError("images pull needs --dir");
+  return { command: "pull", ref: opts.ref, dir: opts.dir, platform: opts.platform, cache: opts.cache!, insecure: opts.insecure! };
+}
+
+/** One argument: `--flag=value` split at its first `=`. */
+interface Arg {
+  arg: string;
+  flag: string;
+  inline?: string;
+}
+
+/** The arguments, taken one by one; a flag's value is the next one unless given inline. */
+class Flags {
+  private readonly rest: string[];
+
+  constructor(argv: readonly string[]) {
+    this.rest = [...argv];
+  }
+
+  next(): Arg | undefined {
+    const arg = this.rest.shift();
+    if (arg === undefined) return undefined;
+    const eq = arg.indexOf("=");
+    return eq < 0 ? { arg, flag: arg } : { arg, flag: arg.slice(0, eq), inline: arg.slice(eq + 1) };
+  }
+
+  /** The flag's value; another flag in its place means it was left out. */
+  value(f: Arg): string {
+    const v = f.inline ?? this.rest.shift();
+    if (v === undefined || v === "" || v.startsWith("--")) throw new UsageError(`${f.flag} needs a value`);
+    return v;
+  }
+}
+
+function boolean(f: Arg): boolean {
+  if (f.inline === undefined || f.inline === "true") return true;
+  if (f.inline === "false") return false;
+  throw new UsageError(`${f.flag} is true or false`);
+}
+
+const unknown = (f: Arg) => new UsageError(`unknown argument ${JSON.stringify(f.arg)}`);

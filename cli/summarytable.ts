@@ -1,0 +1,37 @@
+// The stack's `summary` output (index.ts) as the table `npm start` ends
+// with: per image, what the update did, its build time (with the boot
+// check's share) and its size (with the bytes it takes on disk). Pure.
+
+/** One image's entry of the summary output; a field is missing for an image that was not built here. */
+export interface ImageSummary {
+  result: string;
+  seconds?: number;
+  bootCheckSeconds?: number;
+  sizeBytes?: number;
+  allocatedBytes?: number;
+}
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
+
+/** A size in binary units, one decimal above bytes; "-" when unknown. */
+export function bytes(n: number | undefined): string {
+  if (typeof n !== "number") return "-";
+  let i = 0;
+  while (n >= 1024 && i < UNITS.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${UNITS[i]}`;
+}
+
+/** The summary as aligned columns under a header line, in the output's order. */
+export function summaryTable(summary: Record<string, ImageSummary>): string {
+  const rows = [["image", "result", "build time", "size (on disk)"]];
+  for (const [name, s] of Object.entries(summary)) {
+    const time = typeof s.seconds === "number" ? `${s.seconds.toFixed(1)} s` : "-";
+    const boot = typeof s.bootCheckSeconds === "number" ? ` (boot check ${s.bootCheckSeconds.toFixed(1)} s)` : "";
+    rows.push([name, s.result, time + boot, `${bytes(s.sizeBytes)} (${bytes(s.allocatedBytes)})`]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");
+}

@@ -1,0 +1,66 @@
+// lvh's command line as `npm run lvh` reads it: every accepted spelling of
+// `images build` and `images pull`, the stack each build goes to, and the
+// message each bad command line gets (all shown with the usage, exit 2).
+import { expect } from "chai";
+import { type LvhCommand, parseLvhArgs, UsageError } from "../../cli/lvhargs";
+
+const build = (extra: object = {}): LvhCommand => ({ command: "build", stack: "dev", forceRebuild: false, dryRun: false, ...extra });
+const pull = (extra: object = {}): LvhCommand => ({ command: "pull", ref: "r.example/x:1", dir: "d", platform: undefined, cache: false, insecure: false, ...extra });
+
+describe("lvh's command line", () => {
+  const accepted: [string, string[], LvhCommand, Record<string, string>?][] = [
+    ["nothing: a build on the default stack", [], build()],
+    ["images build", ["images", "build"], build()],
+    ["build without images", ["build"], build()],
+    ["images without build", ["images", "--dry-run"], build({ dryRun: true })],
+    ["$VM_IMAGES_STACK as the default stack", ["images", "build"], build({ stack: "ci" }), { VM_IMAGES_STACK: "ci" }],
+    ["--dir: stack lvh", ["images", "build", "--dir", "_data"], build({ dir: "_data", stack: "lvh" })],
+    ["--dir=: stack lvh, whatever $VM_IMAGES_STACK", ["images", "build", "--dir=_data"], build({ dir: "_data", stack: "lvh" }), { VM_IMAGES_STACK: "ci" }],
+    ["--stack over --dir's default", ["images", "build", "--dir", "_data", "--stack=mine"], build({ dir: "_data", stack: "mine" })],
+    ["--image and --force-rebuild", ["images", "build", "--image", "k8s.qcow2", "--force-rebuild"], build({ image: "k8s.qcow2", forceRebuild: true })],
+    ["a value with = in it", ["images", "build", "--cwd=/p/a=b"], build({ cwd: "/p/a=b" })],
+    ["a value that starts with one dash", ["images", "build", "--image", "-odd.img"], build({ image: "-odd.img" })],
+    ["--pkg-repo: the suite", ["images", "build", "--pkg-repo", "trixie"], build({ suite: "trixie" })],
+    ["--merge-steps alone: true", ["images", "build", "--merge-steps"], build({ mergeSteps: true })],
+    ["--merge-steps does not take the next argument", ["images", "build", "--merge-steps", "--dry-run"], build({ mergeSteps: true, dryRun: true })],
+    ["--merge-steps=false", ["images", "build", "--merge-steps=false"], build({ mergeSteps: false })],
+    ["--dry-run=true", ["images", "build", "--dry-run=true"], build({ dryRun: true })],
+    ["--force-rebuild=false", ["images", "build", "--force-rebuild=false"], build()],
+    ["the last of a repeated flag", ["images", "build", "--image", "a.img", "--image", "b.img"], build({ image: "b.img" })],
+    ["--help", ["images", "build", "--dir", "_data", "--help"], { command: "help" }],
+    ["-h before a bad argument", ["-h", "--bogus"], { command: "help" }],
+    ["pull", ["images", "pull", "r.example/x:1", "--dir", "d"], pull()],
+    ["pull, --dir first", ["images", "pull", "--dir=d", "r.example/x:1"], pull()],
+    ["pull with --cache, --platform and --insecure", ["images", "pull", "r.example/x:1", "--dir", "d", "--cache", "--platform", "linux/arm64", "--insecure"],
+      pull({ cache: true, platform: "linux/arm64", insecure: true })],
+    ["pull with --cache=false", ["images", "pull", "r.example/x:1", "--dir", "d", "--cache=false"], pull()],
+  ];
+  for (const [what, argv, expected, env] of accepted) {
+    it(`accepts ${what}`, () => expect(parseLvhArgs(argv, env ?? {})).to.deep.equal(expected));
+  }
+
+  const refused: [string, string[], string][] = [
+    ["an unknown flag", ["images", "build", "--bogus"], 'unknown argument "--bogus"'],
+    ["an unknown flag with a value", ["images", "build", "--bogus=1"], 'unknown argument "--bogus=1"'],
+    ["a word after the flags", ["images", "build", "--dry-run", "k8s.qcow2"], 'unknown argument "k8s.qcow2"'],
+    ["pull without images", ["pull", "r.example/x:1"], 'unknown argument "pull"'],
+    ["another images command", ["images", "push"], 'unknown argument "push"'],
+    ["--dir last, without a value", ["images", "build", "--dir"], "--dir needs a value"],
+    ["--image followed by a flag", ["images", "build", "--image", "--dry-run"], "--image needs a value"],
+    ["an empty --stack=", ["images", "build", "--stack="], "--stack needs a value"],
+    ["--pkg-repo without a value", ["images", "build", "--pkg-repo"], "--pkg-repo needs a value"],
+    ["--merge-steps=yes", ["images", "build", "--merge-steps=yes"], "--merge-steps is true or false"],
+    ["--dry-run=1", ["images", "build", "--dry-run=1"], "--dry-run is true or false"],
+    ["pull without a reference", ["images", "pull", "--dir", "d"], "images pull needs a reference, such as quay.io/lvh-images/kind:6.6-main"],
+    ["pull without --dir", ["images", "pull", "r.example/x:1"], "images pull needs --dir"],
+    ["pull with two references", ["images", "pull", "r.example/x:1", "r.example/y:1", "--dir", "d"], 'unknown argument "r.example/y:1"'],
+    ["pull with a build flag", ["images", "pull", "r.example/x:1", "--dir", "d", "--dry-run"], 'unknown argument "--dry-run"'],
+    ["pull --platform without a value", ["images", "pull", "r.example/x:1", "--dir", "d", "--platform"], "--platform needs a value"],
+    ["pull --insecure=no", ["images", "pull", "r.example/x:1", "--dir", "d", "--insecure=no"], "--insecure is true or false"],
+  ];
+  for (const [what, argv, message] of refused) {
+    it(`refuses ${what}`, () => {
+      expect(() => parseLvhArgs(argv, {})).to.throw(UsageError).with.property("message", message);
+    });
+  }
+});

@@ -1,0 +1,24 @@
+// The table `npm start` ends with, from the stack's summary output.
+import { expect } from "chai";
+import { bytes, summaryTable } from "../../cli/summarytable";
+
+describe("npm start's summary table", () => {
+  it("aligns one row per image under the header, a boot check in the build time, '-' where nothing is known", () => {
+    const table = summaryTable({
+      "base.img": { result: "built", seconds: 61.25, bootCheckSeconds: 19.04, sizeBytes: 8 * 2 ** 30, allocatedBytes: 1.5 * 2 ** 30 },
+      "k8s.qcow2": { result: "reused", seconds: 12, sizeBytes: 700 * 2 ** 20, allocatedBytes: 701 * 2 ** 20 },
+      "gone.img": { result: "reused" },
+    });
+    expect(table.split("\n")).to.deep.equal([
+      "image      result  build time                  size (on disk)",
+      "base.img   built   61.3 s (boot check 19.0 s)  8.0 GiB (1.5 GiB)",
+      "k8s.qcow2  reused  12.0 s                      700.0 MiB (701.0 MiB)",
+      "gone.img   reused  -                           - (-)",
+    ]);
+  });
+
+  it("writes sizes in binary units", () => {
+    expect([0, 1023, 1024, 1536 * 1024, 5 * 2 ** 40, 2 ** 52].map(bytes)).to.deep.equal(["0 B", "1023 B", "1.0 KiB", "1.5 MiB", "5.0 TiB", "4096.0 TiB"]);
+    expect(bytes(undefined)).to.equal("-");
+  });
+});
