@@ -65,7 +65,7 @@ describe("e2e: what npm start shows, on the seed's forest", function () {
     expect(output).not.to.match(TOOL_LINE);
     expect(output).to.match(/Image base\.img creat\w+ \(\d+s\) bootstrap root file system \(mmdebstrap\): \d+\.\d s/);
     expect(output).to.match(/Image base\.img creat\w+ \(\d+s\) boot check: \d+\.\d s/);
-    expect(output).to.match(/Image k8s\.qcow2 creat\w+ \(\d+s\) install packages \(apt-get in chroot\): \d+\.\d s/);
+    expect(output).to.match(/Image k8s\.qcow2 creat\w+ \(\d+s\) install packages \(apt-get in sandbox\): \d+\.\d s/);
     expect(start.stdout).to.match(/^image +result +build time +size \(on disk\)$/m);
     expect(start.stdout).to.match(/^base\.img +built +[\d.]+ s \(boot check [\d.]+ s\) +8\.0 GiB \([\d.]+ [MG]iB\)$/m);
     expect(start.stdout).to.match(/^k8s\.qcow2 +built +[\d.]+ s +[\d.]+ [MG]iB/m);
@@ -98,7 +98,7 @@ describe("e2e: what npm start shows, on the seed's forest", function () {
       for (const d of own) expect(d.message.trim(), "single line").not.to.include("\n");
     }
     expect(k8s.filter((d) => !d.ephemeral).map((d) => d.message.trim())).to.satisfy((ms: string[]) =>
-      ms.some((m) => /^install packages \(apt-get in chroot\): \d+\.\d s$/.test(m)));
+      ms.some((m) => /^install packages \(apt-get in sandbox\): \d+\.\d s$/.test(m)));
     expect(base.filter((d) => !d.ephemeral).map((d) => d.message.trim())).to.satisfy((ms: string[]) =>
       ms.some((m) => /^boot check: \d+\.\d s$/.test(m)));
   });
@@ -123,7 +123,7 @@ describe("e2e: what npm start shows, on the seed's forest", function () {
     expect(r.code, r.stdout).to.equal(0);
     expect(r.stdout).to.match(/k8s\.qcow2 apt-get \| Setting up docker\.io/);
     const k8s = diagnostics(readEvents(eventLog)).filter((d) => d.urn === imageUrn("k8s.qcow2") && d.ephemeral).map((d) => d.message.trim());
-    expect(k8s).to.satisfy((ms: string[]) => ms.some((m) => /^install packages \(apt-get in chroot\): setting up \d+\/\d+ \(\d+:\d\d\)$/.test(m)));
+    expect(k8s).to.satisfy((ms: string[]) => ms.some((m) => /^install packages \(apt-get in sandbox\): setting up \d+\/\d+ \(\d+:\d\d\)$/.test(m)));
     await project.setConfig("verbose", "false");
   });
 
