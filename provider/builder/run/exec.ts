@@ -50,7 +50,7 @@ export interface RunOptions {
   /** Also return stdout (it is logged either way). */
   capture?: boolean;
   /**
-   * How to stop the command on abort or timeout: SIGTERM, then SIGKILL 5 s
+   * How to stop the command on abort or timeout: SIGTERM, then SIGKILL 2 s
    * later (the default), or at once with SIGKILL for commands whose
    * descendants the kernel ends with them (a PID namespace).
    */
