@@ -4,36 +4,10 @@
 // the last lines of its stderr and the log file.
 import execa from "execa";
 import { createReadStream } from "node:fs";
-import { searchPath } from "./host";
+import { searchPath, TOOL_PACKAGES } from "./host";
 import type { Logger } from "./log";
 import { childrenOf, ended } from "./proc";
 import { redactUrlCredentials } from "../../model/urlcredentials";
-
-/** The Debian package that provides each tool we run, for "not found" errors. */
-export const TOOL_PACKAGES: Record<string, string> = {
-  mmdebstrap: "mmdebstrap",
-  "qemu-img": "qemu-utils",
-  "qemu-system-x86_64": "qemu-system-x86",
-  guestfish: "libguestfs-tools",
-  "virt-customize": "libguestfs-tools",
-  "virt-cat": "libguestfs-tools",
-  mke2fs: "e2fsprogs",
-  resize2fs: "e2fsprogs",
-  e2fsck: "e2fsprogs",
-  debugfs: "e2fsprogs",
-  zstd: "zstd",
-  tar: "tar",
-  sfdisk: "fdisk",
-  losetup: "mount",
-  mount: "mount",
-  umount: "mount",
-  chroot: "coreutils",
-  unshare: "util-linux",
-  extlinux: "extlinux",
-  bwrap: "bubblewrap",
-  slirp4netns: "slirp4netns",
-  setpriv: "util-linux",
-};
 
 export interface RunOptions {
   /** Prefix of every logged line, such as "base.img mmdebstrap". */

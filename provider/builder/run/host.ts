@@ -1,5 +1,6 @@
 // Probing the build host once per process: whether we are root and which
-// tools are installed. The model decides with these facts (model/host.ts).
+// tools are installed, and which Debian package installs each one. The
+// model decides with these facts (model/host.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DIRECT_TOOLS, type HostFacts } from "../../model/host";
@@ -34,6 +35,32 @@ export function whichTool(tool: string): string | undefined {
 export function onPath(tool: string): boolean {
   return whichTool(tool) !== undefined;
 }
+
+/** The Debian package that provides each tool we run, for "not found" errors. */
+export const TOOL_PACKAGES: Record<string, string> = {
+  mmdebstrap: "mmdebstrap",
+  "qemu-img": "qemu-utils",
+  "qemu-system-x86_64": "qemu-system-x86",
+  guestfish: "libguestfs-tools",
+  "virt-customize": "libguestfs-tools",
+  "virt-cat": "libguestfs-tools",
+  mke2fs: "e2fsprogs",
+  resize2fs: "e2fsprogs",
+  e2fsck: "e2fsprogs",
+  debugfs: "e2fsprogs",
+  zstd: "zstd",
+  tar: "tar",
+  sfdisk: "fdisk",
+  losetup: "mount",
+  mount: "mount",
+  umount: "mount",
+  chroot: "coreutils",
+  unshare: "util-linux",
+  extlinux: "extlinux",
+  bwrap: "bubblewrap",
+  slirp4netns: "slirp4netns",
+  setpriv: "util-linux",
+};
 
 let probed: HostFacts | undefined;
 
