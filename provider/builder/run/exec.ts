@@ -1,7 +1,9 @@
-// The one place that spawns processes. Every command gets a timeout, an
-// abort signal, its output logged line by line as `label | line`, a heartbeat
-// line during long runs, and an error that names the command, its exit code,
-// the last lines of its stderr and the log file.
+// The one place that spawns processes (test/unit/onedoor.test.ts holds
+// this). Every command gets a timeout, an abort signal, its output logged
+// line by line as `label | line`, a heartbeat line during long runs, and an
+// error that names the command, its exit code, the last lines of its stderr
+// and the log file. run() waits for a command's output; start() hands its
+// stdout or stdin to a caller that streams them (a tar, a serial console).
 import execa from "execa";
 import { createReadStream } from "node:fs";
 import { searchPath, TOOL_PACKAGES } from "./host";
@@ -31,11 +33,45 @@ export interface RunOptions {
   killSignal?: "SIGTERM" | "SIGKILL";
 }
 
+/** What start() adds to run(): streams the caller reads or writes itself. */
+export interface StartOptions extends RunOptions {
+  /** "pipe": the caller writes the command's stdin (RunningCommand.stdin) and ends it. */
+  stdin?: "pipe";
+  /**
+   * "pipe": the caller reads the command's stdout (RunningCommand.stdout),
+   * which is then neither logged nor captured; a file descriptor: the command
+   * writes there. Unset: logged line by line.
+   */
+  stdout?: "pipe" | number;
+}
+
+/** A command started by start(). */
+export interface RunningCommand {
+  /** Its stdout, with `stdout: "pipe"`. */
+  stdout: NodeJS.ReadableStream | null;
+  /** Its stdin, with `stdin: "pipe"`; a write error means it ended, which `done` reports. */
+  stdin: NodeJS.WritableStream | null;
+  /**
+   * Settles once the command and every process it started have ended:
+   * resolves with its stdout (with `capture`), rejects with a CommandError on
+   * failure, timeout or abort, exactly as run() does.
+   */
+  done: Promise<string>;
+  /**
+   * End it because the caller has what it wanted (a login prompt) or gave
+   * up on its output: `done` then resolves, unless the command had already
+   * failed on its own.
+   */
+  stop(): void;
+}
+
 export class CommandError extends Error {
   constructor(
     message: string,
     readonly exitCode: number | undefined,
     readonly stderrTail: string[],
+    /** Why we stopped the command, when it did not end on its own. */
+    readonly stopped?: "interrupted" | "timed out",
   ) {
     super(redactUrlCredentials(message));
     this.stderrTail = stderrTail.map(redactUrlCredentials);
@@ -99,25 +135,28 @@ function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => v
 }
 
 /**
- * Run `cmd args` without a shell. Resolves with stdout (when `capture`),
- * rejects with a CommandError on failure, timeout or abort.
+ * Start `cmd args` without a shell: the one implementation of the time
+ * limit, the abort signal, the logging, the PID namespace and the session.
+ * Throws a CommandError if the signal is already aborted.
  */
-export async function run(cmd: string, args: readonly string[], opts: RunOptions): Promise<string> {
+export function start(cmd: string, args: readonly string[], opts: StartOptions): RunningCommand {
   const { label, log } = opts;
   const shown = quote([cmd, ...args]);
-  if (opts.signal?.aborted) throw new CommandError(`"${shown}" not started: the build was interrupted`, undefined, []);
+  if (opts.signal?.aborted) throw new CommandError(`"${shown}" not started: the build was interrupted`, undefined, [], "interrupted");
   log.line(label, `$ ${shown}`);
   const started = Date.now();
   const [file, argv] = tiedToUs(cmd, args);
   // In a PID namespace and a session of its own (as root; see tiedToUs).
   const tied = file !== cmd;
+  const given = opts.input !== undefined || opts.inputFile !== undefined;
   const child = execa(file, argv, {
     cwd: opts.cwd,
     // Tools are found where hostFacts() found them, whatever PATH we were given.
     env: { PATH: searchPath(), ...opts.env },
     extendEnv: true,
     input: opts.inputFile !== undefined ? createReadStream(opts.inputFile) : opts.input,
-    stdin: opts.input === undefined && opts.inputFile === undefined ? "ignore" : undefined,
+    stdin: opts.stdin ?? (given ? undefined : "ignore"),
+    stdout: typeof opts.stdout === "number" ? opts.stdout : undefined,
     buffer: false,
     reject: false,
     // Killed with the whole build on abort; see `onAbort` below.
@@ -126,24 +165,29 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
     // execa's `cleanup` skips a detached command; pdeathsig ends it instead.
     detached: tied,
   });
+  // A command that exits before reading all its input fails the write with
+  // EPIPE: its exit code tells what happened, not the write error.
+  child.stdin?.on("error", () => {});
   const out: string[] = [];
   const tail: string[] = [];
-  lines(child.stdout, (l) => {
-    if (opts.capture) out.push(l);
-    log.line(label, l);
-  });
+  if (opts.stdout === undefined) {
+    lines(child.stdout, (l) => {
+      if (opts.capture) out.push(l);
+      log.line(label, l);
+    });
+  }
   lines(child.stderr, (l) => {
     tail.push(l);
     if (tail.length > TAIL_LINES) tail.shift();
     log.line(label, l);
   });
 
-  let why: string | undefined;
+  let why: "interrupted" | "timed out" | "stopped" | undefined;
   // A killed command's PID namespace ends just after unshare: waited for
   // below, so that what it held (files, sockets, mounts) is released when
-  // run() returns.
+  // `done` settles.
   let namespaceInit: number[] = [];
-  const stop = (reason: string) => {
+  const stop = (reason: NonNullable<typeof why>) => {
     if (why) return;
     why = reason;
     if (tied && child.pid !== undefined) namespaceInit = childrenOf(child.pid);
@@ -152,34 +196,60 @@ export async function run(cmd: string, args: readonly string[], opts: RunOptions
   };
   const onAbort = () => stop("interrupted");
   opts.signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(() => stop(`timed out after ${Math.round(opts.timeoutMs / 1000)} s`), opts.timeoutMs);
+  const timer = setTimeout(() => stop("timed out"), opts.timeoutMs);
   const heartbeat = setInterval(() => {
     log.line(label, `... still running (${Math.round((Date.now() - started) / 1000)} s)`);
   }, HEARTBEAT_MS);
 
-  try {
-    const result = await child;
-    await waitEnded(namespaceInit, KILLED_WAIT_MS);
-    const secs = ((Date.now() - started) / 1000).toFixed(1);
-    const notFound = (result as { code?: string }).code === "ENOENT" || result.exitCode === 127;
-    if (notFound) {
-      const pkg = TOOL_PACKAGES[cmd];
-      throw new CommandError(
-        `"${cmd}" not found${pkg ? `: install the Debian package ${pkg} (apt-get install ${pkg}), or run npm run setup` : ""}`,
-        result.exitCode,
-        tail,
-      );
+  const done = (async () => {
+    try {
+      const result = await child;
+      await waitEnded(namespaceInit, KILLED_WAIT_MS);
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      const notFound = (result as { code?: string }).code === "ENOENT" || result.exitCode === 127;
+      if (notFound) {
+        const pkg = TOOL_PACKAGES[cmd];
+        throw new CommandError(
+          `"${cmd}" not found${pkg ? `: install the Debian package ${pkg} (apt-get install ${pkg}), or run npm run setup` : ""}`,
+          result.exitCode,
+          tail,
+        );
+      }
+      // Stopped by the caller: ended by our signal, or on its own but well.
+      if (why === "stopped" && (result.signal || result.exitCode === 0)) {
+        log.line(label, `stopped after ${secs} s`);
+        return out.join("\n");
+      }
+      const stopped = why === "stopped" ? undefined : why;
+      if (stopped || result.exitCode !== 0) {
+        const status = stopped === "timed out" ? `timed out after ${Math.round(opts.timeoutMs / 1000)} s`
+          : stopped ?? `returned non-zero exit code ${result.exitCode}`;
+        const stderr = tail.length ? `\n  last lines of stderr:\n    ${tail.join("\n    ")}` : "";
+        throw new CommandError(`"${shown}" ${status}${stderr}\n  full log: ${log.file}`, result.exitCode, tail, stopped);
+      }
+      log.line(label, `done in ${secs} s`);
+      return out.join("\n");
+    } finally {
+      clearTimeout(timer);
+      clearInterval(heartbeat);
+      opts.signal?.removeEventListener("abort", onAbort);
     }
-    if (why || result.exitCode !== 0) {
-      const status = why ?? `returned non-zero exit code ${result.exitCode}`;
-      const stderr = tail.length ? `\n  last lines of stderr:\n    ${tail.join("\n    ")}` : "";
-      throw new CommandError(`"${shown}" ${status}${stderr}\n  full log: ${log.file}`, result.exitCode, tail);
-    }
-    log.line(label, `done in ${secs} s`);
-    return out.join("\n");
-  } finally {
-    clearTimeout(timer);
-    clearInterval(heartbeat);
-    opts.signal?.removeEventListener("abort", onAbort);
-  }
+  })();
+  // A caller may read stdout to its end before it awaits `done`: a failure
+  // meanwhile is not an unhandled rejection (it still rejects `done`).
+  done.catch(() => {});
+  return {
+    stdout: opts.stdout === "pipe" ? child.stdout : null,
+    stdin: opts.stdin === "pipe" ? child.stdin : null,
+    done,
+    stop: () => stop("stopped"),
+  };
+}
+
+/**
+ * Run `cmd args` without a shell. Resolves with stdout (when `capture`),
+ * rejects with a CommandError on failure, timeout or abort.
+ */
+export async function run(cmd: string, args: readonly string[], opts: RunOptions): Promise<string> {
+  return start(cmd, args, opts).done;
 }
