@@ -4,11 +4,12 @@
 // failure it cannot recover from (a kernel panic, the initramfs shell,
 // systemd's emergency mode, a disk the BIOS cannot boot) fails at once.
 //
-// qemu runs here rather than through exec.run: the console is a stream whose
-// prompt ends without a newline, and success means stopping qemu ourselves.
-import { spawn } from "node:child_process";
+// qemu is started with exec.start() rather than run(): the console is a
+// stream whose prompt ends without a newline, and success means stopping
+// qemu ourselves.
 import * as os from "node:os";
-import type { Logger } from "../run/log";
+import { CommandError, start } from "../run/exec";
+import { type Logger, memoryLogger } from "../run/log";
 
 /** Console text that means the guest will never reach a login prompt. */
 const FATAL = [
@@ -81,45 +82,43 @@ function clean(text: string): string {
   return text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r/g, "");
 }
 
+/** What a qemu that failed or was stopped before a login prompt means. */
+function qemuFailure(err: unknown, timeoutMs: number): string {
+  if (!(err instanceof CommandError)) return (err as Error).message;
+  if (err.stopped === "timed out") return `no login prompt within ${Math.round(timeoutMs / 1000)} s`;
+  if (err.stopped === "interrupted") return "interrupted";
+  // Not found, or exited with an error: the command, its exit code and stderr.
+  return err.message;
+}
+
 /**
  * Boot the image and wait for a login prompt. Resolves with the console
  * text and the seconds it took; rejects with a BootCheckError naming what
- * happened and quoting the console's last lines. qemu is always killed.
+ * happened and quoting the console's last lines. qemu has ended when it
+ * settles.
  */
-export function bootToLogin(opts: BootCheckOptions): Promise<{ console: string; seconds: number }> {
+export async function bootToLogin(opts: BootCheckOptions): Promise<{ console: string; seconds: number }> {
   const started = Date.now();
   const label = opts.label ?? "boot check";
-  return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) return reject(new BootCheckError("boot check not started: the build was interrupted", []));
-    const args = bootCommand(opts.image, opts.format, opts.accel);
-    opts.log?.line(label, `$ qemu-system-x86_64 ${args.join(" ")}`);
-    const qemu = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let pending = "";
-    let done = false;
+  const log = opts.log ?? memoryLogger();
+  if (opts.signal?.aborted) throw new BootCheckError("boot check not started: the build was interrupted", []);
+  // -snapshot: nothing to clean up, so SIGKILL at once.
+  const qemu = start("qemu-system-x86_64", bootCommand(opts.image, opts.format, opts.accel), {
+    label, log, timeoutMs: opts.timeoutMs, signal: opts.signal, stdout: "pipe", killSignal: "SIGKILL",
+  });
+  let out = "";
+  let pending = "";
+  // undefined: a login prompt; else why the guest will not reach one.
+  const verdict = await new Promise<string | undefined>((resolve) => {
+    let settled = false;
     let fatalTimer: NodeJS.Timeout | undefined;
-    const tail = () => clean(out).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(-TAIL_LINES);
-    const finish = (err?: string) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
+    const settle = (err?: string) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(fatalTimer);
-      opts.signal?.removeEventListener("abort", onAbort);
-      qemu.kill("SIGKILL");
-      if (clean(pending).trim()) opts.log?.line(label, clean(pending));
-      const seconds = (Date.now() - started) / 1000;
-      if (err) {
-        opts.log?.line(label, `boot check failed after ${seconds.toFixed(1)} s: ${err}`);
-        reject(new BootCheckError(`boot check failed: ${err}\n  last lines of the console:\n    ${tail().join("\n    ")}`, tail()));
-      } else {
-        opts.log?.line(label, `login prompt after ${seconds.toFixed(1)} s`);
-        resolve({ console: clean(out), seconds });
-      }
+      resolve(err);
     };
-    const onAbort = () => finish("interrupted");
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    const timer = setTimeout(() => finish(`no login prompt within ${Math.round(opts.timeoutMs / 1000)} s`), opts.timeoutMs);
-    const onData = (d: Buffer) => {
+    qemu.stdout!.on("data", (d: Buffer) => {
       // Escapes are removed per line: a chunk may end inside one.
       const text = d.toString("utf8");
       out += text;
@@ -129,22 +128,28 @@ export function bootToLogin(opts: BootCheckOptions): Promise<{ console: string; 
         const line = clean(pending.slice(0, nl)).trimEnd();
         pending = pending.slice(nl + 1);
         if (line.trim() === "") continue;
-        opts.log?.line(label, line);
+        log.line(label, line);
         opts.onLine?.(line);
       }
-      if (LOGIN.test(out)) return finish();
+      if (settled) return;
+      if (LOGIN.test(out)) return settle();
       const fatal = FATAL.find((re) => re.test(out));
       if (fatal && !fatalTimer) {
         const what = fatal.exec(out)![0].replace(/^\(initramfs\) $/, "dropped to the initramfs shell");
-        fatalTimer = setTimeout(() => finish(`the guest cannot reach a login prompt (${what.trim()})`), FATAL_GRACE_MS);
+        fatalTimer = setTimeout(() => settle(`the guest cannot reach a login prompt (${what.trim()})`), FATAL_GRACE_MS);
       }
-    };
-    qemu.stdout.on("data", onData);
-    qemu.stderr.on("data", onData);
-    qemu.on("error", (err) => {
-      const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
-      finish(missing ? '"qemu-system-x86_64" not found: install the Debian package qemu-system-x86' : err.message);
     });
-    qemu.on("exit", (code, signal) => finish(`qemu exited (${code ?? signal}) before a login prompt`));
+    qemu.done.then(() => settle("qemu exited (0) before a login prompt"), (err: unknown) => settle(qemuFailure(err, opts.timeoutMs)));
   });
+  qemu.stop();
+  await qemu.done.catch(() => {});
+  if (clean(pending).trim()) log.line(label, clean(pending));
+  const seconds = (Date.now() - started) / 1000;
+  const tail = clean(out).split("\n").map((l) => l.trimEnd()).filter((l) => l !== "").slice(-TAIL_LINES);
+  if (verdict !== undefined) {
+    log.line(label, `boot check failed after ${seconds.toFixed(1)} s: ${verdict}`);
+    throw new BootCheckError(`boot check failed: ${verdict}\n  last lines of the console:\n    ${tail.join("\n    ")}`, tail);
+  }
+  log.line(label, `login prompt after ${seconds.toFixed(1)} s`);
+  return { console: clean(out), seconds };
 }
