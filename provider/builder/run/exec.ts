@@ -31,6 +31,8 @@ export interface RunOptions {
    * descendants the kernel ends with them (a PID namespace).
    */
   killSignal?: "SIGTERM" | "SIGKILL";
+  /** Removes secrets the command may print (a registry's credentials) from what is logged and thrown. */
+  redact?: (text: string) => string;
 }
 
 /** What start() adds to run(): streams the caller reads or writes itself. */
@@ -170,13 +172,15 @@ export function start(cmd: string, args: readonly string[], opts: StartOptions):
   child.stdin?.on("error", () => {});
   const out: string[] = [];
   const tail: string[] = [];
+  const redact = opts.redact ?? ((l: string) => l);
   if (opts.stdout === undefined) {
     lines(child.stdout, (l) => {
       if (opts.capture) out.push(l);
-      log.line(label, l);
+      log.line(label, redact(l));
     });
   }
-  lines(child.stderr, (l) => {
+  lines(child.stderr, (raw) => {
+    const l = redact(raw);
     tail.push(l);
     if (tail.length > TAIL_LINES) tail.shift();
     log.line(label, l);
