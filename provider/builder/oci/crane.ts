@@ -5,8 +5,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import execa from "execa";
-import { CommandError, MINUTE, run } from "../run/exec";
+import { CommandError, MINUTE, run, type RunningCommand, start } from "../run/exec";
 import type { Logger } from "../run/log";
 import { sharedScript } from "../run/packageroot";
 
@@ -113,7 +112,10 @@ const NOT_FOUND = /MANIFEST_UNKNOWN|NAME_UNKNOWN|NOT_FOUND|status code 404|: 404
 
 function registryError(op: string, host: string, err: unknown, session: RegistrySession): RegistryError {
   const tail = err instanceof CommandError ? err.stderrTail.join("\n") : (err as Error).message;
-  const cause = session.redact(tail).split("\n").filter((l) => l.trim() !== "").slice(-3).join("; ") || "no output";
+  const lines = session.redact(tail).split("\n").filter((l) => l.trim() !== "");
+  // A stopped command's stderr may say nothing of why it ended.
+  if (err instanceof CommandError && err.stopped) lines.push(err.stopped);
+  const cause = lines.slice(-3).join("; ") || "no output";
   return new RegistryError(`registry ${host}: ${op} failed: ${cause}`, NOT_FOUND.test(tail));
 }
 
@@ -123,28 +125,28 @@ export async function crane(op: string, host: string, args: string[], o: CraneOp
   try {
     return await run(bin, [...args, ...(o.insecure ? ["--insecure"] : [])], {
       label: o.label, log: o.log, signal: o.signal, capture: true,
-      timeoutMs: o.timeoutMs ?? 30 * MINUTE, env: { ...o.session.env },
+      timeoutMs: o.timeoutMs ?? 30 * MINUTE, env: { ...o.session.env }, redact: o.session.redact,
     });
   } catch (err) {
     throw registryError(op, host, err, o.session);
   }
 }
 
-/** `crane export REF -`: the image's flattened file system as a stream, and its exit. */
-export function craneExport(ref: string, o: CraneOptions & { platform?: string }) {
+/**
+ * `crane export REF -`: the image's flattened file system on stdout, for the
+ * caller to read. `done` rejects with a RegistryError when crane fails on its
+ * own; a crane the caller stops because it refused the stream does not fail.
+ */
+export function craneExport(op: string, host: string, ref: string, o: CraneOptions & { platform?: string; timeoutMs: number }): RunningCommand {
   const args = ["export", ...(o.platform ? ["--platform", o.platform] : []), ...(o.insecure ? ["--insecure"] : []), ref, "-"];
-  o.log.line(o.label, `$ crane ${args.join(" ")}`);
-  const child = execa(craneBinary(), args, {
-    env: { ...o.session.env }, extendEnv: true, stdin: "ignore", buffer: false, reject: false, cleanup: true,
+  const exp = start(craneBinary(), args, {
+    label: o.label, log: o.log, signal: o.signal, stdout: "pipe", timeoutMs: o.timeoutMs,
+    env: { ...o.session.env }, redact: o.session.redact,
   });
-  const onAbort = () => child.kill("SIGTERM");
-  o.signal?.addEventListener("abort", onAbort, { once: true });
-  let stderr = "";
-  child.stderr?.setEncoding("utf8");
-  child.stderr?.on("data", (d: string) => (stderr += d).length > 65536 && (stderr = stderr.slice(-32768)));
-  const exited = child.then((r) => {
-    o.signal?.removeEventListener("abort", onAbort);
-    return { code: r.exitCode, stderr };
+  const done = exp.done.catch((err: unknown) => {
+    throw registryError(op, host, err, o.session);
   });
-  return { stdout: child.stdout!, kill: () => child.kill("SIGTERM"), exited };
+  // As start()'s own: read to the end before it is awaited, not unhandled.
+  done.catch(() => {});
+  return { ...exp, done };
 }

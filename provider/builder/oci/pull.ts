@@ -8,7 +8,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { once } from "node:events";
-import execa from "execa";
+import { pipeline } from "node:stream/promises";
+import { MINUTE, start } from "../run/exec";
 import { type FileIdentity, identityOf } from "../../model/identity";
 import { imageEntry, parseRef, registryRefusal } from "../../model/oci";
 import { crane, craneExport, type RegistrySession } from "./crane";
@@ -48,6 +49,12 @@ export interface PullResult {
   files: PulledFile[];
 }
 
+/**
+ * How long crane may stream an image, and each zstd that it feeds may run:
+ * lvh images are gigabytes.
+ */
+const PULL_TIMEOUT_MS = 60 * MINUTE;
+
 export function hostPlatform(): string {
   const arch = ({ x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" } as Record<string, string>)[process.arch] ?? process.arch;
   return `linux/${arch}`;
@@ -85,8 +92,8 @@ export async function pullImages(req: PullRequest): Promise<PullResult> {
   const staging = fs.mkdtempSync(path.join(req.dir, ".pull-"));
   const names: string[] = [];
   try {
-    const exp = craneExport(pinned, { ...req, platform: req.platform ?? hostPlatform() });
-    let failure: unknown;
+    const exp = craneExport(`pulling ${pinned}`, host, pinned, { ...req, platform: req.platform ?? hostPlatform(), timeoutMs: PULL_TIMEOUT_MS });
+    let refusal: unknown;
     try {
       await readTar(exp.stdout as AsyncIterable<Buffer>, async (entry, data) => {
         const image = imageEntry(entry);
@@ -97,16 +104,13 @@ export async function pullImages(req: PullRequest): Promise<PullResult> {
         await extractOne(image, entry.size, data, staging, req);
       });
     } catch (err) {
-      failure = err;
-      exp.stdout.destroy();
-      exp.kill();
+      refusal = err;
+      exp.stop();
     }
-    const { code, stderr } = await exp.exited;
-    if (failure) throw new Error(`${req.ref}: refused: ${(failure as Error).message}; nothing was written to ${req.dir}`);
-    if (code !== 0) {
-      const cause = req.session.redact(stderr).trim().split("\n").slice(-3).join("; ");
-      throw new Error(`registry ${host}: pulling ${pinned} failed: ${cause || `crane exit code ${code}`}`);
-    }
+    // A crane that failed on its own is the cause of a broken stream: its
+    // RegistryError first.
+    await exp.done;
+    if (refusal) throw new Error(`${req.ref}: refused: ${(refusal as Error).message}; nothing was written to ${req.dir}`);
     if (names.length === 0) throw new Error(`${req.ref}: no data/images/<image>.zst in the image: not an lvh image`);
     const missing = (req.expect ?? []).filter((n) => !names.includes(n));
     if (missing.length) throw new Error(`${req.ref}: does not hold ${missing.join(", ")} (it holds ${names.join(", ")})`);
@@ -128,25 +132,31 @@ async function extractOne(image: string, size: number, data: AsyncIterable<Buffe
   const exclusive = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
   const keep = req.cache ? fs.createWriteStream("", { fd: fs.openSync(path.join(staging, `${image}.zst`), exclusive, 0o644) }) : undefined;
   const out = fs.openSync(path.join(staging, image), exclusive, 0o644);
-  const z = execa("zstd", ["-d", "-q", "-c"], { stdin: "pipe", stdout: out, stderr: "pipe", reject: false, buffer: true });
-  z.stdin!.on("error", () => { /* reported through the exit code */ });
   let n = 0;
   try {
-    for await (const chunk of data) {
-      n += chunk.length;
-      await writeAll(z.stdin!, chunk);
-      if (keep) await writeAll(keep, chunk);
-    }
+    const z = start("zstd", ["-d", "-q", "-c"], {
+      label: req.label, log: req.log, signal: req.signal, timeoutMs: PULL_TIMEOUT_MS, stdin: "pipe", stdout: out,
+    });
+    const fed = pipeline(async function* () {
+      for await (const chunk of data) {
+        n += chunk.length;
+        if (keep) await writeAll(keep, chunk);
+        yield chunk;
+      }
+    }, z.stdin!).then(() => undefined, (err: unknown) => err);
+    const feedError = await fed;
+    // zstd's own failure (its exit code and stderr) says more than the EPIPE
+    // of a write to a zstd that has ended.
+    await z.done.catch((err: Error) => {
+      throw new Error(`data/images/${image}.zst: ${err.message}`);
+    });
+    if (feedError) throw feedError;
   } finally {
-    z.stdin!.end();
+    fs.closeSync(out);
     if (keep) {
       keep.end();
       await once(keep, "close");
     }
   }
-  const r = await z;
-  fs.closeSync(out);
   if (n !== size) throw new Error(`data/images/${image}.zst: ${n} of ${size} bytes`);
-  if ((r as { code?: string }).code === "ENOENT") throw new Error(`"zstd" not found: install the Debian package zstd, or run npm run setup`);
-  if (r.exitCode !== 0) throw new Error(`zstd -d data/images/${image}.zst returned non-zero exit code ${r.exitCode}: ${r.stderr.trim()}`);
 }
