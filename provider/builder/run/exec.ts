@@ -5,6 +5,7 @@
 // and the log file. run() waits for a command's output; start() hands its
 // stdout or stdin to a caller that streams them (a tar, a serial console).
 import execa from "execa";
+import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { searchPath, TOOL_PACKAGES } from "./host";
 import type { Logger } from "./log";
@@ -119,6 +120,19 @@ async function waitEnded(pids: number[], ms: number): Promise<void> {
   while (pids.some((p) => !ended(p)) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
 }
 
+/**
+ * How a command ended. execa settles without waiting for the exit when a
+ * write to stdin fails (EPIPE: the command ended without reading it all),
+ * so the exit is waited for here.
+ */
+async function exitOf(child: execa.ExecaChildProcess): Promise<{ exitCode?: number; signal?: string; notFound: boolean }> {
+  const result = await child;
+  if (child.pid === undefined) return { exitCode: result.exitCode, notFound: (result as { code?: string }).code === "ENOENT" };
+  if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
+  const exitCode = child.exitCode ?? undefined;
+  return { exitCode, signal: child.signalCode ?? undefined, notFound: exitCode === 127 };
+}
+
 /** Split a stream into lines, calling `onLine` for each complete one. */
 function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   if (!stream) return;
@@ -207,11 +221,10 @@ export function start(cmd: string, args: readonly string[], opts: StartOptions):
 
   const done = (async () => {
     try {
-      const result = await child;
+      const result = await exitOf(child);
       await waitEnded(namespaceInit, KILLED_WAIT_MS);
       const secs = ((Date.now() - started) / 1000).toFixed(1);
-      const notFound = (result as { code?: string }).code === "ENOENT" || result.exitCode === 127;
-      if (notFound) {
+      if (result.notFound) {
         const pkg = TOOL_PACKAGES[cmd];
         throw new CommandError(
           `"${cmd}" not found${pkg ? `: install the Debian package ${pkg} (apt-get install ${pkg}), or run npm run setup` : ""}`,
