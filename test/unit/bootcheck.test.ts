@@ -1,0 +1,90 @@
+// The boot check's reading of a console, against a stand-in for qemu on
+// PATH whose console depends on the image's name (the real boot is in
+// test/integration/direct.test.ts): a login prompt passes and qemu has
+// ended when the check returns; a panic, silence, an exit or qemu's own
+// error fail, each named.
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { BootCheckError, bootToLogin } from "../../provider/builder/boot/check";
+import { memoryLogger } from "../../provider/builder/run/log";
+
+const FAKE_QEMU = `#!/bin/sh
+for a; do case $a in file=*) image=\${a#file=}; image=\${image%%,*};; esac; done
+case $(basename "$image") in
+  login*) printf 'Linux version 6.1.0\\r\\n\\033[0;32mWelcome to Debian GNU/Linux 12!\\033[0m\\r\\n\\r\\nbase login: ';;
+  panic*) printf 'Kernel panic - not syncing: VFS: Unable to mount root fs\\n';;
+  off*) printf 'reboot: Power down\\n'; exit 0;;
+  broken*) echo "qemu-system-x86_64: -drive file=$image: Could not open" >&2; exit 1;;
+esac
+while :; do sleep 1; done
+`;
+
+/** Whether some process's command line contains `marker` (zombies aside). */
+const stillRunning = (marker: string) => execFileSync("ps", ["-eo", "stat=,args="], { encoding: "utf8" }).split("\n")
+  .some((l) => l.includes(marker) && !l.includes("ps -eo") && !l.trim().startsWith("Z"));
+
+describe("boot check (a stand-in qemu)", () => {
+  let dir: string;
+  let savedPath: string | undefined;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "vmi-bootcheck-"));
+    fs.writeFileSync(path.join(dir, "qemu-system-x86_64"), FAKE_QEMU, { mode: 0o755 });
+    savedPath = process.env.PATH;
+    process.env.PATH = `${dir}${path.delimiter}${savedPath ?? ""}`;
+  });
+  after(() => {
+    process.env.PATH = savedPath;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const image = (name: string) => path.join(dir, `${name}-${process.pid}`);
+  const check = (name: string, timeoutMs = 60_000, log = memoryLogger()) =>
+    bootToLogin({ image: image(name), format: "raw", accel: "tcg", timeoutMs, log, label: "base.img boot check" });
+  const failure = (p: Promise<unknown>) => p.then(() => expect.fail("passed"), (e: unknown) => e as BootCheckError);
+
+  it("passes at a login prompt that ends without a newline, and qemu has ended when it returns", async () => {
+    const log = memoryLogger();
+    const lines: string[] = [];
+    const r = await bootToLogin({ image: image("login"), format: "raw", accel: "tcg", timeoutMs: 60_000, log, label: "b", onLine: (l) => lines.push(l) });
+    expect(r.console).to.equal("Linux version 6.1.0\nWelcome to Debian GNU/Linux 12!\n\nbase login: ");
+    expect(lines).to.deep.equal(["Linux version 6.1.0", "Welcome to Debian GNU/Linux 12!"]);
+    expect(stillRunning(image("login")), "qemu is left running").to.equal(false);
+    expect(log.lines.at(-1)).to.match(/^b \| login prompt after \d+\.\d s$/);
+  });
+
+  it("fails on a kernel panic, quoting the console", async () => {
+    const err = await failure(check("panic"));
+    expect(err).to.be.instanceOf(BootCheckError);
+    expect(err.message).to.equal("boot check failed: the guest cannot reach a login prompt (Kernel panic - not syncing)\n"
+      + "  last lines of the console:\n    Kernel panic - not syncing: VFS: Unable to mount root fs");
+    expect(stillRunning(image("panic"))).to.equal(false);
+  });
+
+  it("fails at its time limit", async () => {
+    const err = await failure(check("silent", 1_000));
+    expect(err.message).to.match(/^boot check failed: no login prompt within 1 s\n/);
+    expect(stillRunning(image("silent"))).to.equal(false);
+  });
+
+  it("fails when qemu ends before a login prompt", async () => {
+    expect((await failure(check("off"))).message).to.match(/^boot check failed: qemu exited \(0\) before a login prompt\n/);
+  });
+
+  it("fails with qemu's own error when qemu fails", async () => {
+    const err = await failure(check("broken"));
+    expect(err.message).to.match(/^boot check failed: "qemu-system-x86_64 -machine q35 .*" returned non-zero exit code 1\n/);
+    expect(err.message).to.include(`last lines of stderr:\n    qemu-system-x86_64: -drive file=${image("broken")}: Could not open`);
+  });
+
+  it("stops qemu when the build is interrupted", async () => {
+    const abort = new AbortController();
+    const checking = bootToLogin({ image: image("slow"), format: "raw", accel: "tcg", timeoutMs: 60_000, signal: abort.signal });
+    while (!stillRunning(image("slow"))) await new Promise((r) => setTimeout(r, 20));
+    abort.abort();
+    expect((await failure(checking)).message).to.match(/^boot check failed: interrupted\n/);
+    expect(stillRunning(image("slow"))).to.equal(false);
+  });
+});
