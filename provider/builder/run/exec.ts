@@ -208,8 +208,16 @@ export function start(cmd: string, args: readonly string[], opts: StartOptions):
   const stop = (reason: NonNullable<typeof why>) => {
     if (why) return;
     why = reason;
-    if (tied && child.pid !== undefined) namespaceInit = childrenOf(child.pid);
-    if (opts.killSignal === "SIGKILL" || tied) child.kill("SIGKILL");
+    if (tied && child.pid !== undefined) {
+      namespaceInit = childrenOf(child.pid);
+      // Its whole process group: a child unshare forked a moment ago that
+      // has not yet asked for its --kill-child signal would outlive unshare.
+      try {
+        process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already ended
+      }
+    } else if (opts.killSignal === "SIGKILL") child.kill("SIGKILL");
     else child.kill("SIGTERM", { forceKillAfterTimeout: 2000 });
   };
   const onAbort = () => stop("interrupted");
