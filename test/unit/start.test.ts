@@ -108,6 +108,29 @@ describe("start()", () => {
     expect(late?.stopped).to.equal("interrupted");
   });
 
+  it("as root, stops even a process unshare forked that has not yet asked for its --kill-child signal", async function () {
+    if (process.getuid?.() !== 0) return this.skip();
+    // An unshare that forks the command and never sets its death signal: the
+    // moment between unshare's fork and the child's prctl, held open.
+    fs.writeFileSync(path.join(dir, "unshare"), '#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done; shift\n"$@" &\nwait\n', { mode: 0o755 });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${dir}${path.delimiter}${savedPath ?? ""}`;
+    const marker = `vmi-start-fork-${process.pid}`;
+    try {
+      const cmd = start("sh", ["-c", "while :; do sleep 1; done", marker], { label: "t", log: memoryLogger(), timeoutMs: 60_000 });
+      while (!execFileSync("ps", ["-eo", "args="], { encoding: "utf8" }).split("\n").some((l) => l.startsWith("sh -c") && l.includes(marker))) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      cmd.stop();
+      await cmd.done;
+      const until = Date.now() + 5_000;
+      while (stillRunning(marker) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(stillRunning(marker), "the forked command outlived unshare").to.equal(false);
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  });
+
   it("removes what `redact` names from the logged lines and the error", async () => {
     const log = memoryLogger();
     const cmd = start("sh", ["-c", "echo token=$SECRET; echo denied for $SECRET >&2; exit 1"], {
