@@ -98,12 +98,13 @@ function quote(args: readonly string[]): string {
  * As root, every command runs as PID 1 of a PID namespace of its own
  * (unshare --pid --fork --kill-child), killed with this process
  * (setpriv --pdeathsig KILL): whatever it starts ends with it, even when the
- * provider is killed, and stopping it is one SIGKILL. It also runs in a
- * session of its own (see run()), so that a terminal's Ctrl-C, sent to the
- * whole foreground process group, reaches the provider, which stops it, and
- * not the command itself: a tool that begins its own clean-up on SIGINT and
- * is killed a few milliseconds later, in the middle of it, leaves half of
- * what it was removing (guestfish, its socket directory in /tmp).
+ * provider is killed, and stopping it is one SIGKILL to its process group.
+ * It also runs in a session of its own (see start()), so that a terminal's
+ * Ctrl-C, sent to the whole foreground process group, reaches the provider,
+ * which stops it, and not the command itself: a tool that begins its own
+ * clean-up on SIGINT and is killed a few milliseconds later, in the middle
+ * of it, leaves half of what it was removing (guestfish, its socket
+ * directory in /tmp).
  */
 function tiedToUs(cmd: string, args: readonly string[]): [string, string[]] {
   if (process.getuid?.() !== 0) return [cmd, [...args]];
