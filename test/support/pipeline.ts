@@ -21,6 +21,7 @@ export const HOW_NOT_WHAT: Record<string, string> = {
   "model/identity.ts": "how a file is recognized (inode, size, time)",
   "model/host.ts": "which tools the host has",
   "builder/run/exec.ts": "how a command is started, logged and stopped",
+  "builder/run/output.ts": "how a command's output is logged",
   "builder/run/log.ts": "where lines are written",
   "builder/run/host.ts": "where tools are found",
   "builder/run/proc.ts": "reading /proc",

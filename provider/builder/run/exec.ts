@@ -9,6 +9,7 @@ import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { searchPath, TOOL_PACKAGES } from "./host";
 import type { Logger } from "./log";
+import { logOutput, quote } from "./output";
 import { childrenOf, ended } from "./proc";
 import { redactUrlCredentials } from "../../model/urlcredentials";
 
@@ -88,11 +89,6 @@ export const MINUTE = 60_000;
 const HEARTBEAT_MS = 30_000;
 /** How long a killed command's processes are waited for. */
 const KILLED_WAIT_MS = 10_000;
-const TAIL_LINES = 15;
-
-function quote(args: readonly string[]): string {
-  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
-}
 
 /**
  * As root, every command runs as PID 1 of a PID namespace of its own
@@ -134,23 +130,6 @@ async function exitOf(child: execa.ExecaChildProcess): Promise<{ exitCode?: numb
   return { exitCode, signal: child.signalCode ?? undefined, notFound: exitCode === 127 };
 }
 
-/** Split a stream into lines, calling `onLine` for each complete one. */
-function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
-  if (!stream) return;
-  let buf = "";
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.search(/[\r\n]/)) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.trim() !== "") onLine(line);
-    }
-  });
-  stream.on("end", () => buf.trim() !== "" && onLine(buf));
-}
-
 /**
  * Start `cmd args` without a shell: the one implementation of the time
  * limit, the abort signal, the logging, the PID namespace and the session.
@@ -185,21 +164,7 @@ export function start(cmd: string, args: readonly string[], opts: StartOptions):
   // A command that exits before reading all its input fails the write with
   // EPIPE: its exit code tells what happened, not the write error.
   child.stdin?.on("error", () => {});
-  const out: string[] = [];
-  const tail: string[] = [];
-  const redact = opts.redact ?? ((l: string) => l);
-  if (opts.stdout === undefined) {
-    lines(child.stdout, (l) => {
-      if (opts.capture) out.push(l);
-      log.line(label, redact(l));
-    });
-  }
-  lines(child.stderr, (raw) => {
-    const l = redact(raw);
-    tail.push(l);
-    if (tail.length > TAIL_LINES) tail.shift();
-    log.line(label, l);
-  });
+  const { out, tail } = logOutput(opts.stdout === undefined ? child.stdout : null, child.stderr, opts);
 
   let why: "interrupted" | "timed out" | "stopped" | undefined;
   // A killed command's PID namespace ends just after unshare: waited for
