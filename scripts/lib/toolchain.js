@@ -10,7 +10,7 @@ const { cacheDir } = require("./cachedir");
 const { providedBinDir } = require("./node");
 
 /** The CLI setup builds; tools/pulumi-cli/go.mod and package.json's @pulumi/pulumi pin the same version. */
-const PULUMI_VERSION = "v3.248.0";
+const PULUMI_VERSION = "v3.276.0";
 const ROOT = path.resolve(__dirname, "..", "..");
 const CLI_SOURCE = path.join(ROOT, "tools", "pulumi-cli");
 
