@@ -3,11 +3,16 @@
 // missing, so it is cheap to run before every `npm start` and `npm test`.
 //
 //   1. Debian packages of the image pipeline (apt-get, as root);
-//   2. npm dependencies (npm ci);
-//   3. the Pulumi CLI, its Node.js language host and the dynamic provider
+//   2. Node.js 24 from the npm registry into the per-user cache, when the
+//      machine's Node.js is older than 22 (lib/node.js says how it is used);
+//   3. npm dependencies (npm ci), installed by the Node.js the project runs on;
+//   4. the Pulumi CLI, its Node.js language host and the dynamic provider
 //      shim, built from the Go module proxy into the per-user cache;
-//   4. go-containerregistry's crane, the registry client, built the same way;
-//   5. the TypeScript build.
+//   5. go-containerregistry's crane, the registry client, built the same way;
+//   6. the TypeScript build.
+//
+// It runs on the machine's Node.js, whatever its version (20 included): plain
+// CommonJS and the standard library only.
 "use strict";
 
 const fs = require("node:fs");
@@ -15,6 +20,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const tc = require("./lib/toolchain");
+const nodejs = require("./lib/node");
 const { CRANE_VERSION, cranePath } = require("./lib/crane");
 
 const quiet = process.argv.includes("--quiet");
@@ -76,12 +82,36 @@ function newer(a, b) {
   return fs.statSync(a).mtimeMs > fs.statSync(b).mtimeMs;
 }
 
-function ensureNodeModules() {
+function ensureNode() {
+  const node = nodejs.chooseNode({ log });
+  if (node.provided) verbose(`Node.js ${node.version} in ${node.binDir} (the machine's is ${node.machine ? node.machine.version : "missing"})`);
+  else verbose(`Node.js ${node.version} of the machine (${node.bin})`);
+  return node;
+}
+
+/** The ABI of a Node.js (process.versions.modules): native npm packages built for one run on no other. */
+function nodeAbi(node) {
+  const r = spawnSync(node.bin, ["-p", "process.versions.modules"], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${node.bin} does not run: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/**
+ * npm ci when node_modules is missing, older than package-lock.json, or was
+ * installed by another Node.js than the one the project runs on (an `npm ci`
+ * run by hand leaves no record of which): npm and the packages' install
+ * scripts run on the chosen Node.js, so native packages fit it.
+ */
+function ensureNodeModules(node) {
   const installed = path.join(tc.ROOT, "node_modules", ".package-lock.json");
   const lock = path.join(tc.ROOT, "package-lock.json");
-  if (fs.existsSync(installed) && !newer(lock, installed)) return verbose("npm dependencies present");
-  log("installing npm dependencies (npm ci)");
-  run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: tc.ROOT });
+  const marker = path.join(tc.ROOT, "node_modules", ".installed-for-node-abi");
+  const abi = nodeAbi(node);
+  const sameAbi = fs.existsSync(marker) && fs.readFileSync(marker, "utf8").trim() === abi;
+  if (fs.existsSync(installed) && !newer(lock, installed) && sameAbi) return verbose("npm dependencies present");
+  log(`installing npm dependencies (npm ci, Node.js ${node.version})`);
+  run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: tc.ROOT, env: nodejs.envWithNode(node) });
+  fs.writeFileSync(marker, `${abi}\n`);
 }
 
 function goBinary() {
@@ -100,7 +130,7 @@ function ensurePulumiCli() {
   if (!go) {
     throw new Error(
       `the Pulumi CLI ${tc.PULUMI_VERSION} is not on PATH and Go is not installed to build it.\n` +
-        "Install Go 1.25 or later, or put pulumi, pulumi-language-nodejs and pulumi-resource-pulumi-nodejs " +
+        `Install Go ${tc.goVersionNeeded()} or later, or put pulumi, pulumi-language-nodejs and pulumi-resource-pulumi-nodejs ` +
         `${tc.PULUMI_VERSION} on PATH (see docs/setup.md).`,
     );
   }
@@ -131,7 +161,7 @@ function ensureCrane() {
   const dest = cranePath();
   if (fs.existsSync(dest)) return verbose(`crane ${CRANE_VERSION} in ${dest}`);
   const go = goBinary();
-  if (!go) throw new Error(`crane ${CRANE_VERSION} is not in ${dest} and Go is not installed to build it: install Go 1.25 or later`);
+  if (!go) throw new Error(`crane ${CRANE_VERSION} is not in ${dest} and Go is not installed to build it: install Go ${tc.goVersionNeeded(source)} or later`);
   const source = path.join(tc.ROOT, "tools", "crane");
   const tmp = `${dest}.tmp-${process.pid}`;
   fs.mkdirSync(path.dirname(dest), { recursive: true });
@@ -146,19 +176,22 @@ function ensureCrane() {
   log(`built crane in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-function ensureBuild() {
+function ensureBuild(node) {
   // tsc is incremental (tsconfig.json): an up-to-date build costs about a second.
   verbose("compiling TypeScript");
-  run(process.execPath, [path.join(tc.ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", tc.ROOT]);
+  run(node.bin, [path.join(tc.ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", tc.ROOT]);
 }
 
 function main() {
   const started = Date.now();
   ensureDebianPackages();
-  ensureNodeModules();
+  const node = ensureNode();
+  ensureNodeModules(node);
+  // After npm ci, which empties node_modules: from here on npm scripts find this Node.js first.
+  nodejs.linkNode(tc.ROOT, node);
   ensurePulumiCli();
   ensureCrane();
-  ensureBuild();
+  ensureBuild(node);
   verbose(`done in ${((Date.now() - started) / 1000).toFixed(1)} s (cache: ${tc.cacheDir()}, ${os.userInfo().username})`);
 }
 

@@ -7,10 +7,18 @@ const fs = require("node:fs");
 const path = require("node:path");
 const { spawnSync } = require("node:child_process");
 const { cacheDir } = require("./cachedir");
+const { providedBinDir } = require("./node");
 
-const PULUMI_VERSION = "v3.248.0";
+/** The CLI setup builds; tools/pulumi-cli/go.mod and package.json's @pulumi/pulumi pin the same version. */
+const PULUMI_VERSION = "v3.276.0";
 const ROOT = path.resolve(__dirname, "..", "..");
 const CLI_SOURCE = path.join(ROOT, "tools", "pulumi-cli");
+
+/** The Go release a wrapper module needs: its go.mod's `go` line. */
+function goVersionNeeded(moduleDir = CLI_SOURCE) {
+  const m = /^go (\S+)$/m.exec(fs.readFileSync(path.join(moduleDir, "go.mod"), "utf8"));
+  return m ? m[1] : "1.26";
+}
 
 /** Files whose content decides the built CLI; a change to any of them builds a new one. */
 function cliSourceFiles(dir = CLI_SOURCE) {
@@ -58,6 +66,9 @@ function findCli() {
 /**
  * The environment the CLI runs with: never prompts, never goes online.
  * Settings the user made (backend, passphrase, home) win over the defaults.
+ * The Node.js that setup provided (lib/node.js) comes first on PATH, so the
+ * language host runs programs and the dynamic provider on it even when this
+ * script was started by the machine's older Node.js.
  */
 function offlineEnv(cliDir) {
   const env = { ...process.env };
@@ -74,6 +85,8 @@ function offlineEnv(cliDir) {
     // Local stacks hold no secrets of value; a fixed passphrase keeps them prompt-free.
     env.PULUMI_CONFIG_PASSPHRASE = "vm-images-local";
   }
+  const nodeDir = providedBinDir(ROOT);
+  if (nodeDir) env.PATH = `${nodeDir}${path.delimiter}${env.PATH || ""}`;
   if (cliDir) env.PATH = `${cliDir}${path.delimiter}${env.PATH || ""}`;
   return env;
 }
@@ -84,6 +97,7 @@ module.exports = {
   CLI_SOURCE,
   CLI_FILES,
   cacheDir,
+  goVersionNeeded,
   builtCliDir,
   hasCli,
   findCli,

@@ -53,6 +53,10 @@ export interface ProjectOptions {
   backendUrl?: string;
   /** Use this project's stack (same name, its stack file copied: same config and secrets) instead of a new one. */
   joinStack?: TestProject;
+  /** More of Pulumi.yaml (such as a `plugins:` section), appended as written. */
+  pulumiYaml?: string;
+  /** Without `dependencies`: no node_modules at all (for `pulumi install` to make), instead of this repository's. */
+  noNodeModules?: boolean;
 }
 
 /** Run a command; resolves with its exit code and output, never throws. */
@@ -104,7 +108,7 @@ export class TestProject {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "vm-images-e2e-"));
     await fs.writeFile(
       path.join(dir, "Pulumi.yaml"),
-      "name: vm-images-e2e\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n",
+      "name: vm-images-e2e\nruntime:\n  name: nodejs\n  options:\n    typescript: false\nmain: index.js\n" + (opts.pulumiYaml ?? ""),
     );
     await fs.writeFile(path.join(dir, "index.js"), opts.program);
     const pkg = { name: "vm-images-e2e", private: true, ...(opts.dependencies ? { dependencies: opts.dependencies } : {}) };
@@ -116,7 +120,7 @@ export class TestProject {
     if (opts.dependencies) {
       const npm = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: dir, env: process.env });
       if (npm.code !== 0) throw new Error(`npm install in ${dir} exited ${npm.code}\n${npm.stdout}\n${npm.stderr}`);
-    } else {
+    } else if (!opts.noNodeModules) {
       await fs.symlink(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
     }
     await fs.mkdir(path.join(dir, ".state"));
@@ -135,6 +139,14 @@ export class TestProject {
     }
     for (const [key, value] of Object.entries(opts.config ?? {})) await project.setConfig(key, value);
     return project;
+  }
+
+  /**
+   * A project already on disk whose state lives in its own `.state` file
+   * backend (such as one restored from a fixture), with the stack given.
+   */
+  static existing(dir: string, stack: string, env: Record<string, string | undefined> = {}): TestProject {
+    return new TestProject(dir, stack, { PULUMI_BACKEND_URL: `file://${path.join(dir, ".state")}`, ...NO_IMAGE_CACHE, ...env });
   }
 
   /** Run the CLI in the project; never throws on a non-zero exit. */

@@ -3,6 +3,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { toolchain } from "../support/toolchain";
 import { opsByName, TestProject } from "./harness";
 
 const PROGRAM = `
@@ -35,7 +36,7 @@ describe("e2e: ImagesManifest through the real pulumi CLI", function () {
 
   it("reports the CLI version it runs", async () => {
     const r = await project.must("version");
-    expect(r.stdout.trim()).to.equal("v3.248.0");
+    expect(r.stdout.trim()).to.equal(toolchain.PULUMI_VERSION);
   });
 
   it("previews a create without writing anything", async () => {

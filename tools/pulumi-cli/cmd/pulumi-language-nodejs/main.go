@@ -1,42 +1,44 @@
 // Command pulumi-language-nodejs is a minimal Node.js language host for the
 // Pulumi CLI that `npm run setup` builds.
 //
-// The upstream language host lives in a Go module that the module proxy
-// reachable from our build machines does not serve, so setup builds this one
-// from the SDK's published gRPC definitions instead. It implements what
-// `pulumi preview/up/destroy/refresh` need from a language host: it runs the
-// program through @pulumi/pulumi's own `cmd/run` entry point with the
-// engine's settings, and reports its outcome. Everything else (code
-// generation, `pulumi new`, `pulumi install`) answers "unimplemented".
+// The upstream language host lives in a Go module
+// (github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3) that
+// the module proxy does not serve, so setup builds this one from the SDK's
+// gRPC definitions and helpers instead. It does what the CLI asks of a
+// language host for a Node.js project that uses this package:
+//
+//   - Run: `pulumi preview/up/destroy/refresh` run the program through
+//     @pulumi/pulumi's own `cmd/run` entry point (run.go);
+//   - RunPlugin: plugins written in Node.js (a provider, tool or converter
+//     directory with PulumiPlugin.yaml, a policy pack with PulumiPolicy.yaml)
+//     run through @pulumi/pulumi's `cmd/run-plugin` and `cmd/run-policy-pack`
+//     (plugin.go);
+//   - InstallDependencies: `pulumi install`, `pulumi new`, local plugins and
+//     policy packs install their npm dependencies (install.go);
+//   - About and GetProgramDependencies: `pulumi about`.
+//
+// Code generation (`pulumi convert`, `pulumi package gen-sdk`), `pulumi new`
+// templates of other languages and the debugger answer "unimplemented".
 package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
+	"github.com/pulumi/pulumi/sdk/v3/nodejs/npm"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
-
-// exitBail is the exit code @pulumi/pulumi's run entry point uses after it
-// has already shown the user an actionable message.
-const exitBail = 32
-
-const runModule = "@pulumi/pulumi/cmd/run"
 
 type host struct {
 	pulumirpc.UnimplementedLanguageRuntimeServer
@@ -116,126 +118,38 @@ func (h *host) GetRequiredPackages(context.Context, *pulumirpc.GetRequiredPackag
 	return &pulumirpc.GetRequiredPackagesResponse{}, nil
 }
 
-func (h *host) GetProgramDependencies(context.Context, *pulumirpc.GetProgramDependenciesRequest,
+// GetProgramDependencies lists the program's npm packages for `pulumi about`.
+func (h *host) GetProgramDependencies(ctx context.Context, req *pulumirpc.GetProgramDependenciesRequest,
 ) (*pulumirpc.GetProgramDependenciesResponse, error) {
-	return &pulumirpc.GetProgramDependenciesResponse{}, nil
+	opts, err := parseOptions(req.GetInfo())
+	if err != nil {
+		return nil, err
+	}
+	pm, err := npm.ResolvePackageManager(opts.packagemanager, req.GetInfo().GetProgramDirectory())
+	if err != nil {
+		return nil, err
+	}
+	packages, err := pm.ListPackages(ctx, req.GetInfo().GetProgramDirectory(), req.GetTransitiveDependencies())
+	if err != nil {
+		return nil, fmt.Errorf("listing the program's npm packages: %w", err)
+	}
+	deps := make([]*pulumirpc.DependencyInfo, 0, len(packages))
+	for _, p := range packages {
+		deps = append(deps, &pulumirpc.DependencyInfo{Name: p.Name, Version: p.Version})
+	}
+	return &pulumirpc.GetProgramDependenciesResponse{Dependencies: deps}, nil
 }
 
+// About names the node that runs programs (the first on PATH, which setup
+// puts there) and its version.
 func (h *host) About(ctx context.Context, _ *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
-	out, err := exec.CommandContext(ctx, "node", "--version").Output()
+	node, err := exec.LookPath("node")
 	if err != nil {
-		return nil, fmt.Errorf("node --version: %w", err)
+		return nil, fmt.Errorf("no node on PATH: %w", err)
 	}
-	return &pulumirpc.AboutResponse{Executable: "node", Version: strings.TrimSpace(string(out))}, nil
-}
-
-// Run executes the program with node and @pulumi/pulumi's run entry point.
-// A program error is returned in the response, as the engine expects.
-func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.RunResponse, error) {
-	info := req.GetInfo()
-	entry, err := resolveRunModule(ctx, info.GetProgramDirectory())
+	out, err := exec.CommandContext(ctx, node, "--version").Output()
 	if err != nil {
-		return &pulumirpc.RunResponse{Error: err.Error()}, nil
+		return nil, fmt.Errorf("%s --version: %w", node, err)
 	}
-	env, nodeArgs, err := programEnv(req)
-	if err != nil {
-		return &pulumirpc.RunResponse{Error: err.Error()}, nil
-	}
-
-	args := append(nodeArgs, entry)
-	flagIfSet := func(name, value string) {
-		if value != "" {
-			args = append(args, "--"+name, value)
-		}
-	}
-	flagIfSet("monitor", req.GetMonitorAddress())
-	flagIfSet("engine", h.engineAddress)
-	flagIfSet("organization", req.GetOrganization())
-	flagIfSet("project", req.GetProject())
-	flagIfSet("root-directory", info.GetRootDirectory())
-	flagIfSet("stack", req.GetStack())
-	flagIfSet("pwd", info.GetProgramDirectory())
-	if req.GetDryRun() {
-		args = append(args, "--dry-run")
-	}
-	flagIfSet("parallel", strconv.Itoa(int(req.GetParallel())))
-	flagIfSet("tracing", h.tracing)
-	args = append(args, info.GetEntryPoint())
-	args = append(args, req.GetArgs()...)
-
-	cmd := exec.CommandContext(ctx, "node", args...)
-	cmd.Dir = info.GetProgramDirectory()
-	cmd.Env = env
-	// Wrapped so that exec copies through a pipe: node may switch the
-	// descriptors it inherits to non-blocking mode.
-	cmd.Stdout = struct{ *os.File }{os.Stdout}
-	cmd.Stderr = struct{ *os.File }{os.Stderr}
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-
-	var exitErr *exec.ExitError
-	switch err := cmd.Run(); {
-	case err == nil:
-		return &pulumirpc.RunResponse{}, nil
-	case errors.As(err, &exitErr) && exitErr.ExitCode() == exitBail:
-		return &pulumirpc.RunResponse{Bail: true}, nil
-	case errors.As(err, &exitErr):
-		return &pulumirpc.RunResponse{
-			Error: fmt.Sprintf("Program exited with non-zero exit code: %d", exitErr.ExitCode()),
-		}, nil
-	default:
-		return &pulumirpc.RunResponse{Error: fmt.Sprintf("could not run node: %v", err)}, nil
-	}
-}
-
-// resolveRunModule finds @pulumi/pulumi's run entry point the way node's
-// own module resolution would from the program directory.
-func resolveRunModule(ctx context.Context, programDir string) (string, error) {
-	cmd := exec.CommandContext(ctx, "node", "-e", "console.log(require.resolve(process.argv[1]))", runModule)
-	cmd.Dir = programDir
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("cannot find %s from %s: is @pulumi/pulumi installed (npm install)? %w",
-			runModule, programDir, err)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
-// programEnv is the program's environment: ours plus the stack config, in
-// the "<namespace>:config:<name>" spelling every @pulumi/pulumi accepts.
-func programEnv(req *pulumirpc.RunRequest) (env, nodeArgs []string, err error) {
-	cfg := map[string]string{}
-	for k, v := range req.GetConfig() {
-		key, err := config.ParseKey(k)
-		if err != nil {
-			return nil, nil, fmt.Errorf("config key %q: %w", k, err)
-		}
-		cfg[key.Namespace()+":config:"+key.Name()] = v
-	}
-	cfgJSON, err := json.Marshal(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	secrets := req.GetConfigSecretKeys()
-	if secrets == nil {
-		secrets = []string{}
-	}
-	secretsJSON, err := json.Marshal(secrets)
-	if err != nil {
-		return nil, nil, err
-	}
-	env = append(os.Environ(), "PULUMI_CONFIG="+string(cfgJSON), "PULUMI_CONFIG_SECRET_KEYS="+string(secretsJSON))
-
-	opts := req.GetInfo().GetOptions().AsMap()
-	// As upstream: TypeScript is on unless Pulumi.yaml turns it off.
-	if ts, ok := opts["typescript"].(bool); !ok || ts {
-		env = append(env, "PULUMI_NODEJS_TYPESCRIPT=true")
-	}
-	if tsconfig, ok := opts["tsconfig"].(string); ok && tsconfig != "" {
-		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+tsconfig)
-	}
-	if extra, ok := opts["nodeargs"].(string); ok {
-		nodeArgs = strings.Fields(extra)
-	}
-	return env, nodeArgs, nil
+	return &pulumirpc.AboutResponse{Executable: node, Version: strings.TrimSpace(string(out))}, nil
 }
