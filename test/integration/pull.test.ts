@@ -89,7 +89,7 @@ describe("integration: lvh images pull from a real registry", function () {
         ref: `${reg.host}/team/images:v1`, dir, log: memoryLogger(), label: "pull", session,
         refuse: { names: ["base.qcow2"], why: "which the images file builds" },
       });
-      await pulling.then(() => expect.fail("pulled"), (err: Error) => expect(err.message).to.match(/refused: it holds base\.qcow2, which the images file builds/));
+      await pulling.then(() => expect.fail("pulled"), (err: Error) => expect(err.message, err.message).to.match(/refused: it holds base\.qcow2, which the images file builds/));
     } finally {
       session.close();
     }

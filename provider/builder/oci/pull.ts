@@ -94,12 +94,20 @@ export async function pullImages(req: PullRequest): Promise<PullResult> {
   try {
     const exp = craneExport(`pulling ${pinned}`, host, pinned, { ...req, platform: req.platform ?? hostPlatform(), timeoutMs: PULL_TIMEOUT_MS });
     let refusal: unknown;
+    // Whether we refused what crane sent (an entry we will not write), rather than failed to read or write it.
+    let ours = false;
     try {
       await readTar(exp.stdout as AsyncIterable<Buffer>, async (entry, data) => {
-        const image = imageEntry(entry);
-        if (image === undefined || (req.expect && !req.expect.includes(image))) return;
-        if (req.refuse?.names.includes(image)) throw new Error(`it holds ${image}, ${req.refuse.why}`);
-        if (names.includes(image)) throw new Error(`${entry.name}: the image holds it twice`);
+        let image: string | undefined;
+        try {
+          image = imageEntry(entry);
+          if (image === undefined || (req.expect && !req.expect.includes(image))) return;
+          if (req.refuse?.names.includes(image)) throw new Error(`it holds ${image}, ${req.refuse.why}`);
+          if (names.includes(image)) throw new Error(`${entry.name}: the image holds it twice`);
+        } catch (err) {
+          ours = true;
+          throw err;
+        }
         names.push(image);
         await extractOne(image, entry.size, data, staging, req);
       });
@@ -108,8 +116,9 @@ export async function pullImages(req: PullRequest): Promise<PullResult> {
       exp.stop();
     }
     // A crane that failed on its own is the cause of a broken stream: its
-    // RegistryError first.
-    await exp.done;
+    // RegistryError first. After a refusal of ours, crane's end (a broken
+    // pipe, if it wrote on before it was stopped) is only its consequence.
+    await (ours ? exp.done.catch(() => undefined) : exp.done);
     if (refusal) throw new Error(`${req.ref}: refused: ${(refusal as Error).message}; nothing was written to ${req.dir}`);
     if (names.length === 0) throw new Error(`${req.ref}: no data/images/<image>.zst in the image: not an lvh image`);
     const missing = (req.expect ?? []).filter((n) => !names.includes(n));
