@@ -36,3 +36,35 @@ export function findBySha256(index: string, sha256: string): IndexedDeb | undefi
   if (!pkg || !version || !architecture || !size || !filename || !/^\d+$/.test(size)) return undefined;
   return { package: pkg, version, architecture, size: Number(size), filename };
 }
+
+/** A package of an index with the digest its stanza gives. */
+export interface IndexedDebFile extends IndexedDeb {
+  sha256: string;
+}
+
+/**
+ * Every package of `indexes` (Packages files' texts) by the name apt stores
+ * it under, parsed once: a downloaded file's name says which entries may
+ * vouch for it before a byte of it is read. Stanzas that lack a field, or
+ * whose Size or SHA256 is malformed, are left out. One name may have several
+ * entries (the same version in two suites).
+ */
+export function debsByArchiveName(indexes: string[]): Map<string, IndexedDebFile[]> {
+  const byName = new Map<string, IndexedDebFile[]>();
+  for (const index of indexes) {
+    for (const stanza of index.split(/\n\n+/)) {
+      const fields = new Map<string, string>();
+      for (const line of stanza.split("\n")) {
+        const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+        if (m) fields.set(m[1], m[2].trim());
+      }
+      const [pkg, version, architecture, size, filename, sha256] =
+        ["Package", "Version", "Architecture", "Size", "Filename", "SHA256"].map((f) => fields.get(f));
+      if (!pkg || !version || !architecture || !filename || !size || !/^\d+$/.test(size) || !sha256 || !/^[0-9a-f]{64}$/.test(sha256)) continue;
+      const deb: IndexedDebFile = { package: pkg, version, architecture, size: Number(size), filename, sha256 };
+      const name = archiveFileName(deb);
+      byName.set(name, [...(byName.get(name) ?? []), deb]);
+    }
+  }
+  return byName;
+}

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { adoptDebs } from "../../provider/builder/cache/debadopt";
-import { archiveFileName, findBySha256 } from "../../provider/model/debindex";
+import { archiveFileName, debsByArchiveName, findBySha256 } from "../../provider/model/debindex";
 
 const sha256 = (data: string) => createHash("sha256").update(data).digest("hex");
 
@@ -36,6 +36,14 @@ describe("debindex (which package a file is, by a package index)", () => {
     expect(findBySha256(INDEX, sha256(JQ).slice(0, 40))).to.equal(undefined);
     const md5Only = stanza({ Package: "x", Version: "1", Architecture: "all", Filename: "pool/x_1_all.deb", Size: "1", MD5sum: sha256(JQ) });
     expect(findBySha256(`${md5Only}\n`, sha256(JQ))).to.equal(undefined);
+  });
+
+  it("lists each package under the name apt stores it, with its size and SHA256, leaving out stanzas that lack one", () => {
+    const noSha = stanza({ Package: "x", Version: "1", Architecture: "all", Filename: "pool/x_1_all.deb", Size: "1" });
+    const byName = debsByArchiveName([INDEX, `${noSha}\n`, INDEX]);
+    expect([...byName.keys()].sort()).to.deep.equal(["jq_1.6-2.1_amd64.deb", "libcap2_1%3a2.66-4_amd64.deb"]);
+    expect(byName.get("libcap2_1%3a2.66-4_amd64.deb")).to.deep.equal([1, 2].map(() => ({ package: "libcap2", version: "1:2.66-4",
+      architecture: "amd64", size: LIBCAP.length, filename: "pool/main/libc/libcap2/libcap2_2.66-4_amd64.deb", sha256: sha256(LIBCAP) })));
   });
 });
 
