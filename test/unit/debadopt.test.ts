@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { execFileSync } from "node:child_process";
 import { adoptDebs } from "../../provider/builder/cache/debadopt";
 import { archiveFileName, debsByArchiveName, findBySha256 } from "../../provider/model/debindex";
 
@@ -69,7 +70,7 @@ describe("adoptDebs (the .deb cache takes only what a verified index vouches for
 
     const r = await adoptDebs(dir, debs, lists);
     expect(r.adopted).to.deep.equal(["jq_1.6-2.1_amd64.deb"]);
-    expect(r.refused).to.deep.equal(["evil_1_amd64.deb", "jq_1.7_amd64.deb", "libcap2_1%3a2.66-4_amd64.deb"]);
+    expect(r.refused).to.deep.equal(["evil_1_amd64.deb", "jq_1.7_amd64.deb", "libcap2_1%3a2.66-4_amd64.deb", "libcap2_1%3a2.66-4_amd64.deb.link.deb"]);
     expect(fs.readdirSync(debs)).to.deep.equal(["jq_1.6-2.1_amd64.deb"]);
     expect(fs.readFileSync(path.join(debs, "jq_1.6-2.1_amd64.deb"), "utf8")).to.equal(JQ);
     expect(fs.readdirSync(dir)).to.deep.equal([]);
@@ -86,5 +87,43 @@ describe("adoptDebs (the .deb cache takes only what a verified index vouches for
     expect(r).to.deep.equal({ adopted: [], refused: ["libcap2_1%3a2.66-4_amd64.deb"] });
     expect(fs.statSync(path.join(debs, "jq_1.6-2.1_amd64.deb")).mtimeMs).to.equal(before);
     expect(fs.readdirSync(debs)).to.deep.equal(["jq_1.6-2.1_amd64.deb"]);
+  });
+
+  // What an apt hook in the image can leave under a listed package's name.
+  const JQ_NAME = "jq_1.6-2.1_amd64.deb";
+  const LIBCAP_NAME = "libcap2_1%3a2.66-4_amd64.deb";
+  const leftovers = () => [...fs.readdirSync(debs), ...fs.readdirSync(dir)];
+
+  it("refuses a sparse 1 TiB file under a listed name without copying a byte of it", async function () {
+    this.timeout(5000);
+    fs.writeFileSync(path.join(dir, JQ_NAME), "");
+    fs.truncateSync(path.join(dir, JQ_NAME), 2 ** 40);
+    const started = Date.now();
+    const r = await adoptDebs(dir, debs, lists);
+    expect(Date.now() - started).to.be.below(2000);
+    expect(r).to.deep.equal({ adopted: [], refused: [JQ_NAME] });
+    expect(leftovers()).to.deep.equal([]);
+    expect(Number(execFileSync("du", ["-sk", debs], { encoding: "utf8" }).split("\t")[0])).to.be.below(64);
+  });
+
+  it("refuses a FIFO and a symlink under listed names without waiting on them or following them", async function () {
+    this.timeout(5000);
+    execFileSync("mkfifo", [path.join(dir, JQ_NAME)]);
+    fs.writeFileSync(path.join(work, "elsewhere.deb"), LIBCAP);
+    fs.symlinkSync(path.join(work, "elsewhere.deb"), path.join(dir, LIBCAP_NAME));
+    const r = await adoptDebs(dir, debs, lists);
+    expect(r).to.deep.equal({ adopted: [], refused: [JQ_NAME, LIBCAP_NAME] });
+    expect(leftovers()).to.deep.equal([]);
+    expect(fs.readFileSync(path.join(work, "elsewhere.deb"), "utf8")).to.equal(LIBCAP);
+  });
+
+  it("refuses a file of the listed size whose content is not the listed one, and adopts the listed one beside it", async () => {
+    fs.writeFileSync(path.join(dir, JQ_NAME), "x".repeat(JQ.length));
+    fs.writeFileSync(path.join(dir, LIBCAP_NAME), LIBCAP);
+    const r = await adoptDebs(dir, debs, lists);
+    expect(r).to.deep.equal({ adopted: [LIBCAP_NAME], refused: [JQ_NAME] });
+    expect(fs.readdirSync(debs)).to.deep.equal([LIBCAP_NAME]);
+    expect(fs.readFileSync(path.join(debs, LIBCAP_NAME), "utf8")).to.equal(LIBCAP);
+    expect(fs.readdirSync(dir)).to.deep.equal([]);
   });
 });
