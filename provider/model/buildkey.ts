@@ -22,9 +22,11 @@ export const PIPELINE_VERSION = 2;
  * Last updated for the process layer's move into rooms (builder/) and a
  * fingerprint that now follows the backends' imports, the model's included;
  * the direct backend's step names say "sandbox" where they said "chroot":
- * the same files, so images already built stay.
+ * the same files, so images already built stay. Then for the sandbox's
+ * empty environment (guest commands had bwrap's --clearenv already): the
+ * same files again.
  */
-export const PIPELINE_SOURCES = "6503b1a23de0b534cfa0dd9fbbdf75f9e22311af606bee4eab2644442c25e8fb";
+export const PIPELINE_SOURCES = "f826dcca846bcc7367c234b37d42b39b21f09b9997f93231b5114192c76de9a0";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
