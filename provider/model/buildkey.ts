@@ -23,10 +23,11 @@ export const PIPELINE_VERSION = 2;
  * fingerprint that now follows the backends' imports, the model's included;
  * the direct backend's step names say "sandbox" where they said "chroot":
  * the same files, so images already built stay. Then for the sandbox's
- * empty environment (guest commands had bwrap's --clearenv already): the
- * same files again.
+ * empty environment (guest commands had bwrap's --clearenv already), and
+ * the direct backend's mmdebstrap's (the provider's environment was never
+ * part of the key): the same files again.
  */
-export const PIPELINE_SOURCES = "f826dcca846bcc7367c234b37d42b39b21f09b9997f93231b5114192c76de9a0";
+export const PIPELINE_SOURCES = "29117c08bab9f471401ce9a1b0fc07183088b41482f3ed59348071cd5e195871";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
