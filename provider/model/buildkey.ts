@@ -22,11 +22,14 @@ export const PIPELINE_VERSION = 2;
  * Last updated for the process layer's move into rooms (builder/) and a
  * fingerprint that now follows the backends' imports, the model's included;
  * the direct backend's step names say "sandbox" where they said "chroot":
- * the same files, so images already built stay. Since then, the .deb
- * cache looks a downloaded file's name and size up before it reads it: a
- * .deb it adopts is the same bytes as before, so images stay.
+ * the same files, so images already built stay. Then for the .deb cache
+ * looking a downloaded file's name and size up before it reads it, the
+ * sandbox's empty environment and the direct backend's mmdebstrap's (the
+ * provider's environment was never part of the key), and parents opened
+ * without their backing chain (one that names a backing or data file is
+ * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "56abf1104730ae6d7893e15a863e9795ac2177fa2fa19b082983b48bc070934e";
+export const PIPELINE_SOURCES = "FP";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -3,10 +3,11 @@
 // whose resolv.conf is systemd-resolved's link; apt-get update starts from
 // the package lists of earlier builds; what an image's apt downloaded joins
 // the shared .deb cache only when a verified index lists it; a failed root
-// build leaves the cache whole.
+// build leaves the cache whole; nothing of the provider's environment is
+// readable inside.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -153,5 +154,30 @@ describe("integration: the direct backend's sandbox", function () {
     expect(message).to.match(/no-such-package-vm-images/);
     expect(cacheListing(debs)).to.deep.equal(before);
     expect(fs.existsSync(path.join(work, "images", "unknown.img"))).to.equal(false);
+  });
+
+  it("lets no process in the sandbox read the provider's environment, and the network and apt still work", async () => {
+    const secret = `marker-${randomBytes(12).toString("hex")}`;
+    // Every environ file the guest's root can read (the sandbox's PID 1 first) is listed, and what in it
+    // names the marker or any of our variables (the sandbox's own, such as the .deb cache's path).
+    const probe = 'for f in /proc/1/environ /proc/self/environ /proc/[0-9]*/environ; do '
+      + 'if tr "\\0" "\\n" 2>/dev/null < "$f" > /tmp/environ; then echo "$f" >> /root/environ-read; '
+      + `grep -e VM_IMAGES_ -e ${secret} /tmp/environ >> /root/environ-hits || :; fi; done; `
+      + 'touch /root/environ-hits; rm -f /tmp/environ';
+    process.env.VM_IMAGES_TEST_SECRET = secret;
+    let built;
+    try {
+      built = await build({ name: "environ.img", bootable: false, size: "1G", packages: [], actions: [
+        { type: "run-command", cmd: probe },
+        { type: "run-command", cmd: "getent hosts deb.debian.org > /root/resolved && apt-get -q -y update && apt-get -q -y install jq" },
+      ] });
+    } finally {
+      delete process.env.VM_IMAGES_TEST_SECRET;
+    }
+    const read = debugfs(built.path, "cat /root/environ-read").split("\n");
+    expect(read).to.include.members(["/proc/1/environ", "/proc/self/environ"]);
+    expect(debugfs(built.path, "cat /root/environ-hits")).to.equal("");
+    expect(debugfs(built.path, "cat /root/resolved")).to.include("deb.debian.org");
+    expect(debugfs(built.path, "stat /usr/bin/jq")).to.include("Type: regular");
   });
 });

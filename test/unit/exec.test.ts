@@ -1,7 +1,8 @@
 // An interrupted command is over when run() returns: every process it
 // started has ended and released what it held, here a listening Unix socket
 // of a grandchild that ignores SIGTERM. A command is stopped by its caller
-// alone: a Ctrl-C to the caller's process group does not reach it.
+// alone: a Ctrl-C to the caller's process group does not reach it. With
+// cleanEnv, a command gets PATH and what it is given, nothing of ours.
 import { expect } from "chai";
 import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -71,5 +72,17 @@ describe("run()", () => {
     const until = Date.now() + 10_000;
     while (stillRunning(marker) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     expect(stillRunning(marker), "the command outlived its killed caller").to.equal(false);
+  });
+
+  it("with cleanEnv, gives the command PATH and its own variables, and nothing of the caller's environment", async () => {
+    process.env.VMI_EXEC_TEST_SECRET = "secret";
+    try {
+      const env = (cleanEnv: boolean) => run("sh", ["-c", "env"], { label: "test", log: memoryLogger(), timeoutMs: 60_000, capture: true, cleanEnv, env: { GIVEN: "1" } })
+        .then((out) => out.split("\n").map((l) => l.split("=")[0]).filter((name) => name !== "PWD" && name !== "SHLVL" && name !== "_").sort());
+      expect(await env(true)).to.deep.equal(["GIVEN", "PATH"]);
+      expect(await env(false)).to.include.members(["GIVEN", "PATH", "VMI_EXEC_TEST_SECRET"]);
+    } finally {
+      delete process.env.VMI_EXEC_TEST_SECRET;
+    }
   });
 });

@@ -20,6 +20,21 @@ export function hook(phase: HookPhase, name: string, ...args: string[]): string 
 }
 
 /**
+ * What mmdebstrap is given of our environment when it starts from an empty
+ * one (it passes its environment on to the package scripts it runs): apt's
+ * proxies, which a mirror may be reachable through only, and
+ * SOURCE_DATE_EPOCH, which mmdebstrap reads.
+ */
+const PASSED_ON = ["http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy", "SOURCE_DATE_EPOCH"];
+
+/** mmdebstrap's environment: its scratch directory, and PASSED_ON's variables we have (in either case, for the proxies). */
+export function bootstrapEnv(workDir: string, ours: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const names = PASSED_ON.flatMap((n) => (n.endsWith("_proxy") ? [n, n.toUpperCase()] : [n]));
+  const passed = Object.fromEntries(names.filter((n) => ours[n] !== undefined).map((n) => [n, ours[n] as string]));
+  return { ...passed, TMPDIR: workDir };
+}
+
+/**
  * mmdebstrap into `target` (a tarball or a directory, by its name), with the
  * image's packages, through the shared .deb cache. `extraHooks` are further
  * mmdebstrap options (customize hooks of the direct backend); `inNamespace`:
@@ -82,7 +97,7 @@ export function bootstrapCommand(
   // removing the work directory afterwards can never reach the host's. A
   // caller that runs it in a namespace of its own says so.
   if (root && !inNamespace) {
-    return { cmd: "unshare", args: ["--mount", "--propagation", "private", "--", "mmdebstrap", ...args], env: { TMPDIR: b.workDir } };
+    return { cmd: "unshare", args: ["--mount", "--propagation", "private", "--", "mmdebstrap", ...args], env: bootstrapEnv(b.workDir) };
   }
-  return { cmd: "mmdebstrap", args, env: { TMPDIR: b.workDir } };
+  return { cmd: "mmdebstrap", args, env: bootstrapEnv(b.workDir) };
 }

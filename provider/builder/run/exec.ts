@@ -22,6 +22,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   cwd?: string;
   env?: Record<string, string | undefined>;
+  /** Only PATH and `env`, nothing of ours (a passphrase, a CI job's tokens): for commands that run guest code. */
+  cleanEnv?: boolean;
   input?: string;
   /** A file streamed to the command's stdin. */
   inputFile?: string;
@@ -149,7 +151,7 @@ export function start(cmd: string, args: readonly string[], opts: StartOptions):
     cwd: opts.cwd,
     // Tools are found where hostFacts() found them, whatever PATH we were given.
     env: { PATH: searchPath(), ...opts.env },
-    extendEnv: true,
+    extendEnv: !opts.cleanEnv,
     input: opts.inputFile !== undefined ? createReadStream(opts.inputFile) : opts.input,
     stdin: opts.stdin ?? (given ? undefined : "ignore"),
     stdout: typeof opts.stdout === "number" ? opts.stdout : undefined,

@@ -48,6 +48,10 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
     inputFile: opts.inputFile,
     // The kernel ends the namespace, and everything in it, with unshare.
     killSignal: "SIGKILL",
+    // Nothing of the provider's environment: bwrap's --clearenv clears only
+    // the command's, and the sandbox's PID 1 (bwrap's own child) keeps
+    // bwrap's, readable in /proc/1/environ by the guest's root.
+    cleanEnv: true,
     env: {
       LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       ...disk, ...noSyncEnv(path.dirname(root.dir)), ...opts.env,

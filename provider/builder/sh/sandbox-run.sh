@@ -71,7 +71,10 @@ if [ -n "$cache" ]; then set -- --ro-bind "$cache" /run/vm-images/debs --bind "$
 if [ -n "${VM_IMAGES_APT_LISTS:-}" ] && [ -d "$VM_IMAGES_APT_LISTS" ]; then set -- --ro-bind "$VM_IMAGES_APT_LISTS" /run/vm-images/apt-lists "$@"; fi
 # bwrap reads the filter from fd 9, and closes it.
 if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then exec 9<"$VM_IMAGES_NOSYNC"; set -- --seccomp 9 "$@"; fi
-set -- bwrap \
+# bwrap starts from an empty environment: its --clearenv clears only the
+# command's, and the sandbox's PID 1 (bwrap's own child) keeps bwrap's, which
+# the guest's root reads in /proc/1/environ.
+set -- env -i PATH="$PATH" bwrap \
   --bind "$root" / \
   --proc /proc --ro-bind /proc/sys /proc/sys \
   --ro-bind-try /proc/sysrq-trigger /proc/sysrq-trigger --ro-bind-try /proc/fs /proc/fs \

@@ -49,7 +49,8 @@ function bootstrapHooks(b: BackendBuild, bootable: boolean): string[] {
 /** mmdebstrap into `tree`, with the image's packages (and the kernel of a bootable image). */
 async function bootstrapTree(b: BackendBuild, tree: string, bootable: boolean, ctx: BuildContext): Promise<void> {
   const { cmd, args, env } = bootstrapCommand(b, tree, bootable, bootstrapHooks(b, bootable));
-  await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env });
+  // An empty environment but bootstrapEnv()'s: mmdebstrap passes it on to the package scripts.
+  await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env, cleanEnv: true });
 }
 
 /** Where the root's sources.list and the InRelease files its apt read are copied (mmdebstrap-hook.sh stage-sources). */
@@ -70,7 +71,7 @@ async function bootstrapDisk(b: BackendBuild, disk: string, layout: Layout, ctx:
   const offset = String(layout.bootable ? PARTITION_OFFSET : 0);
   try {
     await inMountNamespace(ctx, "mmdebstrap", "bootstrap-disk.sh", [disk, offset, mnt, "mmdebstrap", ...args], {
-      env: { ...env, ...noSyncEnv(b.workDir) }, timeoutMs: 60 * MINUTE,
+      env: { ...env, ...noSyncEnv(b.workDir) }, cleanEnv: true, timeoutMs: 60 * MINUTE,
     });
   } catch (err) {
     if (!noLoopMount(err, ctx)) throw err;
