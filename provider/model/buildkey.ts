@@ -22,9 +22,11 @@ export const PIPELINE_VERSION = 2;
  * Last updated for the process layer's move into rooms (builder/) and a
  * fingerprint that now follows the backends' imports, the model's included;
  * the direct backend's step names say "sandbox" where they said "chroot":
- * the same files, so images already built stay.
+ * the same files, so images already built stay. Then a parent is opened
+ * without its backing chain and refused where its header names a host file:
+ * a parent that builds at all builds the same bytes.
  */
-export const PIPELINE_SOURCES = "6503b1a23de0b534cfa0dd9fbbdf75f9e22311af606bee4eab2644442c25e8fb";
+export const PIPELINE_SOURCES = "8e6348c160c5c43a57600808966e2b7d197cd7a9d3a57d258f6f0d54d57da80f";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
