@@ -14,11 +14,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { customizeInvocations } from "../../actions/customize";
+import { parentOpenName } from "../../model/backing";
 import { DEFAULT_SIZE, imageFormat, isBootable } from "../../model/image";
 import { actionContext } from "./actioncontext";
 import { EXTLINUX_CONF, FSTAB, partitionOffset, readSector0, SYSLINUX_MBR } from "../boot/layout";
 import { MINUTE, run } from "../run/exec";
 import { bootstrapCommand } from "./mmdebstrap";
+import { convertParent } from "./parentdisk";
 import type { BuildContext, Step } from "../run/steps";
 import type { Backend, BackendBuild } from "./backend";
 
@@ -97,7 +99,7 @@ function derivedSteps(b: BackendBuild): Step[] {
     {
       name: "copy parent image (qemu-img convert)",
       do: async (ctx) => {
-        await qemuImg(ctx, ["convert", "-f", imageFormat(parent), "-O", b.format, parent, b.target]);
+        await convertParent(parent, b.target, b.format, [], ctx);
       },
     },
   ];
@@ -126,7 +128,7 @@ function derivedSteps(b: BackendBuild): Step[] {
 async function hasPartitionTable(image: string, workDir: string, ctx: BuildContext): Promise<boolean> {
   if (imageFormat(image) === "raw") return partitionOffset(readSector0(image)) > 0;
   const out = path.join(workDir, "sector0");
-  await qemuImg(ctx, ["dd", "-f", "qcow2", "-O", "raw", "bs=512", "count=1", `if=${image}`, `of=${out}`]);
+  await qemuImg(ctx, ["dd", "-O", "raw", "bs=512", "count=1", `if=${parentOpenName(image, "qcow2")}`, `of=${out}`]);
   return partitionOffset(readSector0(out)) > 0;
 }
 

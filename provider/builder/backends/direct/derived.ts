@@ -8,13 +8,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { resizeOf } from "../../../model/config";
-import { imageFormat } from "../../../model/image";
 import { partitionOffset, readSector0 } from "../../boot/layout";
 import { aptListsCacheDir, debCacheDir } from "../../cache/dirs";
 import type { BuildContext, Step } from "../../run/steps";
 import { MINUTE, run } from "../../run/exec";
 import { aptInstall, type RootFs } from "../../sandbox/sandbox";
 import type { BackendBuild } from "../backend";
+import { convertParent } from "../parentdisk";
 import { actionSteps } from "./actions";
 import { inMountNamespace, makeDisk, noLoopMount, removeTree } from "./disk";
 
@@ -29,9 +29,7 @@ async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext):
   // -W (out-of-order writes): the same contents, several times faster here.
   // -t unsafe: no flush at the end; the copy is edited (through loop mounts,
   // which do not flush it either) before it becomes the image.
-  await run("qemu-img", ["convert", "-W", "-t", "unsafe", "-f", imageFormat(parent), "-O", "raw", parent, disk], {
-    label: `${ctx.image} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
-  });
+  await convertParent(parent, disk, "raw", ["-W", "-t", "unsafe"], ctx);
   const offset = partitionOffset(readSector0(disk));
   const current = fs.statSync(disk).size;
   // As qemu-img resize reads image_size: "+2G" grows the parent's disk, "10G" is the new size.
