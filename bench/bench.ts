@@ -15,6 +15,7 @@
 //   npm run bench -- --backends direct,lvh   some of them
 //   npm run bench -- --cold-only guestfs     only the cold build with those
 //   npm run bench -- --smoke                 the direct backend, a tiny forest (npm test runs this)
+//   npm run bench -- --baseline REF          also the direct backend of commit REF, cold (baseline.ts)
 //
 // The direct backend's cold up runs with the user's downloaded packages and
 // package lists (as on any machine that built before), three times with a
@@ -37,6 +38,7 @@ import { cacheDir } from "../provider/builder/cache/dirs";
 import { whichTool } from "../provider/builder/run/host";
 import { memoryLogger } from "../provider/builder/run/log";
 import { REPO, TestProject } from "../test/e2e/harness";
+import { type Baseline, prepareBaseline } from "./baseline";
 
 const SUITE = "bookworm";
 
@@ -199,8 +201,8 @@ async function measureEmptyPackageCaches(forest: Forest): Promise<Measured> {
 }
 const EMPTY = "direct, empty package caches";
 
-async function measureOurs(backend: string, forest: Forest, extraEnv: Record<string, string> = {}, only: "all" | "cold" = "all"): Promise<Measured> {
-  const project = await TestProject.create({ program: PROGRAM, files: {} });
+async function measureOurs(backend: string, forest: Forest, extraEnv: Record<string, string> = {}, only: "all" | "cold" = "all", nodeModules?: string): Promise<Measured> {
+  const project = await TestProject.create({ program: PROGRAM, files: {}, nodeModules });
   const built = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-bench-cache-"));
   const env = {
     ...project.environment(),
@@ -320,6 +322,9 @@ function ratios(results: Measured[], lvhFound: boolean): void {
     };
     const [lvh, guestfs, direct, empty] = [cold("lvh"), cold("guestfs"), cold("direct"), cold(EMPTY)];
     const suffix = forests.length > 1 ? ` (${forest})` : "";
+    for (const r of results.filter((m) => m.forest === forest && m.backend.startsWith(BASELINE))) {
+      if (direct !== undefined) console.log(`ratio ${r.backend}/direct: ${(median(r.coldSeconds) / direct).toFixed(2)}${suffix}`);
+    }
     if (lvh !== undefined && direct !== undefined) console.log(`ratio lvh/direct: ${ratio(lvh, direct)}${suffix}`);
     if (lvh !== undefined && empty !== undefined) console.log(`ratio lvh/direct, empty package caches: ${ratio(lvh, empty)}${suffix}`);
     if (lvh !== undefined && guestfs !== undefined) console.log(`ratio lvh/guestfs: ${ratio(lvh, guestfs)}${suffix}`);
@@ -330,7 +335,6 @@ function ratios(results: Measured[], lvhFound: boolean): void {
 
 async function main() {
   const args = process.argv.slice(2);
-  const smoke = args.includes("--smoke");
   const list = (flag: string) => {
     const v = args.find((a, i) => args[i - 1] === flag || a.startsWith(`${flag}=`));
     const names = v === undefined ? undefined : v.replace(`${flag}=`, "").split(",");
@@ -339,6 +343,27 @@ async function main() {
   };
   const wanted = list("--backends") ?? ["lvh", "guestfs", "direct"];
   const coldOnly = list("--cold-only") ?? [];
+  const baselineRef = args.find((a, i) => args[i - 1] === "--baseline" || a.startsWith("--baseline="))?.replace("--baseline=", "");
+  const baseline = baselineRef === undefined ? undefined : prepareBaseline(baselineRef);
+  try {
+    await measureAll(args, wanted, coldOnly, baseline);
+  } finally {
+    baseline?.dispose();
+  }
+}
+
+const BASELINE = "direct at ";
+
+/** The baseline's direct cold ups: as many as ours, right after ours, in the same run. */
+async function measureBaseline(baseline: Baseline, forest: Forest): Promise<Measured> {
+  const label = `${BASELINE}${baseline.ref} (${baseline.commit.slice(0, 12)})`;
+  const first = await measureOurs("direct", forest, {}, "cold", baseline.nodeModules);
+  for (let i = 1; i < COLD_SAMPLES; i++) first.coldSeconds.push(...(await measureOurs("direct", forest, {}, "cold", baseline.nodeModules)).coldSeconds);
+  return { ...first, backend: label };
+}
+
+async function measureAll(args: string[], wanted: string[], coldOnly: string[], baseline: Baseline | undefined): Promise<void> {
+  const smoke = args.includes("--smoke");
   if (smoke) {
     const r = await measureOurs("direct", SMOKE);
     report([r]);
@@ -356,6 +381,7 @@ async function main() {
       }
       results.push(measured);
     }
+    if (baseline && wanted.includes("direct")) results.push(await measureBaseline(baseline, forest));
     if (wanted.includes("direct")) results.push(await measureEmptyPackageCaches(forest));
   }
   report(results);
@@ -367,7 +393,8 @@ async function main() {
     console.log(`\nci stack's forest, direct, cold: one build at a time ${fmt(serial.runs.cold.seconds)} s, two at a time ${fmt(parallel.runs.cold.seconds)} s ` +
       `(ratio ${ratio(serial.runs.cold.seconds, parallel.runs.cold.seconds)})`);
   }
-  console.log(`\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString().slice(0, 10)}${lvh ? `; lvh: ${lvh}` : ""}`);
+  console.log(`\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString().slice(0, 10)}${lvh ? `; lvh: ${lvh}` : ""}` +
+    `${baseline ? `; baseline: ${baseline.ref} ${baseline.commit}` : ""}`);
 }
 
 main().catch((err) => {

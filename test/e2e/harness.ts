@@ -57,6 +57,8 @@ export interface ProjectOptions {
   pulumiYaml?: string;
   /** Without `dependencies`: no node_modules at all (for `pulumi install` to make), instead of this repository's. */
   noNodeModules?: boolean;
+  /** Without `dependencies`: this node_modules directory (another build of the package) instead of this repository's. */
+  nodeModules?: string;
 }
 
 /** Run a command; resolves with its exit code and output, never throws. */
@@ -121,7 +123,7 @@ export class TestProject {
       const npm = await runCommand("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: dir, env: process.env });
       if (npm.code !== 0) throw new Error(`npm install in ${dir} exited ${npm.code}\n${npm.stdout}\n${npm.stderr}`);
     } else if (!opts.noNodeModules) {
-      await fs.symlink(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+      await fs.symlink(opts.nodeModules ?? path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
     }
     await fs.mkdir(path.join(dir, ".state"));
     const env = {
