@@ -14,6 +14,7 @@
 //   npm run bench                            every backend found, both forests
 //   npm run bench -- --backends direct,lvh   some of them
 //   npm run bench -- --cold-only guestfs     only the cold build with those
+//   npm run bench -- --forests seed,ci       some forests (seed, bootable, and ci: one and two builds at a time)
 //   npm run bench -- --smoke                 the direct backend, a tiny forest (npm test runs this)
 //   npm run bench -- --baseline REF          also the direct backend of commit REF, cold (baseline.ts)
 //
@@ -370,7 +371,9 @@ async function measureAll(args: string[], wanted: string[], coldOnly: string[], 
     return;
   }
   const lvh = wanted.includes("lvh") ? findLvh() : undefined;
-  const forests = [forestFrom("seed", path.join(REPO, "examples", "seed")), forestFrom("bootable", path.join(REPO, "examples", "bootable"))];
+  const only = args.find((a, i) => args[i - 1] === "--forests" || a.startsWith("--forests="))?.replace("--forests=", "").split(",");
+  for (const name of only ?? []) if (!["seed", "bootable", "ci"].includes(name)) throw new Error(`--forests: unknown forest ${name} (seed, bootable, ci)`);
+  const forests = ["seed", "bootable"].filter((name) => !only || only.includes(name)).map((name) => forestFrom(name, path.join(REPO, "examples", name)));
   const results: Measured[] = [];
   for (const forest of forests) {
     if (lvh) results.push(await measureLvh(lvh, forest));
@@ -386,7 +389,7 @@ async function measureAll(args: string[], wanted: string[], coldOnly: string[], 
   }
   report(results);
   ratios(results, lvh !== undefined);
-  if (wanted.includes("direct")) {
+  if (wanted.includes("direct") && (!only || only.includes("ci"))) {
     const ci = forestFrom("ci", path.join(REPO, "examples", "ci"));
     const serial = await measureOurs("direct", ci, { VM_IMAGES_PARALLEL: "1" }, "cold");
     const parallel = await measureOurs("direct", ci, { VM_IMAGES_PARALLEL: "2" }, "cold");
