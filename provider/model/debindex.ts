@@ -1,7 +1,7 @@
 // Package files as a verified package index (a Packages file whose digest a
-// signed InRelease gives) lists them: which .deb a file is, by its SHA256,
-// and the name apt gives it in /var/cache/apt/archives. A .deb that an
-// image's apt downloaded joins the shared cache only when both agree.
+// signed InRelease gives) lists them: under the name apt gives each in
+// /var/cache/apt/archives, with its size and SHA256. A .deb that an image's
+// apt downloaded joins the shared cache only when all three agree.
 import { aptQuote } from "./aptquote";
 
 /** A package of an index, as its stanza gives it. */
@@ -18,23 +18,6 @@ export interface IndexedDeb {
 export function archiveFileName(deb: IndexedDeb): string {
   const ext = /\.([^./]+)$/.exec(deb.filename)?.[1] ?? "deb";
   return `${aptQuote(deb.package, "_:")}_${aptQuote(deb.version, "_:")}_${aptQuote(deb.architecture, "_:.")}.${ext}`;
-}
-
-/** The stanza of `index` (a Packages file's text) whose SHA256 is `sha256`; undefined when none is, or it lacks a field. */
-export function findBySha256(index: string, sha256: string): IndexedDeb | undefined {
-  if (!/^[0-9a-f]{64}$/.test(sha256)) return undefined;
-  const at = index.indexOf(`\nSHA256: ${sha256}\n`);
-  if (at < 0) return undefined;
-  const start = index.lastIndexOf("\n\n", at) + 1;
-  const endAt = index.indexOf("\n\n", at);
-  const fields = new Map<string, string>();
-  for (const line of index.slice(start, endAt < 0 ? undefined : endAt).split("\n")) {
-    const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
-    if (m) fields.set(m[1], m[2].trim());
-  }
-  const [pkg, version, architecture, size, filename] = ["Package", "Version", "Architecture", "Size", "Filename"].map((f) => fields.get(f));
-  if (!pkg || !version || !architecture || !size || !filename || !/^\d+$/.test(size)) return undefined;
-  return { package: pkg, version, architecture, size: Number(size), filename };
 }
 
 /** A package of an index with the digest its stanza gives. */
