@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "ea562e768123ffe66106a112f341aa14c06130ae2157c45a7646e5606f083f53";
+export const PIPELINE_SOURCES = "5cb6c3a8320fde4c3e6009de4ffe1780ad94a3f40b4e8e98ea5b2c0fec8a0998";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
