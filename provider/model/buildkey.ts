@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "ea562e768123ffe66106a112f341aa14c06130ae2157c45a7646e5606f083f53";
+export const PIPELINE_SOURCES = "00e7d2a974d48ec02d0a86f0b4c033270954fb51811f5c81638d829ae6f850a9";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
