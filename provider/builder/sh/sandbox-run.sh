@@ -91,7 +91,7 @@ set -- env -i PATH="$PATH" bwrap \
 # VM_IMAGES_NET_MIRROR and VM_IMAGES_NET_ALLOW as sandbox-net.sh reads them):
 # an nftables ruleset the namespace's first process loads before it becomes
 # bwrap, which the guest cannot change (bwrap gives it no CAP_NET_ADMIN).
-# `none` has no slirp4netns: only the namespace's own loopback.
+# `none` has no slirp4netns: only the namespace's own loopback, up.
 net=${VM_IMAGES_NET:-public}
 case $net in
   public | mirror) sh "$here/sandbox-net.sh" "$net" > "$run/net.nft" ;;
@@ -104,7 +104,7 @@ esac
 mkfifo "$run/go"
 # shellcheck disable=SC2016
 setpriv --pdeathsig KILL unshare --net --fork --kill-child -- /bin/sh -c \
-  '[ ! -s "$3" ] || nft -f "$3" || exit 1; echo $$ > "$1"; read -r go < "$2"; [ "$go" = go ] || exit 1; shift 3; exec "$@"' \
+  '[ ! -s "$3" ] || nft -f "$3" || exit 1; ip link set lo up; echo $$ > "$1"; read -r go < "$2"; [ "$go" = go ] || exit 1; shift 3; exec "$@"' \
   sh "$run/pid" "$run/go" "$run/net.nft" "$@" <&3 3<&- &
 ns=$!
 while [ ! -s "$run/pid" ]; do kill -0 "$ns" 2>/dev/null || { unmount; exit 1; }; sleep 0.01; done
