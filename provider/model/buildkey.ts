@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "00e7d2a974d48ec02d0a86f0b4c033270954fb51811f5c81638d829ae6f850a9";
+export const PIPELINE_SOURCES = "8d0adaacb0e05a7efaddc0b19df2fff4aa0111fb7dc1fc18d505aa76f756c594";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
