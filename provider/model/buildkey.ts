@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "8d0adaacb0e05a7efaddc0b19df2fff4aa0111fb7dc1fc18d505aa76f756c594";
+export const PIPELINE_SOURCES = "a3f97bba6d2e71a77554f1d2b4ab354f9d120b11dbea4f17a4e7f2c7d0f5ef36";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -19,7 +19,9 @@
 # Refused connections fail at once: a TCP reset, else ICMP admin-prohibited.
 set -eu
 mode=$1
-host=$(ip -o addr show 2>/dev/null | awk '{ sub(/\/.*/, "", $4); print $4 }')
+# (Two steps, so that a failing `ip` fails the run rather than leaving the host out.)
+host=$(ip -o addr show)
+host=$(echo "$host" | awk '{ sub(/\/.*/, "", $4); print $4 }')
 v4() { grep -v : || :; }
 v6() { grep : || :; }
 # `{ a, b }` of the words on stdin, or nothing when there are none.

@@ -94,7 +94,7 @@ set -- env -i PATH="$PATH" bwrap \
 # `none` has no slirp4netns: only the namespace's own loopback, up.
 net=${VM_IMAGES_NET:-public}
 case $net in
-  public | mirror) sh "$here/sandbox-net.sh" "$net" > "$run/net.nft" ;;
+  public | mirror) sh "$here/sandbox-net.sh" "$net" > "$run/net.nft" || { unmount; exit 1; } ;;
   none) : > "$run/net.nft" ;;
   *) echo "vm-images: unknown network policy $net" >&2; unmount; exit 2 ;;
 esac
