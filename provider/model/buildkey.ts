@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "5cb6c3a8320fde4c3e6009de4ffe1780ad94a3f40b4e8e98ea5b2c0fec8a0998";
+export const PIPELINE_SOURCES = "7560d20b51dca5b9d88d5bcae39cf82e1bcd3cd8fe5cedf16614e21cd72e5efd";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

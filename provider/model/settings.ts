@@ -6,6 +6,7 @@
 // ImageArgs, ForestSettings and StackSettings, the list of keys in an
 // unknown-key error and the docs' stack config table derive from it.
 // Adding a setting means an entry here (and a use of it in the build).
+import { NETWORK_CHOICES, networkHostsRefusal } from "./nethost";
 import { parseRef, TAG } from "./oci";
 import { absolutePath, choice, flag, type Kind, list, type Reading, refRefusal, type RuleContext, text } from "./settingkinds";
 
@@ -147,6 +148,22 @@ export const SETTINGS = {
     doc: "boot each bootable root image under qemu before keeping it (see [The boot check](building.md#the-boot-check)); not part of the build key, " +
       "so changing it rebuilds nothing",
     defaultDoc: "`true` where `qemu-system-x86_64` is installed",
+  },
+  // network, allowHosts: how an image is built, not what it is (howOnly); unset stays unset in the state.
+  /** What the direct backend's sandbox reaches: "public" addresses, only the "mirror" and DNS, or "none". @default "public" */
+  network: {
+    kind: choice(NETWORK_CHOICES), stack: true, image: "given", forest: true, howOnly: true,
+    doc: "what the direct backend's sandbox reaches: `public` addresses, only the `mirror` and DNS, or `none`; never the build host, " +
+      "loopback, link-local or private ranges (see [The network policy](sandbox.md#the-network-policy)); not part of the build key",
+    defaultDoc: "`public`",
+  },
+  /** Host names, addresses or CIDRs the sandbox reaches on every port whatever `network` says: a private mirror or proxy. */
+  allowHosts: {
+    kind: list("host names, addresses or CIDRs"), stack: true, image: "given", forest: true, howOnly: true,
+    doc: "host names, addresses or CIDRs the direct backend's sandbox reaches on every port whatever `network` says " +
+      "(a private mirror or proxy); not part of the build key",
+    defaultDoc: "none",
+    rule: networkHostsRefusal,
   },
   /** Every line of every tool in the CLI's output too (it is always in the image's log). @default false */
   verbose: {

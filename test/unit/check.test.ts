@@ -90,6 +90,7 @@ describe("stack config", () => {
       imagesFile: "/p/examples/seed/images.json", dir: "/p/images", suite: "bookworm", mirror: undefined,
       backend: "auto", mergeSteps: true, rebuild: undefined,
       pull: [], registry: undefined, tag: undefined, insecureRegistry: false, localCopies: true, verifyBoot: undefined, verbose: false,
+      network: undefined, allowHosts: undefined,
     });
   });
 

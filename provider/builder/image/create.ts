@@ -11,6 +11,7 @@ import { type CheckedImageInputs, imageConfigOf } from "../../model/check";
 import { inRegistry, needsPublish } from "../../model/diff";
 import { identityOf, sameIdentity } from "../../model/identity";
 import { isBootable } from "../../model/image";
+import type { NetworkMode } from "../../model/nethost";
 import type { Backend } from "../backends/backend";
 import { directBackend } from "../backends/direct";
 import { guestfsBackend } from "../backends/guestfs";
@@ -75,6 +76,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
         const bootCheck = wantBoot ? { accel: await kvmVerdict(cache, memoryLogger(), signal), timeoutMs: bootTimeoutMs() } : undefined;
         const built = await buildImage({
           dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror,
+          network: inputs.network as NetworkMode | undefined, allowHosts: inputs.allowHosts,
           baseDir: inputs.baseDir, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
           cacheDir: cache, signal, progress, bootCheck, echo: isVerbose(inputs) ? toStderr : undefined,
           beforeCommit: confirmEngine,

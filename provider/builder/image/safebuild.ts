@@ -17,6 +17,7 @@ import { type Echo, fileLogger, type Logger } from "../run/log";
 import { InterruptedError, runSteps, type Step, type StepTiming } from "../run/steps";
 import type { BuildProgress } from "../run/progress";
 import { alive } from "../run/proc";
+import type { NetworkMode } from "../../model/nethost";
 
 export interface ImageBuildRequest {
   dir: string;
@@ -24,6 +25,9 @@ export interface ImageBuildRequest {
   parentPath?: string;
   suite: string;
   mirror?: string;
+  /** The sandbox's network policy (direct backend); unset: `public`, nothing more allowed. */
+  network?: NetworkMode;
+  allowHosts?: readonly string[];
   baseDir: string;
   mergeSteps: boolean;
   backend: Backend;
@@ -113,7 +117,8 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     req.progress?.toolLine(text);
     req.echo?.(line, text);
   }, { writeTo: p.logTemp });
-  const ctx = { image: name, log, signal: req.signal, progress: req.progress };
+  const network = { mode: req.network ?? "public", allowHosts: req.allowHosts ?? [], mirror: req.mirror } as const;
+  const ctx = { image: name, log, signal: req.signal, progress: req.progress, network };
   const started = Date.now();
   let interrupted = false;
   try {

@@ -3,6 +3,7 @@
 // whether the build succeeded, failed or was interrupted.
 import type { Logger } from "./log";
 import type { BuildProgress } from "./progress";
+import type { SandboxNetwork } from "../sandbox/network";
 
 export interface BuildContext {
   /** Image name, the prefix of every log line. */
@@ -11,6 +12,8 @@ export interface BuildContext {
   signal: AbortSignal;
   /** The user's view of the build: told when each step starts and ends. */
   progress?: BuildProgress;
+  /** What guest code in the direct backend's sandbox may reach; unset: `public`. */
+  network?: SandboxNetwork;
 }
 
 export interface Step {

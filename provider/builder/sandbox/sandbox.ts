@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { type Action, type ActionContext, type GuestOp, guestOps } from "../../actions";
 import { adoptDebs } from "../cache/debadopt";
 import { MINUTE, run } from "../run/exec";
+import { networkEnv } from "./network";
 import { noSyncEnv } from "./nosync";
 import type { BuildContext } from "../run/steps";
 import { hostScript, scriptText } from "../run/shell";
@@ -35,11 +36,12 @@ export interface ChrootOptions {
 /** Private mount and PID namespaces, with a /proc of the new PID namespace (slirp4netns finds the sandbox's network namespace there). */
 const NAMESPACES = ["--mount", "--propagation", "private", "--pid", "--fork", "--kill-child", "--mount-proc"];
 
-/** Run argv inside `root`, in the sandbox, with the network and DNS available. */
+/** Run argv inside `root`, in the sandbox, with the network its policy allows (network.ts) and DNS. */
 export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, opts: ChrootOptions): Promise<string> {
   const disk = root.disk ? { VM_IMAGES_DISK: root.disk.file, VM_IMAGES_DISK_OFFSET: String(root.disk.offset) } : {};
   // The run's scratch files live in the build's work directory, removed with it.
   const runDir = path.join(path.dirname(root.dir), "sandbox");
+  const network = await networkEnv(ctx.network ?? { mode: "public", allowHosts: [] }, ctx.image);
   return run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
     label: `${ctx.image} ${opts.label}`,
     log: ctx.log,
@@ -54,7 +56,7 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
     cleanEnv: true,
     env: {
       LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      ...disk, ...noSyncEnv(path.dirname(root.dir)), ...opts.env,
+      ...disk, ...noSyncEnv(path.dirname(root.dir)), ...network, ...opts.env,
     },
   });
 }

@@ -87,27 +87,41 @@ set -- env -i PATH="$PATH" bwrap \
   --unshare-pid --unshare-uts --unshare-ipc --unshare-cgroup-try --hostname localhost \
   "$@"
 
-# A network namespace whose first process waits until slirp4netns has set up
-# its interface, then becomes bwrap.
+# The network policy (VM_IMAGES_NET: public, the default, mirror or none;
+# VM_IMAGES_NET_MIRROR and VM_IMAGES_NET_ALLOW as sandbox-net.sh reads them):
+# an nftables ruleset the namespace's first process loads before it becomes
+# bwrap, which the guest cannot change (bwrap gives it no CAP_NET_ADMIN).
+# `none` has no slirp4netns: only the namespace's own loopback, up.
+net=${VM_IMAGES_NET:-public}
+case $net in
+  public | mirror) sh "$here/sandbox-net.sh" "$net" > "$run/net.nft" || { unmount; exit 1; } ;;
+  none) : > "$run/net.nft" ;;
+  *) echo "vm-images: unknown network policy $net" >&2; unmount; exit 2 ;;
+esac
+
+# A network namespace whose first process loads the policy, waits until
+# slirp4netns has set up its interface, then becomes bwrap.
 mkfifo "$run/go"
 # shellcheck disable=SC2016
 setpriv --pdeathsig KILL unshare --net --fork --kill-child -- /bin/sh -c \
-  'echo $$ > "$1"; read -r go < "$2"; [ "$go" = go ] || exit 1; shift 2; exec "$@"' \
-  sh "$run/pid" "$run/go" "$@" <&3 3<&- &
+  '[ ! -s "$3" ] || nft -f "$3" || exit 1; ip link set lo up; echo $$ > "$1"; read -r go < "$2"; [ "$go" = go ] || exit 1; shift 3; exec "$@"' \
+  sh "$run/pid" "$run/go" "$run/net.nft" "$@" <&3 3<&- &
 ns=$!
-while [ ! -s "$run/pid" ]; do sleep 0.01; done
-setpriv --pdeathsig KILL slirp4netns --configure --mtu=65520 --disable-host-loopback \
-  --enable-sandbox --enable-seccomp --ready-fd 3 "$(cat "$run/pid")" tap0 3>"$run/ready" >"$run/slirp.log" 2>&1 9<&- &
-slirp=$!
-while [ ! -s "$run/ready" ]; do
-  kill -0 "$slirp" 2>/dev/null || { cat "$run/slirp.log" >&2; kill "$ns"; unmount; exit 1; }
-  sleep 0.01
-done
+while [ ! -s "$run/pid" ]; do kill -0 "$ns" 2>/dev/null || { unmount; exit 1; }; sleep 0.01; done
+slirp=
+if [ "$net" != none ]; then
+  setpriv --pdeathsig KILL slirp4netns --configure --mtu=65520 --disable-host-loopback \
+    --enable-sandbox --enable-seccomp --ready-fd 3 "$(cat "$run/pid")" tap0 3>"$run/ready" >"$run/slirp.log" 2>&1 9<&- &
+  slirp=$!
+  while [ ! -s "$run/ready" ]; do
+    kill -0 "$slirp" 2>/dev/null || { cat "$run/slirp.log" >&2; kill "$ns"; unmount; exit 1; }
+    sleep 0.01
+  done
+fi
 echo go > "$run/go"
 status=0
 wait "$ns" || status=$?
-kill "$slirp" 2>/dev/null || :
-wait "$slirp" 2>/dev/null || :
+if [ -n "$slirp" ]; then kill "$slirp" 2>/dev/null || :; wait "$slirp" 2>/dev/null || :; fi
 
 # After success: the .debs left in the archive directory go to the caller,
 # which keeps only those a verified index lists (never trusted as they are:

@@ -1,0 +1,31 @@
+// The values of the sandbox's network settings (settings.ts `network` and
+// `allowHosts`). Each allowed entry reaches the nftables ruleset of the
+// sandbox (builder/sh/sandbox-net.sh) as an address or CIDR, so nothing but
+// those, or a host name the build host resolves, is let through.
+import * as net from "node:net";
+
+/** What the direct backend's sandbox may reach: see docs/sandbox.md. */
+export const NETWORK_CHOICES = ["public", "mirror", "none"] as const;
+export type NetworkMode = (typeof NETWORK_CHOICES)[number];
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+/** An allowed entry: an address or CIDR as nftables reads it, or a host name to resolve. */
+export type NetworkHost = { cidr: string; family: 4 | 6 } | { name: string };
+
+/** An `allowHosts` entry read, or undefined when it is none of a host name, an IP address, a CIDR. */
+export function parseNetworkHost(entry: string): NetworkHost | undefined {
+  const [addr, prefix, ...rest] = entry.split("/");
+  const family = net.isIP(addr);
+  if (family === 4 || family === 6) {
+    if (rest.length || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)))) return undefined;
+    return { cidr: entry, family };
+  }
+  return prefix === undefined && HOST_NAME.test(entry) && !/^[\d.]+$/.test(entry) ? { name: entry } : undefined;
+}
+
+/** Why an `allowHosts` list is refused (its first bad entry), or undefined. */
+export function networkHostsRefusal(hosts: string[]): string | undefined {
+  const bad = hosts.find((h) => parseNetworkHost(h) === undefined);
+  return bad === undefined ? undefined : `${JSON.stringify(bad)} is not a host name, an IP address or a CIDR such as 10.1.0.0/16`;
+}
