@@ -6,6 +6,7 @@
 // ImageArgs, ForestSettings and StackSettings, the list of keys in an
 // unknown-key error and the docs' stack config table derive from it.
 // Adding a setting means an entry here (and a use of it in the build).
+import * as path from "node:path";
 import { parseRef, TAG } from "./oci";
 import { absolutePath, choice, flag, type Kind, list, type Reading, refRefusal, type RuleContext, text } from "./settingkinds";
 
@@ -68,6 +69,22 @@ export const SETTINGS = {
     kind: absolutePath("directory"), image: "defaulted", forest: true,
     doc: "directory that relative local paths of actions resolve against",
     default: ".",
+  },
+  /**
+   * Directories on the build host, besides `baseDir`, that local paths of
+   * actions may lead to (after links are resolved): absolute paths. /proc,
+   * /sys and /dev are never read, even under one of them.
+   * @default none
+   */
+  hostPaths: {
+    kind: list("absolute directories"), stack: true, image: "given", forest: true, howOnly: true,
+    doc: "directories besides the images file's that the local paths of actions (upload, copy-in, tar-in, install-kernel) may lead to, " +
+      "absolute (a list, as `pull`); see [Local paths](configuration.md#local-paths-of-actions)",
+    defaultDoc: "none",
+    rule: (dirs: string[]) => {
+      const relative = dirs.find((d) => !path.isAbsolute(d));
+      return relative === undefined ? undefined : `${JSON.stringify(relative)} must be an absolute directory path`;
+    },
   },
   /** Debian suite of root images. @default "bookworm" */
   suite: {

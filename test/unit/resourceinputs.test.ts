@@ -79,6 +79,7 @@ describe("resources an ImageForest registers", () => {
       "vm-images:backend": "direct", "vm-images:mergeSteps": "false", "vm-images:rebuild": "2",
       "vm-images:pull": "127.0.0.1:5000/lvh/kind:1", "vm-images:registry": "127.0.0.1:5000/team/images", "vm-images:tag": "main",
       "vm-images:insecureRegistry": "true", "vm-images:verifyBoot": "false", "vm-images:verbose": "true", "vm-images:localCopies": "false",
+      "vm-images:hostPaths": "/srv/kernels",
     });
     const resources = await register(() => new ImageForest("images", settings));
     expect(resources.map((r) => r.name)).to.deep.equal(["127.0.0.1:5000/lvh/kind:1", "base.img", "images", "k8s.qcow2"]);
@@ -90,7 +91,7 @@ describe("resources an ImageForest registers", () => {
       dir: path.join(root, "out"), name: "base.img", packages: ["curl"], actions: [{ type: "run-command", cmd: "passwd -d root" }],
       baseDir: root, suite: "trixie", mirror: "https://mirror.example/debian", backend: "direct", mergeSteps: false,
       rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true, verifyBoot: false, verbose: true,
-      localCopies: false,
+      localCopies: false, hostPaths: ["/srv/kernels"],
     });
   });
 });

@@ -39,6 +39,7 @@ describe("settings", () => {
     verifyBoot: ["no", "no", '"no" must be true or false'],
     verbose: ["on", "on", '"on" must be true or false'],
     localCopies: ["off", "off", '"off" must be true or false'],
+    hostPaths: ["kernels", ["kernels"], '"kernels" must be an absolute directory path'],
   };
   // dir is resolved against the project in the stack config, and rebuild takes any text: neither has a bad stack value.
   const noBadStackValue = ["dir", "rebuild"];
@@ -94,7 +95,7 @@ describe("settings", () => {
   const changed: Record<string, unknown> = {
     dir: "/elsewhere", baseDir: "/elsewhere", suite: "trixie", mirror: "http://mirror.example/debian", backend: "direct",
     mergeSteps: false, rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true,
-    verifyBoot: false, verbose: true, localCopies: false,
+    verifyBoot: false, verbose: true, localCopies: false, hostPaths: ["/elsewhere"],
   };
 
   it("has another value for each Image setting here", () => {
