@@ -27,9 +27,11 @@ export const PIPELINE_VERSION = 2;
  * sandbox's empty environment and the direct backend's mmdebstrap's (the
  * provider's environment was never part of the key), and parents opened
  * without their backing chain (one that names a backing or data file is
- * refused): the same files again.
+ * refused): the same files again. Then local paths of actions confined to
+ * the images file's directory and hostPaths: an accepted path builds the
+ * same files.
  */
-export const PIPELINE_SOURCES = "ea562e768123ffe66106a112f341aa14c06130ae2157c45a7646e5606f083f53";
+export const PIPELINE_SOURCES = "74cb7512bdb5518bf57c4e29224194a4141624c2ad1ab18600c71cde82a61400";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
