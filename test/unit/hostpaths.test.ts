@@ -84,6 +84,15 @@ describe("host paths of actions", () => {
       expect(message).to.include(`actions[0] (upload).file: "files/to-secret" (${outside}/secret) is outside ${base}`);
     });
 
+    it("accepts a copy-in of a link leading outside: the link itself is copied, not what it leads to", async () => {
+      const r = await checkImage(image([{ type: "copy-in", localPath: "files/to-secret", remoteDir: "/root" }]));
+      expect(r.failures ?? []).to.deep.equal([]);
+      expect(Object.keys(r.inputs!.fileHashes)).to.deep.equal(["files/to-secret"]);
+      // ...but not one whose directory is outside.
+      const [message] = await problems([{ type: "copy-in", localPath: "../elsewhere/secret", remoteDir: "/root" }]);
+      expect(message).to.include('actions[0] (copy-in).localPath: "../elsewhere/secret"');
+    });
+
     it("accepts what a directory of the hostPaths setting holds, directly or through a link", async () => {
       expect(await problems([upload("../elsewhere/secret"), upload("files/to-secret")], { hostPaths: [outside] })).to.deep.equal([]);
     });
