@@ -7,17 +7,17 @@ import { type Action, type ActionContext, customizeArgs } from "./index";
 /**
  * The virt-customize invocations for packages and actions: one in all when
  * merging, else one for the packages and one per argument group (lvh's
- * unmerged behaviour).
+ * unmerged behaviour). `ctxOf` gives the context of the action at an index.
  */
 export function customizeInvocations(
   packages: readonly string[],
   actions: readonly Action[],
-  ctx: ActionContext,
+  ctxOf: (index: number) => ActionContext,
   merge: boolean,
 ): string[][] {
   const groups: string[][] = [];
   if (packages.length) groups.push(["--install", packages.join(",")]);
-  for (const action of actions) groups.push(...customizeArgs(action, ctx));
+  actions.forEach((action, i) => groups.push(...customizeArgs(action, ctxOf(i))));
   if (!merge) return groups;
   return groups.length ? [groups.flat()] : [];
 }

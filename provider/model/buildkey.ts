@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "7560d20b51dca5b9d88d5bcae39cf82e1bcd3cd8fe5cedf16614e21cd72e5efd";
+export const PIPELINE_SOURCES = "c39994ac0fee55bbc564462a13c36db1c385aa0e80f2d86fbee0caec268bc2e3";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -92,7 +92,7 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
 
   let fileHashes: Record<string, string>;
   try {
-    fileHashes = await hashLocalInputs(image, news.baseDir);
+    fileHashes = await hashLocalInputs(image, { baseDir: news.baseDir, allowed: news.hostPaths ?? [] });
   } catch (err) {
     return { ok: false, failures: [{ property: "actions", reason: (err as Error).message }] };
   }

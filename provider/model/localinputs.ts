@@ -5,6 +5,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { localPathsOf } from "../actions";
 import type { ImageConfig } from "./config";
+import { confinedHostPath, type HostPathRoots } from "./hostpaths";
 import { sha256, sha256File } from "./hash";
 
 /** The local paths an image reads, as written in its configuration, in action order. */
@@ -12,33 +13,22 @@ export function localPaths(img: ImageConfig): { action: number; field: string; p
   return img.actions.flatMap((action, i) => localPathsOf(action).map((p) => ({ action: i, ...p })));
 }
 
-/** Resolve a local path of the configuration against the base directory (the images file's directory). */
-export function resolveLocal(baseDir: string, p: string): string {
-  return path.resolve(baseDir, p);
-}
-
 /**
  * sha256 of every file under the local paths the image reads, keyed by the
  * path as written (a directory contributes one entry per file inside it, as
- * `dir/sub/file`). Mode bits and symlink targets count as content.
- * Throws a readable error naming the image, action and field of a missing path.
+ * `dir/sub/file`). Mode bits and symlink targets count as content. Each path
+ * is confined first (hostpaths.ts), so a path the build would refuse is
+ * refused here, at preview. Throws a readable error naming the image, action
+ * and field of a missing or refused path.
  */
-export async function hashLocalInputs(img: ImageConfig, baseDir: string): Promise<Record<string, string>> {
+export async function hashLocalInputs(img: ImageConfig, roots: HostPathRoots): Promise<Record<string, string>> {
   const hashes: Record<string, string> = {};
   for (const { action, field, path: written, throughLinks, keepsOwner } of localPaths(img)) {
-    const abs = resolveLocal(baseDir, written);
-    let st;
-    try {
-      // What the action reads: through a link for upload, tar-in and install-kernel; the link itself for copy-in.
-      st = throughLinks ? await fs.stat(abs) : await fs.lstat(abs);
-    } catch {
-      const type = img.actions[action].type;
-      throw new Error(
-        `image ${JSON.stringify(img.name)}: actions[${action}] (${type}).${field}: ${abs} does not exist ` +
-          `(relative paths are resolved against ${baseDir})${throughLinks ? "; a symbolic link there must lead to an existing file" : ""}`,
-      );
-    }
-    await hashTree(abs, written, st, hashes);
+    const site = { image: img.name, action, type: img.actions[action].type, field };
+    const real = confinedHostPath(written, throughLinks, roots, site);
+    // What the action reads: the file a link leads to for upload, tar-in and install-kernel; the link itself for copy-in.
+    const st = throughLinks ? await fs.stat(real) : await fs.lstat(real);
+    await hashTree(real, written, st, hashes);
     // An upload keeps its owner: a chown of the source is a different image.
     if (keepsOwner) hashes[written] = sha256(`${hashes[written]}\0owner\0${st.uid}:${st.gid}`);
   }

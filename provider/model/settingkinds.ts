@@ -79,3 +79,33 @@ export function refRefusal(ref: string, context: RuleContext): string | undefine
     throw err;
   }
 }
+
+/** One setting's declaration. */
+export interface Setting<T> {
+  /** Its value's type, which reads stack config text and refuses bad values. */
+  readonly kind: Kind<T>;
+  /** What it means, one line of Markdown: the docs' stack config table and the list of keys in errors. */
+  readonly doc: string;
+  /** Its value when unset, in the stack config and (with `image: "defaulted"`) in an Image. */
+  readonly default?: T;
+  /** The docs' default column; without it, the default in backquotes, or "unset". */
+  readonly defaultDoc?: string;
+  /** A stack config key, `vm-images:<name>`. */
+  readonly stack?: true;
+  /**
+   * An input of Image: one a program must give, one the Image sets to its
+   * default when unset, or one passed as given (unset stays unset in the
+   * state, so images built before it existed keep their inputs).
+   */
+  readonly image?: "required" | "defaulted" | "given";
+  /** A setting of ImageForest: passed to each of its images (pull: the forest's own). */
+  readonly forest?: true;
+  /** Part of the build key: a change rebuilds the image (and its descendants). */
+  readonly buildKey?: true;
+  /** Changes how an image is built or shown, never what it is: no diff, no rebuild. */
+  readonly howOnly?: true;
+  /** May hold a password: never quoted in errors, and a forest takes it as a pulumi.Input so a secret stays one. */
+  readonly sensitive?: true;
+  /** A rule besides the kind's: why the value is refused (a whole reason, quoting what it needs), or undefined. */
+  rule?(value: T, context: RuleContext): string | undefined;
+}

@@ -6,42 +6,14 @@
 // ImageArgs, ForestSettings and StackSettings, the list of keys in an
 // unknown-key error and the docs' stack config table derive from it.
 // Adding a setting means an entry here (and a use of it in the build).
-import { NETWORK_CHOICES, networkHostsRefusal } from "./nethost";
 import { parseRef, TAG } from "./oci";
-import { absolutePath, choice, flag, type Kind, list, type Reading, refRefusal, type RuleContext, text } from "./settingkinds";
+import { SANDBOX_SETTINGS } from "./sandboxsettings";
+import { absolutePath, choice, flag, type Kind, list, type Reading, refRefusal, type RuleContext, type Setting, text } from "./settingkinds";
 
 /** Backends that build images; `auto` picks one for this host. */
 export const BACKEND_CHOICES = ["auto", "guestfs", "direct"] as const;
 
-/** One setting's declaration. */
-export interface Setting<T> {
-  /** Its value's type, which reads stack config text and refuses bad values. */
-  readonly kind: Kind<T>;
-  /** What it means, one line of Markdown: the docs' stack config table and the list of keys in errors. */
-  readonly doc: string;
-  /** Its value when unset, in the stack config and (with `image: "defaulted"`) in an Image. */
-  readonly default?: T;
-  /** The docs' default column; without it, the default in backquotes, or "unset". */
-  readonly defaultDoc?: string;
-  /** A stack config key, `vm-images:<name>`. */
-  readonly stack?: true;
-  /**
-   * An input of Image: one a program must give, one the Image sets to its
-   * default when unset, or one passed as given (unset stays unset in the
-   * state, so images built before it existed keep their inputs).
-   */
-  readonly image?: "required" | "defaulted" | "given";
-  /** A setting of ImageForest: passed to each of its images (pull: the forest's own). */
-  readonly forest?: true;
-  /** Part of the build key: a change rebuilds the image (and its descendants). */
-  readonly buildKey?: true;
-  /** Changes how an image is built or shown, never what it is: no diff, no rebuild. */
-  readonly howOnly?: true;
-  /** May hold a password: never quoted in errors, and a forest takes it as a pulumi.Input so a secret stays one. */
-  readonly sensitive?: true;
-  /** A rule besides the kind's: why the value is refused (a whole reason, quoting what it needs), or undefined. */
-  rule?(value: T, context: RuleContext): string | undefined;
-}
+export type { Setting };
 
 /**
  * The settings, in the order of the docs' table. Each entry's comment is
@@ -149,22 +121,7 @@ export const SETTINGS = {
       "so changing it rebuilds nothing",
     defaultDoc: "`true` where `qemu-system-x86_64` is installed",
   },
-  // network, allowHosts: how an image is built, not what it is (howOnly); unset stays unset in the state.
-  /** What the direct backend's sandbox reaches: "public" addresses, only the "mirror" and DNS, or "none". @default "public" */
-  network: {
-    kind: choice(NETWORK_CHOICES), stack: true, image: "given", forest: true, howOnly: true,
-    doc: "what the direct backend's sandbox reaches: `public` addresses, only the `mirror` and DNS, or `none`; never the build host, " +
-      "loopback, link-local or private ranges (see [The network policy](sandbox.md#the-network-policy)); not part of the build key",
-    defaultDoc: "`public`",
-  },
-  /** Host names, addresses or CIDRs the sandbox reaches on every port whatever `network` says: a private mirror or proxy. */
-  allowHosts: {
-    kind: list("host names, addresses or CIDRs"), stack: true, image: "given", forest: true, howOnly: true,
-    doc: "host names, addresses or CIDRs the direct backend's sandbox reaches on every port whatever `network` says " +
-      "(a private mirror or proxy); not part of the build key",
-    defaultDoc: "none",
-    rule: networkHostsRefusal,
-  },
+  ...SANDBOX_SETTINGS,
   /** Every line of every tool in the CLI's output too (it is always in the image's log). @default false */
   verbose: {
     kind: flag, stack: true, image: "given", forest: true, howOnly: true,

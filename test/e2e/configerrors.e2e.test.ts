@@ -34,7 +34,7 @@ describe("e2e: configuration errors, as the pulumi CLI shows them", function () 
   });
   after(async () => project?.dispose());
   afterEach(async () => {
-    for (const key of ["vm-images:imagesFile", "vm-images:backend", "vm-images:colour"]) {
+    for (const key of ["vm-images:imagesFile", "vm-images:backend", "vm-images:colour", "vm-images:hostPaths"]) {
       await project.run("config", "rm", "--stack", project.stack, key);
     }
   });
@@ -56,6 +56,39 @@ describe("e2e: configuration errors, as the pulumi CLI shows them", function () 
     ]);
     // Nothing was registered but the stack itself.
     expect(output).not.to.include("vm-images:index:ImageForest");
+    expect(fs.existsSync(path.join(project.dir, "images"))).to.equal(false);
+  });
+
+  it("local paths leading outside the images file's directory: the image, action and path, and nothing built", async () => {
+    const dir = path.join(project.dir, "imgs");
+    fs.mkdirSync(path.join(dir, "files"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "files", "env.sh"), "X=1\n");
+    const outside = path.join(project.dir, "outside.txt");
+    fs.writeFileSync(outside, "not for the image\n");
+    fs.symlinkSync(outside, path.join(dir, "files", "link.txt"));
+    await project.setConfig("imagesFile", "imgs/paths.json");
+    const upload = (file: string) => ({ type: "upload", op: { File: file, Dest: "/etc/x" } });
+    const todo = `move it under ${dir}, or add its directory to the hostPaths setting (vm-images:hostPaths)`;
+    // The engine stops a preview at the first image its check refuses: one refused image per preview, beside one that reads inside.
+    const cases: [string, object, RegExp | string][] = [
+      ["up.img", { actions: [upload("files/env.sh"), upload("../outside.txt")] },
+        `image "up.img": actions[1] (upload).file: "../outside.txt" (${outside}) is outside ${dir}; ${todo}`],
+      ["link.img", { actions: [upload("files/link.txt")] },
+        `image "link.img": actions[0] (upload).file: "files/link.txt" (${outside}) is outside ${dir}; ${todo}`],
+      ["environ.img", { actions: [{ type: "tar-in", op: { TarFile: "/proc/self/environ", RemoteDir: "/" } }] },
+        /image "environ\.img": actions\[0\] \(tar-in\)\.tarFile: "\/proc\/self\/environ" \(\/proc\/\d+\/environ\) is under \/proc, which actions never read/],
+    ];
+    for (const [name, image, message] of cases) {
+      fs.writeFileSync(path.join(dir, "paths.json"), `${JSON.stringify([
+        { name: "inside.img", actions: [upload("files/env.sh")] }, { name, ...image },
+      ], null, 2)}\n`);
+      const output = expectCleanFailure(await preview());
+      const errors = diagnosticErrors(output);
+      expect(errors, output).to.have.length(1);
+      if (typeof message === "string") expect(errors[0]).to.include(message);
+      else expect(errors[0]).to.match(message);
+      expect(output).not.to.match(/image "inside\.img": actions/);
+    }
     expect(fs.existsSync(path.join(project.dir, "images"))).to.equal(false);
   });
 

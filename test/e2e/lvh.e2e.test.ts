@@ -50,6 +50,22 @@ describe("e2e: lvh's build flags through npm run lvh", function () {
     expect(stackConfig()).not.to.include("imagesFile");
   });
 
+  it("--dry-run refuses an upload from outside the --dir directory, naming the image, the action and the path", async () => {
+    const dir = path.join(project.dir, "_paths");
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(project.dir, "outside.txt"), "not for the image\n");
+    fs.writeFileSync(path.join(dir, "images.json"), JSON.stringify([
+      { name: "base.img", actions: [{ type: "upload", op: { File: "../outside.txt", Dest: "/etc/x" } }] },
+    ]));
+    const r = await project.script("dist/cli/lvh.js", "images", "build", "--cwd", project.dir, "--stack", "lvh", "--dir", "_paths", "--dry-run");
+    expect(r.code, r.stdout).not.to.equal(0);
+    expect(`${r.stdout}\n${r.stderr}`).to.include(
+      `image "base.img": actions[0] (upload).file: "../outside.txt" (${path.join(project.dir, "outside.txt")}) is outside ${dir}; ` +
+        `move it under ${dir}, or add its directory to the hostPaths setting (vm-images:hostPaths)`,
+    );
+    expect(fs.existsSync(path.join(dir, "images"))).to.equal(false);
+  });
+
   it("--image builds the image and what it derives from, not its siblings", async () => {
     const r = await lvh("--dir", "_data", "--image", "a.qcow2");
     expect(r.stdout).to.match(/^lvh: pulumi up --yes --stack lvh --target '?urn:pulumi:lvh::vm-images::\S+::a\.qcow2'? --target '?\S+::base\.img'? --target '?urn:pulumi:lvh::vm-images::vm-images:index:ImageForest::images'?$/m);

@@ -60,18 +60,18 @@ describe("actions as virt-customize arguments", () => {
   const actions = [action({ type: "mkdir", dir: "/a" }), action({ type: "run-command", cmd: "true" })];
 
   it("merges packages and every action into one invocation, in order", () => {
-    expect(customizeInvocations(["jq", "curl"], actions, ctx, true)).to.deep.equal([
+    expect(customizeInvocations(["jq", "curl"], actions, () => ctx, true)).to.deep.equal([
       ["--install", "jq,curl", "--mkdir", "/a", "--run-command", "true"],
     ]);
   });
 
   it("keeps one invocation per step without merging", () => {
-    expect(customizeInvocations(["jq"], actions, ctx, false)).to.deep.equal([
+    expect(customizeInvocations(["jq"], actions, () => ctx, false)).to.deep.equal([
       ["--install", "jq"], ["--mkdir", "/a"], ["--run-command", "true"],
     ]);
   });
 
   it("needs no invocation for nothing", () => {
-    expect(customizeInvocations([], [], ctx, true)).to.deep.equal([]);
+    expect(customizeInvocations([], [], () => ctx, true)).to.deep.equal([]);
   });
 });

@@ -61,17 +61,17 @@ describe("build key", () => {
         { type: "upload", file: "env.sh", dest: "/etc/env.sh" },
         { type: "copy-in", localPath: "bootstrap", remoteDir: "/root" },
       ] });
-      const before = await hashLocalInputs(image, dir);
+      const before = await hashLocalInputs(image, { baseDir: dir, allowed: [] });
       expect(Object.keys(before).sort()).to.deep.equal(["bootstrap/", "bootstrap/net.sh", "env.sh"]);
       fs.writeFileSync(path.join(dir, "bootstrap", "net.sh"), "ip addr\n");
-      const after = await hashLocalInputs(image, dir);
+      const after = await hashLocalInputs(image, { baseDir: dir, allowed: [] });
       expect(after["bootstrap/net.sh"]).not.to.equal(before["bootstrap/net.sh"]);
       expect(after["env.sh"]).to.equal(before["env.sh"]);
       fs.chmodSync(path.join(dir, "env.sh"), 0o755);
-      expect((await hashLocalInputs(image, dir))["env.sh"]).not.to.equal(before["env.sh"]);
+      expect((await hashLocalInputs(image, { baseDir: dir, allowed: [] }))["env.sh"]).not.to.equal(before["env.sh"]);
       fs.rmSync(path.join(dir, "env.sh"));
       let message = "";
-      await hashLocalInputs(image, dir).catch((e: Error) => (message = e.message));
+      await hashLocalInputs(image, { baseDir: dir, allowed: [] }).catch((e: Error) => (message = e.message));
       expect(message).to.match(/image "a\.img": actions\[0\] \(upload\)\.file: .*env\.sh does not exist/);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

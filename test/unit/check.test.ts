@@ -87,7 +87,7 @@ describe("Image check", () => {
 describe("stack config", () => {
   it("applies the defaults, resolving paths against the project", () => {
     expect(parseStackConfig({}, "/p")).to.deep.equal({
-      imagesFile: "/p/examples/seed/images.json", dir: "/p/images", suite: "bookworm", mirror: undefined,
+      imagesFile: "/p/examples/seed/images.json", dir: "/p/images", hostPaths: undefined, suite: "bookworm", mirror: undefined,
       backend: "auto", mergeSteps: true, rebuild: undefined,
       pull: [], registry: undefined, tag: undefined, insecureRegistry: false, localCopies: true, verifyBoot: undefined, verbose: false,
       network: undefined, allowHosts: undefined,

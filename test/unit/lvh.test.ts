@@ -221,10 +221,10 @@ describe("build keys that follow what the image is built from", () => {
       fs.symlinkSync("real.sh", path.join(dir, "link.sh"));
       const upload = parseImageConfig({ name: "a.img", actions: [{ type: "upload", file: "link.sh", dest: "/x" }] });
       const copy = parseImageConfig({ name: "a.img", actions: [{ type: "copy-in", localPath: "link.sh", remoteDir: "/" }] });
-      const before = { upload: await hashLocalInputs(upload, dir), copy: await hashLocalInputs(copy, dir) };
+      const before = { upload: await hashLocalInputs(upload, { baseDir: dir, allowed: [] }), copy: await hashLocalInputs(copy, { baseDir: dir, allowed: [] }) };
       fs.writeFileSync(path.join(dir, "real.sh"), "echo 2\n");
-      expect(await hashLocalInputs(upload, dir)).not.to.deep.equal(before.upload);
-      expect(await hashLocalInputs(copy, dir)).to.deep.equal(before.copy);
+      expect(await hashLocalInputs(upload, { baseDir: dir, allowed: [] })).not.to.deep.equal(before.upload);
+      expect(await hashLocalInputs(copy, { baseDir: dir, allowed: [] })).to.deep.equal(before.copy);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

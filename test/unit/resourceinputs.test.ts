@@ -80,6 +80,7 @@ describe("resources an ImageForest registers", () => {
       "vm-images:pull": "127.0.0.1:5000/lvh/kind:1", "vm-images:registry": "127.0.0.1:5000/team/images", "vm-images:tag": "main",
       "vm-images:insecureRegistry": "true", "vm-images:verifyBoot": "false", "vm-images:verbose": "true", "vm-images:localCopies": "false",
       "vm-images:network": "mirror", "vm-images:allowHosts": "proxy.example,10.1.0.0/16",
+      "vm-images:hostPaths": "/srv/kernels",
     });
     const resources = await register(() => new ImageForest("images", settings));
     expect(resources.map((r) => r.name)).to.deep.equal(["127.0.0.1:5000/lvh/kind:1", "base.img", "images", "k8s.qcow2"]);
@@ -92,6 +93,7 @@ describe("resources an ImageForest registers", () => {
       baseDir: root, suite: "trixie", mirror: "https://mirror.example/debian", backend: "direct", mergeSteps: false,
       rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true, verifyBoot: false, verbose: true,
       localCopies: false, network: "mirror", allowHosts: ["proxy.example", "10.1.0.0/16"],
+      hostPaths: ["/srv/kernels"],
     });
   });
 });

@@ -41,6 +41,7 @@ describe("settings", () => {
     localCopies: ["off", "off", '"off" must be true or false'],
     network: ["open", "open", '"open" must be one of public, mirror, none'],
     allowHosts: ["10.0.0.1/33", ["10.0.0.1/33"], '"10.0.0.1/33" is not a host name, an IP address or a CIDR such as 10.1.0.0/16'],
+    hostPaths: ["kernels", ["kernels"], '"kernels" must be an absolute directory path'],
   };
   // dir is resolved against the project in the stack config, and rebuild takes any text: neither has a bad stack value.
   const noBadStackValue = ["dir", "rebuild"];
@@ -96,7 +97,7 @@ describe("settings", () => {
   const changed: Record<string, unknown> = {
     dir: "/elsewhere", baseDir: "/elsewhere", suite: "trixie", mirror: "http://mirror.example/debian", backend: "direct",
     mergeSteps: false, rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true,
-    verifyBoot: false, verbose: true, localCopies: false, network: "mirror", allowHosts: ["10.1.0.0/16"],
+    verifyBoot: false, verbose: true, localCopies: false, network: "mirror", allowHosts: ["10.1.0.0/16"], hostPaths: ["/elsewhere"],
   };
 
   it("has another value for each Image setting here", () => {

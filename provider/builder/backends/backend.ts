@@ -15,6 +15,8 @@ export interface BackendBuild {
   mirror?: string;
   /** Directory that relative local paths of actions are resolved against. */
   baseDir: string;
+  /** Directories besides baseDir that local paths of actions may lead to (the hostPaths setting). */
+  hostPaths: readonly string[];
   mergeSteps: boolean;
   /** Environment for libguestfs tools (acceleration settings). */
   guestfsEnv: Record<string, string>;

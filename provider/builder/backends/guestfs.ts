@@ -16,7 +16,7 @@ import * as path from "node:path";
 import { customizeInvocations } from "../../actions/customize";
 import { parentOpenName } from "../../model/backing";
 import { DEFAULT_SIZE, imageFormat, isBootable } from "../../model/image";
-import { actionContext } from "./actioncontext";
+import { actionContexts } from "./actioncontext";
 import { EXTLINUX_CONF, FSTAB, partitionOffset, readSector0, SYSLINUX_MBR } from "../boot/layout";
 import { MINUTE, run } from "../run/exec";
 import { bootstrapCommand } from "./mmdebstrap";
@@ -134,10 +134,13 @@ async function hasPartitionTable(image: string, workDir: string, ctx: BuildConte
 
 /** virt-customize for packages (derived images only) and actions: one run when merging steps. */
 function customizeSteps(b: BackendBuild, disk: string, format: string, packages: readonly string[] = []): Step[] {
-  const invocations = customizeInvocations(packages, b.image.actions, actionContext(b.baseDir), b.mergeSteps);
-  return invocations.map((args, i) => ({
-    name: invocations.length > 1 ? `customize ${i + 1}/${invocations.length} (virt-customize)` : "customize (virt-customize)",
+  const invocations = () => customizeInvocations(packages, b.image.actions, actionContexts(b), b.mergeSteps);
+  const count = invocations().length;
+  return Array.from({ length: count }, (_, i) => ({
+    name: count > 1 ? `customize ${i + 1}/${count} (virt-customize)` : "customize (virt-customize)",
     do: async (ctx: BuildContext) => {
+      // Local paths resolved and confined again now, right before virt-customize reads them.
+      const args = invocations()[i];
       await run("virt-customize", ["--format", format, "-a", disk, ...args], {
         label: `${ctx.image} virt-customize`, log: ctx.log, signal: ctx.signal, timeoutMs: 120 * MINUTE, env: b.guestfsEnv,
       });

@@ -77,7 +77,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
         const built = await buildImage({
           dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror,
           network: inputs.network as NetworkMode | undefined, allowHosts: inputs.allowHosts,
-          baseDir: inputs.baseDir, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
+          baseDir: inputs.baseDir, hostPaths: inputs.hostPaths, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
           cacheDir: cache, signal, progress, bootCheck, echo: isVerbose(inputs) ? toStderr : undefined,
           beforeCommit: confirmEngine,
         });

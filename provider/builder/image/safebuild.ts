@@ -29,6 +29,8 @@ export interface ImageBuildRequest {
   network?: NetworkMode;
   allowHosts?: readonly string[];
   baseDir: string;
+  /** Directories besides baseDir that local paths of actions may lead to (the hostPaths setting); unset: none. */
+  hostPaths?: readonly string[];
   mergeSteps: boolean;
   backend: Backend;
   guestfsEnv: Record<string, string>;
@@ -141,6 +143,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       suite: req.suite,
       mirror: req.mirror,
       baseDir: req.baseDir,
+      hostPaths: req.hostPaths ?? [],
       mergeSteps: req.mergeSteps,
       guestfsEnv: guestfsToolEnv(req.guestfsEnv, p.work),
       cacheDir: req.cacheDir,

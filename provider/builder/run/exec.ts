@@ -27,6 +27,8 @@ export interface RunOptions {
   input?: string;
   /** A file streamed to the command's stdin. */
   inputFile?: string;
+  /** An open file streamed to the command's stdin, and closed after. */
+  inputFd?: number;
   /** Also return stdout (it is logged either way). */
   capture?: boolean;
   /**
@@ -146,13 +148,13 @@ export function start(cmd: string, args: readonly string[], opts: StartOptions):
   const [file, argv] = tiedToUs(cmd, args);
   // In a PID namespace and a session of its own (as root; see tiedToUs).
   const tied = file !== cmd;
-  const given = opts.input !== undefined || opts.inputFile !== undefined;
+  const given = opts.input !== undefined || opts.inputFile !== undefined || opts.inputFd !== undefined;
   const child = execa(file, argv, {
     cwd: opts.cwd,
     // Tools are found where hostFacts() found them, whatever PATH we were given.
     env: { PATH: searchPath(), ...opts.env },
     extendEnv: !opts.cleanEnv,
-    input: opts.inputFile !== undefined ? createReadStream(opts.inputFile) : opts.input,
+    input: opts.inputFd !== undefined || opts.inputFile !== undefined ? createReadStream(opts.inputFile ?? "", { fd: opts.inputFd }) : opts.input,
     stdin: opts.stdin ?? (given ? undefined : "ignore"),
     stdout: typeof opts.stdout === "number" ? opts.stdout : undefined,
     buffer: false,

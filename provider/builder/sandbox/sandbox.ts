@@ -30,6 +30,8 @@ export interface ChrootOptions {
   timeoutMs?: number;
   /** A host file streamed to the command's stdin. */
   inputFile?: string;
+  /** An open host file streamed to the command's stdin, and closed after. */
+  inputFd?: number;
   env?: Record<string, string>;
 }
 
@@ -48,6 +50,7 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
     signal: ctx.signal,
     timeoutMs: opts.timeoutMs ?? 60 * MINUTE,
     inputFile: opts.inputFile,
+    inputFd: opts.inputFd,
     // The kernel ends the namespace, and everything in it, with unshare.
     killSignal: "SIGKILL",
     // Nothing of the provider's environment: bwrap's --clearenv clears only
@@ -100,15 +103,40 @@ export async function applyAction(root: RootFs, action: Action, ctx: BuildContex
 async function applyOp(root: RootFs, op: GuestOp, ctx: BuildContext, label: string): Promise<void> {
   switch (op.op) {
     case "exec":
-      await inChroot(root, op.argv, ctx, { label, inputFile: op.stdinFile });
+      await inChroot(root, op.argv, ctx, { label, inputFd: op.stdinFile === undefined ? undefined : openUnmoved(op.stdinFile) });
       return;
     case "script":
-      await inChroot(root, guestSh(`actions/sh/${op.script}`, op.args), ctx, { label, inputFile: op.stdinFile });
+      await inChroot(root, guestSh(`actions/sh/${op.script}`, op.args), ctx, {
+        label, inputFd: op.stdinFile === undefined ? undefined : openUnmoved(op.stdinFile),
+      });
       return;
     case "copy-in":
       await tarInto(root, op.from, op.into, ctx, label);
       return;
   }
+}
+
+/**
+ * Open a host file an action streams into the image: the link-free path its
+ * context resolved and confined just before (actioncontext.ts). Opened
+ * without following a link, and the file opened must still be at that very
+ * path, so a link put in its place, or in place of a directory above it,
+ * since the check cannot redirect the read.
+ */
+export function openUnmoved(file: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ELOOP") throw err;
+    throw new Error(`${file} became a symbolic link after it was checked; nothing was copied from it`);
+  }
+  const opened = fs.readlinkSync(`/proc/self/fd/${fd}`);
+  if (opened !== file) {
+    fs.closeSync(fd);
+    throw new Error(`${file} changed while the build read it (it now leads to ${opened}); nothing was copied from it`);
+  }
+  return fd;
 }
 
 /** Copy the host file or directory `from` into the guest directory `into` (which must exist), as root-owned files. */

@@ -1,7 +1,7 @@
 // The image's actions, in order, in the sandbox on its root file system.
 import type { Step } from "../../run/steps";
 import { applyAction, type RootFs } from "../../sandbox/sandbox";
-import { actionContext } from "../actioncontext";
+import { actionContexts } from "../actioncontext";
 import type { BackendBuild } from "../backend";
 
 export function actionSteps(b: BackendBuild, root: RootFs): Step[] {
@@ -9,8 +9,8 @@ export function actionSteps(b: BackendBuild, root: RootFs): Step[] {
   return [{
     name: "run actions (sandbox)",
     do: async (ctx) => {
-      const actx = actionContext(b.baseDir);
-      for (const action of b.image.actions) await applyAction(root, action, ctx, actx);
+      const contextOf = actionContexts(b);
+      for (const [i, action] of b.image.actions.entries()) await applyAction(root, action, ctx, contextOf(i));
     },
   }];
 }
