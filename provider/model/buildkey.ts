@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "ea562e768123ffe66106a112f341aa14c06130ae2157c45a7646e5606f083f53";
+export const PIPELINE_SOURCES = "08abd088919eb7d2c43b432a4acb0bebc519ffd9c1a501a7f012296371f3e869";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
