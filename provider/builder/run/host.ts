@@ -59,6 +59,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   extlinux: "extlinux",
   bwrap: "bubblewrap",
   slirp4netns: "slirp4netns",
+  keyctl: "keyutils",
   setpriv: "util-linux",
 };
 
