@@ -1,5 +1,6 @@
 // The direct backend's sandbox with the real tools: an image whose actions
-// attack the build host leaves the host as it was; DNS works in an image
+// attack the build host leaves the host as it was; the keyrings, new user
+// namespaces and the deny list's other calls are refused; DNS works in an image
 // whose resolv.conf is systemd-resolved's link; apt-get update starts from
 // the package lists of earlier builds; what an image's apt downloaded joins
 // the shared .deb cache only when a verified index lists it; a failed root
