@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "08abd088919eb7d2c43b432a4acb0bebc519ffd9c1a501a7f012296371f3e869";
+export const PIPELINE_SOURCES = "2f75d125e732fda4c69c4a7920fb9fccb1be7a8b349935b626ceb26eb58a3412";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -20,7 +20,7 @@
 // can. x32 calls (x86_64's arch with bit 30 set in the number) are refused
 // whole: nothing in a Debian image is x32. i386 calls (int 0x80) get the
 // same list by their own numbers rather than a refusal: an amd64 image with
-// i386 packages runs i386 programs from their triggers (wine32's libraries).
+// i386 packages may run i386 programs while it is built.
 import { assemble, type Instruction, jeq, jge, jset, label, load, ret, SECCOMP_DATA } from "./bpf";
 
 /** Each ABI's numbers of the calls the filter names (absent: the ABI has no such call). */
