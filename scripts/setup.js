@@ -41,6 +41,7 @@ const DEBIAN_PACKAGES = {
   shellcheck: "checks the shell scripts in npm test",
   bubblewrap: "the direct backend's sandbox for package scripts and actions",
   slirp4netns: "the sandbox's network, without the host's loopback",
+  keyutils: "keyctl: the sandbox's own session keyring",
   nftables: "the sandbox's network policy, loaded in its network namespace",
   "docker-registry": "a real OCI registry on 127.0.0.1 for the registry tests",
   "apache2-utils": "htpasswd: the registry tests with authentication",

@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "c39994ac0fee55bbc564462a13c36db1c385aa0e80f2d86fbee0caec268bc2e3";
+export const PIPELINE_SOURCES = "adf2476cc9acb878feba5b7f630744c0140dedc6a2da654cf0d751dfa63e1685";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -2,7 +2,7 @@
 // passed in, so that deciding a backend is a pure function of them.
 
 /** Tools the direct backend runs, besides those both backends need. */
-export const DIRECT_TOOLS = ["mmdebstrap", "mke2fs", "unshare", "sfdisk", "extlinux", "chroot", "mount", "bwrap", "slirp4netns", "nft"] as const;
+export const DIRECT_TOOLS = ["mmdebstrap", "mke2fs", "unshare", "sfdisk", "extlinux", "chroot", "mount", "bwrap", "slirp4netns", "nft", "keyctl"] as const;
 
 export interface HostFacts {
   /** Whether builds run as root (loop mounts and the chroot's mounts need it). */

@@ -1,5 +1,6 @@
 // The direct backend's sandbox with the real tools: an image whose actions
-// attack the build host leaves the host as it was; DNS works in an image
+// attack the build host leaves the host as it was; the keyrings, new user
+// namespaces and the deny list's other calls are refused; DNS works in an image
 // whose resolv.conf is systemd-resolved's link; apt-get update starts from
 // the package lists of earlier builds; what an image's apt downloaded joins
 // the shared .deb cache only when a verified index lists it; a failed root
@@ -60,6 +61,7 @@ const HOSTILE = [
 describe("integration: the direct backend's sandbox", function () {
   this.timeout(30 * 60_000);
   let work: string;
+  let hostileRoot: string;
   const build = (config: ImageConfigInput, parentPath?: string) =>
     buildImage({
       dir: path.join(work, "images"), image: parseImageConfig(config), parentPath, suite: "bookworm", baseDir: work, mergeSteps: true,
@@ -79,6 +81,7 @@ describe("integration: the direct backend's sandbox", function () {
       cmd: `if ${cmd} >/dev/null 2>&1; then r=succeeded; else r=failed; fi; echo "$r: ${cmd.replace(/"/g, "")}" >> /root/hostile.log`,
     }));
     const built = await build({ name: "hostile.img", bootable: false, size: "1G", packages: ["iproute2", "procps"], actions });
+    hostileRoot = built.path;
     expect(hostState()).to.deep.equal(before);
     const log = debugfs(built.path, "cat /root/hostile.log");
     for (const cmd of ["hostname evil", "sysctl -w kernel.domainname=evil", "ip link add evil0 type dummy", "mkdir /sys/evil",
@@ -88,6 +91,66 @@ describe("integration: the direct backend's sandbox", function () {
     // The image's own resolv.conf (empty: nothing of the build host) is put back.
     expect(debugfs(built.path, "cat /etc/resolv.conf")).to.equal("");
     expect(debugfs(built.path, "ls -l /dev")).not.to.include("evil");
+  });
+
+  it("refuses the keyrings, user namespaces and the calls of the deny list, and leaves the host's keyrings as they were", async () => {
+    const keys = () => ({
+      session: execFileSync("keyctl", ["show", "@s"], { encoding: "utf8" }),
+      user: execFileSync("keyctl", ["show", "@u"], { encoding: "utf8" }),
+      evil: fs.readFileSync("/proc/keys", "utf8").split("\n").filter((l) => l.includes("vm-images-evil")),
+    });
+    const before = keys();
+    // Each call's errno (0: it ran) in /root/calls, by the image's perl.
+    const probe = `$| = 1; open(my $log, ">", "/root/calls") or die;
+      sub try { my ($name, $nr, @args) = @_; $! = 0; my $r = syscall($nr, @args);
+        if ($r == 0 && ($nr == 56)) { exit 0 } waitpid($r, 0) if $nr == 56 && $r > 0;
+        print $log "$name ", ($r == -1 ? $! + 0 : 0), "\n" }
+      try("add_key session", 248, "user", "vm-images-evil-s", "x", 1, -3);
+      try("add_key user", 248, "user", "vm-images-evil-u", "x", 1, -4);
+      try("keyctl", 250, 0, -4, 0);
+      try("request_key", 249, "user", "vm-images-evil-r", 0, 0);
+      # clone first: after a successful unshare, a nested user namespace would fail for want of a uid mapping.
+      try("clone user", 56, 0x10000011, 0, 0, 0, 0);
+      try("unshare user", 272, 0x10000000);
+      try("clone3", 435, 0, 0);
+      try("setns", 308, 0, 0);
+      try("io_uring_setup", 425, 1, "\0" x 120);
+      try("bpf", 321, 0, "\0" x 128, 128);
+      try("perf_event_open", 298, pack("LLQQQQ", 1, 128, 0, 0, 0, 0x60) . "\0" x 88, 0, -1, -1, 0);
+      try("userfaultfd", 323, 1);
+      try("open_by_handle_at", 304, -100, pack("LL", 8, 1) . "\0" x 8, 0);
+      try("x32 keyctl", 0x40000000 + 250, 0, -4, 0);
+      # i386's keyctl(KEYCTL_GET_KEYRING_ID, @u) by int 0x80, from a static x86_64 program that exits with its errno.
+      my $code = pack("C*", 0xb8, 0x20, 0x01, 0, 0, 0x31, 0xdb, 0xb9, 0xfc, 0xff, 0xff, 0xff, 0x31, 0xd2, 0xcd, 0x80,
+        0xf7, 0xd8, 0x89, 0xc7, 0x79, 0x02, 0x31, 0xff, 0xb8, 0x3c, 0, 0, 0, 0x0f, 0x05);
+      my $size = 64 + 56 + length($code);
+      open(my $elf, ">", "/root/i386-keyctl") or die;
+      print $elf pack("a4CCCCx8 vvV QQQ V vvvvvv", "\x7fELF", 2, 1, 1, 0, 2, 0x3e, 1, 0x400078, 64, 0, 0, 64, 56, 1, 0, 0, 0),
+        pack("VV QQQ QQQ", 1, 5, 0, 0x400000, 0x400000, $size, $size, 0x1000), $code;
+      close $elf; chmod 0755, "/root/i386-keyctl"; system("/root/i386-keyctl");
+      print $log "i386 keyctl ", $? >> 8, "\n";`;
+    fs.writeFileSync(path.join(work, "probe.pl"), probe);
+    const child = await build({ name: "hostile-calls.img", parent: "hostile.img", packages: [], actions: [
+      { type: "upload", file: "probe.pl", dest: "/root/probe.pl" },
+      { type: "run-command", cmd: "perl /root/probe.pl" },
+      { type: "run-command", cmd: "if unshare -U true 2>/root/unshare.err; then echo ran; else echo refused; fi > /root/unshare" },
+      // Package scripts' own tools still work.
+      { type: "run-command", cmd: "useradd -m -s /bin/sh probe && id probe > /root/probe-id" },
+    ] }, hostileRoot);
+    const calls = Object.fromEntries(debugfs(child.path, "cat /root/calls").trim().split("\n").map((l) => {
+      const at = l.lastIndexOf(" ");
+      return [l.slice(0, at), Number(l.slice(at + 1))];
+    }));
+    const EPERM = 1;
+    const ENOSYS = 38;
+    expect(calls).to.deep.equal({
+      "add_key session": EPERM, "add_key user": EPERM, keyctl: EPERM, request_key: EPERM, "unshare user": EPERM, "clone user": EPERM,
+      clone3: ENOSYS, setns: EPERM, io_uring_setup: EPERM, bpf: EPERM, perf_event_open: EPERM, userfaultfd: EPERM,
+      open_by_handle_at: EPERM, "x32 keyctl": EPERM, "i386 keyctl": EPERM,
+    });
+    expect(debugfs(child.path, "cat /root/unshare")).to.equal("refused\n");
+    expect(debugfs(child.path, "cat /root/probe-id")).to.match(/^uid=1000\(probe\)/);
+    expect(keys()).to.deep.equal(before);
   });
 
   it("gives DNS to an image whose resolv.conf is systemd-resolved's link, and keeps the link", async () => {

@@ -11,7 +11,7 @@ describe("host facts", () => {
     expect(searchPath("").split(":")).to.deep.equal(SYSTEM_DIRS);
   });
 
-  const all = new Set(["mmdebstrap", "mke2fs", "unshare", "sfdisk", "extlinux", "chroot", "mount", "bwrap", "slirp4netns", "nft"]);
+  const all = new Set(["mmdebstrap", "mke2fs", "unshare", "sfdisk", "extlinux", "chroot", "mount", "bwrap", "slirp4netns", "nft", "keyctl"]);
   const table: [string, boolean, Set<string>, string][] = [
     ["auto", true, all, "direct"],
     ["auto", false, all, "guestfs"],

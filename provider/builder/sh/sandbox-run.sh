@@ -18,9 +18,10 @@
 #   /run/vm-images/apt-lists for apt-install.sh to start from; after
 #   success, the indexes the image's apt fetched join the cache if the
 #   cache's InRelease vouches for them (adopt-lists.sh).
-# VM_IMAGES_NOSYNC: a seccomp filter (build/nosync.ts) bwrap loads, under
-#   which fsync and its kin return at once: the image is thrown away whole if
-#   the build fails, so flushing each file to the disk file buys nothing.
+# VM_IMAGES_NOSYNC: a seccomp filter (sandbox/seccomp.ts) bwrap loads, under
+#   which fsync and its kin return at once (the image is thrown away whole if
+#   the build fails, so flushing each file to the disk file buys nothing),
+#   and the keyrings, new user namespaces, io_uring, bpf and the like fail.
 #
 # Inside: the image as /, a fresh /proc with /proc/sys read-only, a minimal
 # /dev, no /sys, a fresh /run, private PID, UTS, IPC and network namespaces
@@ -36,6 +37,10 @@ root=$1; mkdir -p "$2"; run=$(mktemp -d "$2/run.XXXXXX"); shift 3
 exec 3<&0
 here=$(dirname "$0")
 trap 'rm -rf "$run"' EXIT
+# A new, empty session keyring for this shell and all it starts (keyctl
+# installs it on its parent): nothing of the host root's session keyring is
+# reachable inside, even past the filter.
+keyctl new_session >/dev/null
 
 if [ -n "${VM_IMAGES_DISK:-}" ]; then
   mount -o "loop,offset=${VM_IMAGES_DISK_OFFSET:-0}" "$VM_IMAGES_DISK" "$root" || exit 64
