@@ -33,6 +33,8 @@ export interface PullRequest {
   label: string;
   signal?: AbortSignal;
   session: RegistrySession;
+  /** The most bytes one image may decompress to. @default MAX_IMAGE_BYTES */
+  maxImageBytes?: number;
 }
 
 export interface PulledFile {
@@ -54,6 +56,13 @@ export interface PullResult {
  * lvh images are gigabytes.
  */
 const PULL_TIMEOUT_MS = 60 * MINUTE;
+
+/**
+ * The most bytes one pulled image may decompress to: a few kilobytes of
+ * zstd can hold terabytes of zeros, which would fill the images' disk. lvh
+ * images are a few gigabytes.
+ */
+export const MAX_IMAGE_BYTES = 64 * 2 ** 30;
 
 export function hostPlatform(): string {
   const arch = ({ x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" } as Record<string, string>)[process.arch] ?? process.arch;
@@ -141,9 +150,12 @@ async function extractOne(image: string, size: number, data: AsyncIterable<Buffe
   const exclusive = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
   const keep = req.cache ? fs.createWriteStream("", { fd: fs.openSync(path.join(staging, `${image}.zst`), exclusive, 0o644) }) : undefined;
   const out = fs.openSync(path.join(staging, image), exclusive, 0o644);
+  const bound = req.maxImageBytes ?? MAX_IMAGE_BYTES;
   let n = 0;
   try {
-    const z = start("zstd", ["-d", "-q", "-c"], {
+    // The kernel holds the bound while zstd writes (RLIMIT_FSIZE: a write
+    // past it fails), with no copy of the output through us; no core file.
+    const z = start("prlimit", [`--fsize=${bound}`, "--core=0", "--", "zstd", "-d", "-q", "-c"], {
       label: req.label, log: req.log, signal: req.signal, timeoutMs: PULL_TIMEOUT_MS, stdin: "pipe", stdout: out,
     });
     const fed = pipeline(async function* () {
@@ -157,6 +169,9 @@ async function extractOne(image: string, size: number, data: AsyncIterable<Buffe
     // zstd's own failure (its exit code and stderr) says more than the EPIPE
     // of a write to a zstd that has ended.
     await z.done.catch((err: Error) => {
+      if (fs.fstatSync(out).size >= bound) {
+        throw new Error(`data/images/${image}.zst decompresses to more than ${bound} bytes, the most a pulled image may have`);
+      }
       throw new Error(`data/images/${image}.zst: ${err.message}`);
     });
     if (feedError) throw feedError;

@@ -60,6 +60,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   bwrap: "bubblewrap",
   slirp4netns: "slirp4netns",
   setpriv: "util-linux",
+  prlimit: "util-linux",
 };
 
 let probed: HostFacts | undefined;
