@@ -15,6 +15,7 @@ import { imageEntry, parseRef, registryRefusal } from "../../model/oci";
 import { crane, craneExport, type RegistrySession } from "./crane";
 import type { Logger } from "../run/log";
 import { readTar } from "../../model/tar";
+import { renameDurably } from "../run/files";
 
 export interface PullRequest {
   ref: string;
@@ -133,7 +134,8 @@ export async function pullImages(req: PullRequest): Promise<PullResult> {
     const missing = (req.expect ?? []).filter((n) => !names.includes(n));
     if (missing.length) throw new Error(`${req.ref}: does not hold ${missing.join(", ")} (it holds ${names.join(", ")})`);
     const files: PulledFile[] = [];
-    for (const f of fs.readdirSync(staging)) fs.renameSync(path.join(staging, f), path.join(req.dir, f));
+    // Each on the disk before it is named, and named before the state records it.
+    for (const f of fs.readdirSync(staging)) renameDurably(path.join(staging, f), path.join(req.dir, f));
     for (const name of names) {
       const p = path.join(req.dir, name);
       files.push({ name, path: p, identity: identityOf(p)! });
