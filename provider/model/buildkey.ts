@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "ea562e768123ffe66106a112f341aa14c06130ae2157c45a7646e5606f083f53";
+export const PIPELINE_SOURCES = "230336dcec7665512d0f44ebc746b4273759d72f72e0209cdf9ed856d8f16651";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
