@@ -39,6 +39,7 @@ const DEBIAN_PACKAGES = {
   e2fsprogs: "mke2fs, resize2fs, debugfs",
   zstd: "compressed root file system archives",
   shellcheck: "checks the shell scripts in npm test",
+  strace: "the test that a built image is flushed before it is renamed into place",
   bubblewrap: "the direct backend's sandbox for package scripts and actions",
   slirp4netns: "the sandbox's network, without the host's loopback",
   keyutils: "keyctl: the sandbox's own session keyring",

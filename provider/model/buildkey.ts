@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "adf2476cc9acb878feba5b7f630744c0140dedc6a2da654cf0d751dfa63e1685";
+export const PIPELINE_SOURCES = "a0f7261f95dd0e40c8d854db9e8396c057958f20da65fe3780f260f3517eefb6";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -97,6 +97,25 @@ describe("integration: lvh images pull from a real registry", function () {
     expect(fs.readFileSync(path.join(dir, "base.qcow2"), "utf8")).to.equal("built here\n");
   });
 
+  it("stops an image that decompresses past the bound, naming it, with no partial file left", async () => {
+    // 100 MB of zeros in about 3 KB of zstd, against a bound of 10 MB.
+    const bomb = path.join(work, "src", "bomb", "bomb.qcow2");
+    fs.mkdirSync(path.dirname(bomb), { recursive: true });
+    fs.writeFileSync(bomb, Buffer.alloc(100 << 20));
+    publishLvhShaped(`${reg.host}/team/bomb:v1`, [bomb]);
+    fs.rmSync(bomb);
+    const dir = path.join(work, "bomb", "images");
+    const session = registrySession();
+    try {
+      const pulling = pullImages({ ref: `${reg.host}/team/bomb:v1`, dir, log: memoryLogger(), label: "pull", session, maxImageBytes: 10 << 20 });
+      await pulling.then(() => expect.fail("pulled"), (err: Error) => expect(err.message).to.match(
+        /team\/bomb:v1: refused: data\/images\/bomb\.qcow2\.zst decompresses to more than 10485760 bytes, the most a pulled image may have; nothing was written/));
+    } finally {
+      session.close();
+    }
+    expect(tree(dir)).to.deep.equal([]);
+  });
+
   const good: TarSpec[] = [
     { name: "data/", type: "5" },
     { name: "data/images/", type: "5" },

@@ -191,7 +191,7 @@ describe("integration: the direct backend's sandbox", function () {
     expect(fs.readFileSync(path.join(work, "images", "resolved-child.img.log"), "utf8")).to.match(/downloaded package\(s\) joined the \.deb cache/);
     expect(fs.readdirSync(debs).filter((f) => /^jq_.*\.deb$/.test(f))).to.have.length(1);
     // An image whose apt, once dpkg is done, replaces each .deb it downloaded and adds one of its own.
-    const forge = "for f in /var/cache/apt/archives/*.deb; do [ -L $f ] || echo forged > $f; done; echo forged > /var/cache/apt/archives/evil_1_amd64.deb";
+    const forge = "for f in /run/vm-images/archives/*.deb; do [ -L $f ] || echo forged > $f; done; echo forged > /run/vm-images/archives/evil_1_amd64.deb";
     const root = await build({ name: "poison.img", bootable: false, size: "1G", packages: [],
       actions: [{ type: "run-command", cmd: `echo 'DPkg::Post-Invoke { "${forge}"; };' > /etc/apt/apt.conf.d/99forge` }] });
     await build({ name: "poison-child.img", parent: "poison.img", packages: ["tree"] }, root.path);
@@ -200,6 +200,49 @@ describe("integration: the direct backend's sandbox", function () {
     const cached = fs.readdirSync(debs);
     expect(cached.filter((f) => f.startsWith("tree_") || f.startsWith("evil_") || f.startsWith("."))).to.deep.equal([]);
     for (const f of cached.filter((name) => name.endsWith(".deb"))) expect(fs.readFileSync(path.join(debs, f)).subarray(0, 8).toString("latin1"), f).to.equal("!<arch>\n");
+  });
+
+  it("never follows a link the image planted: not its apt cache or lists, nor a mount point such as /run", async () => {
+    // Host directories the image's links lead to, each empty or holding what must stay as it is.
+    const host = (name: string) => {
+      fs.mkdirSync(path.join(work, name));
+      return path.join(work, name);
+    };
+    const [archives, lists, run] = [host("host-archives"), host("host-lists"), host("host-run")];
+    const cachedLists = aptListsCacheDir(path.join(work, "cache"));
+    // A verified index the lists cache has (a child fetched it above), moved to the host directory the
+    // image's lists lead to: read there by the host, it would join the cache again.
+    const translation = fs.readdirSync(cachedLists).find((f) => f.endsWith("_main_i18n_Translation-en"))!;
+    fs.renameSync(path.join(cachedLists, translation), path.join(lists, translation));
+    const listing = (dir: string) => fs.readdirSync(dir).map((f) => `${f} ${fs.lstatSync(path.join(dir, f)).mtimeMs}`);
+    const before = { archives: listing(archives), lists: listing(lists), run: listing(run) };
+    const noLanguages = path.join(work, "no-languages");
+    fs.writeFileSync(noLanguages, 'Acquire::Languages "none";\n');
+    // Each link's target exists in the image too, so the image's own apt works; /oldroot is the host's
+    // root as bwrap sets up its mounts.
+    const mkdirs = (dir: string) => dir.split("/").slice(1).map((_, i, parts) => `mkdir /${parts.slice(0, i + 1).join("/")}`);
+    const plant = (name: string, requests: string[]) => {
+      const file = path.join(work, name);
+      execFileSync("cp", ["--sparse=always", path.join(work, "images", "hostile.img"), file]);
+      fs.writeFileSync(`${file}.debugfs`, `${requests.join("\n")}\n`);
+      execFileSync("debugfs", ["-w", "-f", `${file}.debugfs`, file], { stdio: "ignore" });
+      return file;
+    };
+    const aptLinks = plant("apt-links.img", [
+      ...mkdirs(`/oldroot${archives}`), ...mkdirs(lists),
+      "link /var/cache/apt /var/cache/apt.orig", "unlink /var/cache/apt", `symlink /var/cache/apt /oldroot${archives}`,
+      "link /var/lib/apt/lists /var/lib/apt/lists.orig", "unlink /var/lib/apt/lists", `symlink /var/lib/apt/lists ${lists}`,
+      `write ${noLanguages} /etc/apt/apt.conf.d/99no-languages`,
+    ]);
+    const child = await build({ name: "apt-links-child.img", parent: "hostile.img", packages: ["tree"] }, aptLinks);
+    expect(debugfs(child.path, "stat /usr/bin/tree")).to.include("Type: regular");
+    const runLink = plant("run-link.img", ["link /run /run.orig", "unlink /run", `symlink /run /oldroot${run}`]);
+    let message = "";
+    await build({ name: "run-link-child.img", parent: "hostile.img", actions: [{ type: "run-command", cmd: "true" }] }, runLink)
+      .catch((err: Error) => void (message = err.message));
+    expect({ archives: listing(archives), lists: listing(lists), run: listing(run) }).to.deep.equal(before);
+    expect(fs.readdirSync(cachedLists)).not.to.include(translation);
+    expect(message).to.match(/image "run-link-child\.img".*the image's \/run is a symbolic link/s);
   });
 
   it("fails a root image with an unknown package clearly, and leaves every file of the .deb cache in place", async () => {

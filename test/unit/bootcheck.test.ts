@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BootCheckError, bootToLogin } from "../../provider/builder/boot/check";
+import { BootCheckError, bootCommand, bootToLogin } from "../../provider/builder/boot/check";
 import { memoryLogger } from "../../provider/builder/run/log";
 
 const FAKE_QEMU = `#!/bin/sh
@@ -86,5 +86,20 @@ describe("boot check (a stand-in qemu)", () => {
     abort.abort();
     expect((await failure(checking)).message).to.match(/^boot check failed: interrupted\n/);
     expect(stillRunning(image("slow"))).to.equal(false);
+  });
+});
+
+describe("boot check's qemu command line", () => {
+  const sandbox = (argv: string[]) => argv[argv.indexOf("-sandbox") + 1];
+  it("runs qemu under its seccomp filter, and as nobody once it has opened its files when started as root", () => {
+    const asRoot = bootCommand("/i/base.img", "raw", "kvm", true);
+    expect(sandbox(asRoot)).to.equal("on,obsolete=deny,spawn=deny,resourcecontrol=deny");
+    expect(asRoot.slice(asRoot.indexOf("-runas"))).to.deep.equal(["-runas", "nobody"]);
+    // Not root: no user to change to, and no set*uid either.
+    const notRoot = bootCommand("/i/base.img", "raw", "kvm", false);
+    expect(sandbox(notRoot)).to.equal("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+    expect(notRoot).not.to.include("-runas");
+    // The default follows who we are.
+    expect(bootCommand("/i/base.img", "raw", "tcg").includes("-runas")).to.equal(process.getuid?.() === 0);
   });
 });

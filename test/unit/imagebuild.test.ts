@@ -1,6 +1,9 @@
 // The last moment of a build: an image that is built but no longer wanted
-// (the engine went away while it ran) never replaces the previous one.
+// (the engine went away while it ran) never replaces the previous one; one
+// that is kept is on the disk before it is named, and its name before the
+// build returns (as strace sees the system calls).
 import { expect } from "chai";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -49,6 +52,39 @@ describe("buildImage's last moment", () => {
     const built = await buildImage(request(new AbortController(), async () => {}));
     expect(fs.readFileSync(built.path, "utf8")).to.equal("new image");
     expect(fs.readdirSync(dir).sort()).to.deep.equal(["a.img", "a.img.log"]);
+  });
+});
+
+describe("buildImage's flush", () => {
+  it("flushes the image, renames it into place, then flushes its directory, in that order (strace)", function () {
+    this.timeout(60_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-flush-"));
+    try {
+      // The build above (a backend writing the image's bytes), in a process of its own under strace.
+      const script = path.join(dir, "build.js");
+      fs.writeFileSync(script, `
+        const fs = require("node:fs");
+        const { buildImage } = require(${JSON.stringify(require.resolve("../../provider/builder/image/safebuild"))});
+        const { parseImageConfig } = require(${JSON.stringify(require.resolve("../../provider/model/config"))});
+        const dir = ${JSON.stringify(path.join(dir, "images"))};
+        buildImage({ dir, image: parseImageConfig({ name: "a.img", size: "1G" }), suite: "bookworm", baseDir: dir, mergeSteps: true,
+          backend: { name: "direct", steps: (b) => [{ name: "write", do: async () => fs.writeFileSync(b.target, "new image") }] },
+          guestfsEnv: {}, cacheDir: dir, signal: new AbortController().signal }).then(() => {}, (e) => { console.error(e); process.exit(1); });
+      `);
+      const trace = path.join(dir, "trace");
+      execFileSync("strace", ["-f", "-qq", "-y", "-o", trace, "-e", "trace=fsync,fdatasync,rename,renameat,renameat2", process.execPath, script]);
+      const images = path.join(dir, "images");
+      const calls = fs.readFileSync(trace, "utf8").split("\n")
+        .map((l) => l.replace(/^\d+ +/, ""))
+        .filter((l) => l.includes(`${images}/.a.img.building-`) || l.includes(`<${images}>`));
+      expect(calls.map((l) => l.replace(/\.building-\d+/g, ".building").replace(/^(\w+)\(\d+</, "$1(<").replace(/\) += 0$/, ")"))).to.deep.equal([
+        `fsync(<${images}/.a.img.building>)`,
+        `rename("${images}/.a.img.building", "${images}/a.img")`,
+        `fsync(<${images}>)`,
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

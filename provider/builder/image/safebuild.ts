@@ -1,6 +1,6 @@
-// Building one image safely: into a temp file next to the image, renamed
-// into place only on success (for a bootable image, once it has passed its
-// boot check). A failed build leaves the previous image as it
+// Building one image safely: into a temp file next to the image, flushed to
+// the disk and renamed into place only on success (for a bootable image,
+// once it has passed its boot check). A failed build leaves the previous image as it
 // was and keeps the partial one at `<name>.failed`; an interrupted one leaves
 // nothing. Temp files are named after the building process, so a later build
 // removes those of a process that died, and the socket directories of
@@ -18,6 +18,7 @@ import { InterruptedError, runSteps, type Step, type StepTiming } from "../run/s
 import type { BuildProgress } from "../run/progress";
 import { alive } from "../run/proc";
 import type { NetworkMode } from "../../model/nethost";
+import { renameDurably } from "../run/files";
 
 export interface ImageBuildRequest {
   dir: string;
@@ -177,7 +178,9 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       const logRef = msg.includes(p.log) ? "" : `\n  log: ${p.log}`;
       throw new Error(`image ${JSON.stringify(name)}: build failed: ${msg}${kept}${prev}${logRef}`);
     }
-    fs.renameSync(p.temp, p.final);
+    // On the disk before the image is named, and named before the state
+    // records it (the provider's create returns after this).
+    renameDurably(p.temp, p.final);
     fs.rmSync(p.failed, { force: true });
     const identity = identityOf(p.final)!;
     const seconds = (Date.now() - started) / 1000;

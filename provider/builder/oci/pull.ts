@@ -15,6 +15,7 @@ import { imageEntry, parseRef, registryRefusal } from "../../model/oci";
 import { crane, craneExport, type RegistrySession } from "./crane";
 import type { Logger } from "../run/log";
 import { readTar } from "../../model/tar";
+import { renameDurably } from "../run/files";
 
 export interface PullRequest {
   ref: string;
@@ -33,6 +34,8 @@ export interface PullRequest {
   label: string;
   signal?: AbortSignal;
   session: RegistrySession;
+  /** The most bytes one image may decompress to. @default MAX_IMAGE_BYTES */
+  maxImageBytes?: number;
 }
 
 export interface PulledFile {
@@ -54,6 +57,13 @@ export interface PullResult {
  * lvh images are gigabytes.
  */
 const PULL_TIMEOUT_MS = 60 * MINUTE;
+
+/**
+ * The most bytes one pulled image may decompress to: a few kilobytes of
+ * zstd can hold terabytes of zeros, which would fill the images' disk. lvh
+ * images are a few gigabytes.
+ */
+export const MAX_IMAGE_BYTES = 64 * 2 ** 30;
 
 export function hostPlatform(): string {
   const arch = ({ x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" } as Record<string, string>)[process.arch] ?? process.arch;
@@ -124,7 +134,8 @@ export async function pullImages(req: PullRequest): Promise<PullResult> {
     const missing = (req.expect ?? []).filter((n) => !names.includes(n));
     if (missing.length) throw new Error(`${req.ref}: does not hold ${missing.join(", ")} (it holds ${names.join(", ")})`);
     const files: PulledFile[] = [];
-    for (const f of fs.readdirSync(staging)) fs.renameSync(path.join(staging, f), path.join(req.dir, f));
+    // Each on the disk before it is named, and named before the state records it.
+    for (const f of fs.readdirSync(staging)) renameDurably(path.join(staging, f), path.join(req.dir, f));
     for (const name of names) {
       const p = path.join(req.dir, name);
       files.push({ name, path: p, identity: identityOf(p)! });
@@ -141,9 +152,12 @@ async function extractOne(image: string, size: number, data: AsyncIterable<Buffe
   const exclusive = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
   const keep = req.cache ? fs.createWriteStream("", { fd: fs.openSync(path.join(staging, `${image}.zst`), exclusive, 0o644) }) : undefined;
   const out = fs.openSync(path.join(staging, image), exclusive, 0o644);
+  const bound = req.maxImageBytes ?? MAX_IMAGE_BYTES;
   let n = 0;
   try {
-    const z = start("zstd", ["-d", "-q", "-c"], {
+    // The kernel holds the bound while zstd writes (RLIMIT_FSIZE: a write
+    // past it fails), with no copy of the output through us; no core file.
+    const z = start("prlimit", [`--fsize=${bound}`, "--core=0", "--", "zstd", "-d", "-q", "-c"], {
       label: req.label, log: req.log, signal: req.signal, timeoutMs: PULL_TIMEOUT_MS, stdin: "pipe", stdout: out,
     });
     const fed = pipeline(async function* () {
@@ -157,6 +171,9 @@ async function extractOne(image: string, size: number, data: AsyncIterable<Buffe
     // zstd's own failure (its exit code and stderr) says more than the EPIPE
     // of a write to a zstd that has ended.
     await z.done.catch((err: Error) => {
+      if (fs.fstatSync(out).size >= bound) {
+        throw new Error(`data/images/${image}.zst decompresses to more than ${bound} bytes, the most a pulled image may have`);
+      }
       throw new Error(`data/images/${image}.zst: ${err.message}`);
     });
     if (feedError) throw feedError;

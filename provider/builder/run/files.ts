@@ -1,4 +1,4 @@
-// Small file-system helpers: atomic writes.
+// Small file-system helpers: atomic writes, durable renames.
 import * as fsSync from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
@@ -27,4 +27,27 @@ export function writeFileAtomicSync(file: string, data: string | Buffer): void {
   } finally {
     fsSync.rmSync(tmp, { force: true });
   }
+}
+
+/** The calls renameDurably makes: node:fs's, or a test's that records them. */
+export type DurableIo = Pick<typeof fsSync, "openSync" | "fsyncSync" | "closeSync" | "renameSync">;
+
+/**
+ * Rename `from` to `to` so that a crash or power loss right after cannot
+ * leave `to` naming a file whose data never reached the disk, or the
+ * directory without the new name: the file is flushed, renamed, then the
+ * directory that names it flushed, all before this returns.
+ */
+export function renameDurably(from: string, to: string, io: DurableIo = fsSync): void {
+  const flush = (file: string) => {
+    const fd = io.openSync(file, "r");
+    try {
+      io.fsyncSync(fd);
+    } finally {
+      io.closeSync(fd);
+    }
+  };
+  flush(from);
+  io.renameSync(from, to);
+  flush(path.dirname(to));
 }

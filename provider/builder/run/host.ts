@@ -62,6 +62,7 @@ export const TOOL_PACKAGES: Record<string, string> = {
   nft: "nftables",
   keyctl: "keyutils",
   setpriv: "util-linux",
+  prlimit: "util-linux",
 };
 
 let probed: HostFacts | undefined;

@@ -14,7 +14,9 @@
 # Exit code 64: no loop mount here (the caller builds in a directory).
 set -eo pipefail
 disk="$1"; offset="$2"; mnt="$3"; shift 3
-mount -o loop,offset="$offset" "$disk" "$mnt" || exit 64
+# nosuid, but not nodev: mmdebstrap makes the image's /dev nodes only where
+# it can open a node it made (on a nodev mount it leaves /dev empty).
+mount -o loop,nosuid,offset="$offset" "$disk" "$mnt" || exit 64
 if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then
   # Everything of the host, as it is (mounts included); bwrap reads the
   # filter from fd 9 and closes it.

@@ -7,7 +7,7 @@
 #
 # Exit code 64: no loop mount here (the caller falls back to libguestfs).
 set -eo pipefail
-mount -o loop,offset="$2" "$1" "$3" || exit 64
+mount -o loop,nodev,nosuid,offset="$2" "$1" "$3" || exit 64
 if [ "$4" = grow ]; then
   # Online growth needs CAP_SYS_RESOURCE: hold the loop device open while
   # its file system is unmounted, and grow it offline.

@@ -10,14 +10,15 @@
 #   VM_IMAGES_DISK (and VM_IMAGES_DISK_OFFSET) name a raw disk to mount.
 # RUNDIR: a scratch directory of the build, for this run's files.
 # VM_IMAGES_DEB_CACHE: the shared .deb cache, bound read-only; apt sees a
-#   per-run archive directory of links into it. With VM_IMAGES_NEW_DEBS=DIR,
+#   per-run archive directory of links into it, at /run/vm-images/archives. With VM_IMAGES_NEW_DEBS=DIR,
 #   the regular .deb files of that directory after success (what apt
 #   downloaded, or what anything in the image put there) are moved to DIR,
-#   for the caller to check against the verified indexes (build/debadopt.ts).
+#   for the caller to check against the verified indexes (cache/debadopt.ts).
 # VM_IMAGES_APT_LISTS: the package lists cache, bound read-only at
 #   /run/vm-images/apt-lists for apt-install.sh to start from; after
-#   success, the indexes the image's apt fetched join the cache if the
-#   cache's InRelease vouches for them (adopt-lists.sh).
+#   success, the indexes the image's apt fetched (which apt-install.sh hands
+#   out in /run/vm-images/lists-out) join the cache if the cache's InRelease
+#   vouches for them (adopt-lists.sh).
 # VM_IMAGES_NOSYNC: a seccomp filter (sandbox/seccomp.ts) bwrap loads, under
 #   which fsync and its kin return at once (the image is thrown away whole if
 #   the build fails, so flushing each file to the disk file buys nothing),
@@ -29,6 +30,9 @@
 # capabilities dpkg and package scripts need and no others, no host
 # environment. DNS as virt-customize does it: a resolv.conf for the run, and
 # the image's own (file, link or nothing) put back after (sandbox-enter.sh).
+# The host never follows a path of the image: bwrap mounts only on the
+# image's top-level mount points (checked here first) and under its own
+# /run, and the host reads nothing of the image's tree.
 set -eu
 if [ $# -lt 3 ] || [ "$3" != -- ]; then echo "usage: $0 ROOT RUNDIR -- COMMAND [ARG...]" >&2; exit 2; fi
 root=$1; mkdir -p "$2"; run=$(mktemp -d "$2/run.XXXXXX"); shift 3
@@ -43,7 +47,7 @@ trap 'rm -rf "$run"' EXIT
 keyctl new_session >/dev/null
 
 if [ -n "${VM_IMAGES_DISK:-}" ]; then
-  mount -o "loop,offset=${VM_IMAGES_DISK_OFFSET:-0}" "$VM_IMAGES_DISK" "$root" || exit 64
+  mount -o "loop,nodev,nosuid,offset=${VM_IMAGES_DISK_OFFSET:-0}" "$VM_IMAGES_DISK" "$root" || exit 64
 fi
 unmount() {
   [ -n "${VM_IMAGES_DISK:-}" ] || return 0
@@ -51,6 +55,17 @@ unmount() {
   for _ in 1 2 3 4 5 6 7 8 9 10; do umount "$root" 2>/dev/null && return 0; sleep 0.2; done
   umount "$root" || { echo "vm-images: could not unmount the image from $root" >&2; return 1; }
 }
+
+# bwrap resolves its mount points while the host's root is its /oldroot: a
+# link there (/run -> /oldroot/etc) would have it mount, and make
+# directories, on the host. Checked before any guest code runs; these are
+# all the image's paths bwrap mounts on (the rest is under its /dev, /run).
+for d in proc dev sys run; do
+  if [ -L "$root/$d" ]; then
+    echo "vm-images: the image's /$d is a symbolic link, where the sandbox mounts its own /$d: refused; make /$d a directory in the image" >&2
+    unmount; exit 1
+  fi
+done
 
 cache=${VM_IMAGES_DEB_CACHE:-}
 if [ -n "$cache" ]; then
@@ -72,8 +87,11 @@ set -- --die-with-parent --new-session \
   --setenv HOME /root --setenv LC_ALL C.UTF-8 --setenv DEBIAN_FRONTEND noninteractive \
   --chdir / \
   /bin/sh /run/vm-images/enter.sh "$@"
-if [ -n "$cache" ]; then set -- --ro-bind "$cache" /run/vm-images/debs --bind "$run/archives" /var/cache/apt/archives "$@"; fi
-if [ -n "${VM_IMAGES_APT_LISTS:-}" ] && [ -d "$VM_IMAGES_APT_LISTS" ]; then set -- --ro-bind "$VM_IMAGES_APT_LISTS" /run/vm-images/apt-lists "$@"; fi
+if [ -n "$cache" ]; then set -- --ro-bind "$cache" /run/vm-images/debs --bind "$run/archives" /run/vm-images/archives "$@"; fi
+if [ -n "${VM_IMAGES_APT_LISTS:-}" ]; then
+  mkdir "$run/lists-out"; set -- --bind "$run/lists-out" /run/vm-images/lists-out "$@"
+  if [ -d "$VM_IMAGES_APT_LISTS" ]; then set -- --ro-bind "$VM_IMAGES_APT_LISTS" /run/vm-images/apt-lists "$@"; fi
+fi
 # bwrap reads the filter from fd 9, and closes it.
 if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then exec 9<"$VM_IMAGES_NOSYNC"; set -- --seccomp 9 "$@"; fi
 # bwrap starts from an empty environment: its --clearenv clears only the
@@ -139,7 +157,7 @@ fi
 # has older, each only if the cache's InRelease (the build host's apt
 # fetched it) gives its size and SHA256.
 if [ "$status" = 0 ] && [ -n "${VM_IMAGES_APT_LISTS:-}" ]; then
-  sh "$here/adopt-lists.sh" "$root/var/lib/apt/lists" "$VM_IMAGES_APT_LISTS" || :
+  sh "$here/adopt-lists.sh" "$run/lists-out" "$VM_IMAGES_APT_LISTS" || :
 fi
 unmount || status=1
 exit "$status"
