@@ -7,6 +7,7 @@
 // unknown-key error and the docs' stack config table derive from it.
 // Adding a setting means an entry here (and a use of it in the build).
 import { parseRef, TAG } from "./oci";
+import { BOUND_SETTINGS } from "./boundsettings";
 import { absolutePath, choice, flag, type Kind, list, type Reading, refRefusal, type RuleContext, text } from "./settingkinds";
 
 /** Backends that build images; `auto` picks one for this host. */
@@ -166,6 +167,7 @@ export const SETTINGS = {
       "`false` only the parents a build here needs; see [Fleets](registries-and-fleets.md#fleets-ci-runners-that-share-the-state-and-the-registry)",
     default: true,
   },
+  ...BOUND_SETTINGS,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry's default is checked against its kind below
 } as const satisfies Record<string, Setting<any>>;
 

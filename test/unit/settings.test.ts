@@ -39,6 +39,11 @@ describe("settings", () => {
     verifyBoot: ["no", "no", '"no" must be true or false'],
     verbose: ["on", "on", '"on" must be true or false'],
     localCopies: ["off", "off", '"off" must be true or false'],
+    buildMemory: ["lots", "lots", '"lots" must be a size such as 512M, 4G or 1073741824'],
+    buildTasks: ["many", "many", '"many" must be a whole number of at least 1'],
+    buildCpus: ["0", "0", '"0" must be a whole number of at least 1'],
+    buildTimeout: ["1d", "1d", '"1d" must be a duration such as 90s, 30m or 2h'],
+    buildFileSize: ["-1", "-1", '"-1" must be a size such as 512M, 4G or 1073741824'],
   };
   // dir is resolved against the project in the stack config, and rebuild takes any text: neither has a bad stack value.
   const noBadStackValue = ["dir", "rebuild"];
@@ -95,6 +100,7 @@ describe("settings", () => {
     dir: "/elsewhere", baseDir: "/elsewhere", suite: "trixie", mirror: "http://mirror.example/debian", backend: "direct",
     mergeSteps: false, rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true,
     verifyBoot: false, verbose: true, localCopies: false,
+    buildMemory: "512M", buildTasks: 64, buildCpus: 1, buildTimeout: "90s", buildFileSize: "1G",
   };
 
   it("has another value for each Image setting here", () => {
