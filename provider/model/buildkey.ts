@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "ea562e768123ffe66106a112f341aa14c06130ae2157c45a7646e5606f083f53";
+export const PIPELINE_SOURCES = "e8f30a2856f02950d5e49341218f39290c10d023e69158753a75d490ca340e2c";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

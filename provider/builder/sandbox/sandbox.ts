@@ -40,23 +40,30 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
   const disk = root.disk ? { VM_IMAGES_DISK: root.disk.file, VM_IMAGES_DISK_OFFSET: String(root.disk.offset) } : {};
   // The run's scratch files live in the build's work directory, removed with it.
   const runDir = path.join(path.dirname(root.dir), "sandbox");
-  return run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
-    label: `${ctx.image} ${opts.label}`,
-    log: ctx.log,
-    signal: ctx.signal,
-    timeoutMs: opts.timeoutMs ?? 60 * MINUTE,
-    inputFile: opts.inputFile,
-    // The kernel ends the namespace, and everything in it, with unshare.
-    killSignal: "SIGKILL",
-    // Nothing of the provider's environment: bwrap's --clearenv clears only
-    // the command's, and the sandbox's PID 1 (bwrap's own child) keeps
-    // bwrap's, readable in /proc/1/environ by the guest's root.
-    cleanEnv: true,
-    env: {
-      LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      ...disk, ...noSyncEnv(path.dirname(root.dir)), ...opts.env,
-    },
-  });
+  // The build's bounds (bounds.ts): its cgroup, tmpfs size, file-size limit and what is left of its time.
+  const diskBytes = root.disk ? fs.statSync(root.disk.file).size : undefined;
+  const bounded = ctx.bounds ? await ctx.bounds.sandboxEnv(diskBytes) : {};
+  try {
+    return await run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
+      label: `${ctx.image} ${opts.label}`,
+      log: ctx.log,
+      signal: ctx.signal,
+      timeoutMs: opts.timeoutMs ?? ctx.bounds?.remainingMs() ?? 60 * MINUTE,
+      inputFile: opts.inputFile,
+      // The kernel ends the namespace, and everything in it, with unshare.
+      killSignal: "SIGKILL",
+      // Nothing of the provider's environment: bwrap's --clearenv clears only
+      // the command's, and the sandbox's PID 1 (bwrap's own child) keeps
+      // bwrap's, readable in /proc/1/environ by the guest's root.
+      cleanEnv: true,
+      env: {
+        LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        ...disk, ...noSyncEnv(path.dirname(root.dir)), ...bounded, ...opts.env,
+      },
+    });
+  } catch (err) {
+    throw ctx.bounds ? await ctx.bounds.explain(err, diskBytes) : err;
+  }
 }
 
 /** A script of the package, run by the guest's /bin/sh with `args` as "$1"... */
