@@ -21,6 +21,8 @@ export interface SandboxBounds {
   sandboxEnv(diskBytes?: number): Promise<Record<string, string>>;
   /** The time a run has left. */
   remainingMs(): number;
+  /** After a run that succeeded: an error if it reached a bound all the same. */
+  check(): Promise<Error | undefined>;
   /** A failed run's error, naming the bound it reached. */
   explain(err: unknown, diskBytes?: number): Promise<unknown>;
 }

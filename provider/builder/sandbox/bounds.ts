@@ -24,6 +24,8 @@ export interface BoundSettings {
 /** The defaults of the settings (the docs' table says them too: model/boundsettings.ts). */
 export const BOUND_DEFAULTS = { buildMemory: "4G", buildTasks: 4096, buildTimeout: "60m" } as const;
 
+const ADVICE = "; raise the setting (stack config, or the Image's input of that name) if the image needs more";
+
 /** SIGXFSZ's exit status, as a shell reports a command the kernel stopped for a file over RLIMIT_FSIZE. */
 const FSIZE_STATUS = 128 + 25;
 
@@ -86,15 +88,31 @@ export class BuildBounds implements SandboxBounds {
     };
   }
 
+  /** What the cgroup saw so far: a process killed for want of memory, a fork refused for want of tasks. */
+  private async cgroupReasons(): Promise<string[]> {
+    const made = this.cgroup && await this.cgroup;
+    const reached = typeof made === "object" ? made.reached() : { memory: false, tasks: false };
+    return [
+      ...(reached.memory ? [`the build reached its memory bound (${this.memory}, vm-images:buildMemory): the kernel killed a process for want of memory`] : []),
+      ...(reached.tasks ? [`the build reached its tasks bound (${this.tasks}, vm-images:buildTasks): a fork failed for want of tasks`] : []),
+    ];
+  }
+
+  /**
+   * After a run that succeeded: an error if it reached the memory or tasks
+   * bound all the same. A package script may let a failed fork or a killed
+   * process pass, and the image would then lack what it did not do.
+   */
+  async check(): Promise<Error | undefined> {
+    const why = await this.cgroupReasons();
+    return why.length ? new Error(`${why.join("; ")}, though the command went on to succeed${ADVICE}`) : undefined;
+  }
+
   /** A failed run's error, with the bound it reached named first, if it reached one. */
   async explain(err: unknown, diskBytes?: number): Promise<unknown> {
     if (!(err instanceof CommandError) || err.stopped === "interrupted") return err;
-    const made = this.cgroup && await this.cgroup;
-    const reached = typeof made === "object" ? made.reached() : { memory: false, tasks: false };
     const tail = err.stderrTail.join("\n");
-    const why: string[] = [];
-    if (reached.memory) why.push(`the build reached its memory bound (${this.memory}, vm-images:buildMemory): the kernel killed a process for want of memory`);
-    if (reached.tasks) why.push(`the build reached its tasks bound (${this.tasks}, vm-images:buildTasks): a fork failed for want of tasks`);
+    const why = await this.cgroupReasons();
     if (err.exitCode === FSIZE_STATUS || /File size limit exceeded|File too large/.test(tail)) {
       why.push(`a file reached the build's file-size bound (${this.fileSizeBytes(diskBytes)} bytes, vm-images:buildFileSize)`);
     }
@@ -103,8 +121,7 @@ export class BuildBounds implements SandboxBounds {
     }
     if (err.stopped === "timed out") why.push(`the build reached its time bound (${this.timeout}, vm-images:buildTimeout)`);
     if (!why.length) return err;
-    const advice = "; raise the setting (stack config, or the Image's input of that name) if the image needs more";
-    return new CommandError(`${why.join("; ")}${advice}\n  ${err.message}`, err.exitCode, err.stderrTail, err.stopped);
+    return new CommandError(`${why.join("; ")}${ADVICE}\n  ${err.message}`, err.exitCode, err.stderrTail, err.stopped);
   }
 
   /** Remove the cgroup, once every run has ended. */

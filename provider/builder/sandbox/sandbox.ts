@@ -43,8 +43,9 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
   // The build's bounds (bounds.ts): its cgroup, tmpfs size, file-size limit and what is left of its time.
   const diskBytes = root.disk ? fs.statSync(root.disk.file).size : undefined;
   const bounded = ctx.bounds ? await ctx.bounds.sandboxEnv(diskBytes) : {};
+  let out: string;
   try {
-    return await run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
+    out = await run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
       label: `${ctx.image} ${opts.label}`,
       log: ctx.log,
       signal: ctx.signal,
@@ -64,6 +65,9 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
   } catch (err) {
     throw ctx.bounds ? await ctx.bounds.explain(err, diskBytes) : err;
   }
+  const reached = await ctx.bounds?.check();
+  if (reached) throw reached;
+  return out;
 }
 
 /** A script of the package, run by the guest's /bin/sh with `args` as "$1"... */
