@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "e8f30a2856f02950d5e49341218f39290c10d023e69158753a75d490ca340e2c";
+export const PIPELINE_SOURCES = "3497705b16eac3f779d580eb746e21605e2d434b6374ebc92608153460c9c176";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
