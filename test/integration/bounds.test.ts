@@ -2,7 +2,8 @@
 // one root image, a child image each that forks without end, eats memory,
 // fills /run or /dev/shm, writes a file over the file-size bound or runs past
 // the time bound fails with its bound named; a sibling still builds after
-// them; no build cgroup and no process of theirs is left.
+// them; no build cgroup and no process of theirs is left, after an
+// interrupted build either, and a killed provider's cgroups are removed.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -39,10 +40,14 @@ describe("integration: the bounds of a build", function () {
   this.timeout(30 * 60_000);
   let work: string;
   let root: BuiltImage;
-  const build = (config: ImageConfigInput, parentPath?: string, bounds?: BoundSettings) =>
+  /** Where the sibling's build cgroups were made (one per controller with cgroup v1). */
+  let cgroupParents: string[] = [];
+  /** Cgroups made to look left by a killed provider; removed after, should the build not have. */
+  let stale: string[] = [];
+  const build = (config: ImageConfigInput, parentPath?: string, bounds?: BoundSettings, signal = new AbortController().signal) =>
     buildImage({
       dir: path.join(work, "images"), image: parseImageConfig(config), parentPath, suite: "bookworm", baseDir: work, mergeSteps: true,
-      backend: directBackend, guestfsEnv: {}, cacheDir: path.join(work, "cache"), signal: new AbortController().signal, echo: () => {}, bounds,
+      backend: directBackend, guestfsEnv: {}, cacheDir: path.join(work, "cache"), signal, echo: () => {}, bounds,
     });
   /** A child of the root running `cmd` under the small bounds (some replaced): the message it fails with. */
   const failure = async (name: string, cmd: string, bounds: BoundSettings = {}) => {
@@ -58,7 +63,10 @@ describe("integration: the bounds of a build", function () {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-bounds-"));
     root = await build({ name: "root.img", bootable: false, size: "1G", packages: [] });
   });
-  after(() => fs.rmSync(work, { recursive: true, force: true }));
+  after(() => {
+    for (const dir of stale.filter((d) => fs.existsSync(d))) fs.rmdirSync(dir);
+    fs.rmSync(work, { recursive: true, force: true });
+  });
 
   it("fails a fork bomb on the tasks bound", async () => {
     // Should the bound fail, timeout (which kills its whole process group) and the time bound end the bomb.
@@ -95,8 +103,30 @@ describe("integration: the bounds of a build", function () {
     const built = await build({ name: "sibling.img", parent: "root.img", actions: [{ type: "run-command", cmd: "echo fine > /root/fine" }] },
       root.path, SMALL);
     expect(fs.existsSync(built.path)).to.equal(true);
-    expect(fs.readFileSync(path.join(work, "images", "sibling.img.log"), "utf8")).to.match(/bounds: memory 256M, 64 tasks, 1 CPUs \(cgroup v[12] /);
+    const log = fs.readFileSync(path.join(work, "images", "sibling.img.log"), "utf8");
+    expect(log).to.match(/bounds: memory 256M, 64 tasks, 1 CPUs \(cgroup v[12] /);
     expect(buildCgroups()).to.deep.equal([]);
     expect(bombProcesses()).to.deep.equal([]);
+    cgroupParents = /\(cgroup v[12] ([^)]*)\)/.exec(log)![1].split(" ").map((dir) => path.dirname(dir));
+  });
+
+  it("removes the cgroup of an interrupted build, and those a killed provider left", async () => {
+    // The cgroups of a provider that was killed: named after a process that has ended.
+    const dead = execFileSync("sh", ["-c", "sh -c 'echo $$'"], { encoding: "utf8" }).trim();
+    stale = cgroupParents.map((parent) => path.join(parent, `vm-images-${dead}-1`));
+    for (const dir of stale) fs.mkdirSync(dir);
+    const abort = new AbortController();
+    const started = build({ name: "stopped.img", parent: "root.img", actions: [{ type: "run-command", cmd: "sleep 600" }] }, root.path, SMALL, abort.signal);
+    const logFile = path.join(work, "images", ".stopped.img.log-" + process.pid);
+    // Interrupted once the sleep runs in the sandbox, in the build's cgroup.
+    while (!(fs.existsSync(logFile) && fs.readFileSync(logFile, "utf8").includes("$ unshare"))) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(buildCgroups()).to.have.length(cgroupParents.length);
+    abort.abort();
+    let message = "";
+    await started.catch((err: Error) => (message = err.message));
+    expect(message).to.match(/image "stopped\.img": build interrupted/);
+    expect(buildCgroups()).to.deep.equal([]);
+    expect(stale.filter((dir) => fs.existsSync(dir))).to.deep.equal([]);
   });
 });
