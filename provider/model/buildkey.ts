@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "3497705b16eac3f779d580eb746e21605e2d434b6374ebc92608153460c9c176";
+export const PIPELINE_SOURCES = "106c6d90e492b1bc23884751f2eadb815514a7cd13b5e6b4d9d8360a818de98f";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

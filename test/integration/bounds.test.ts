@@ -104,7 +104,7 @@ describe("integration: the bounds of a build", function () {
       root.path, SMALL);
     expect(fs.existsSync(built.path)).to.equal(true);
     const log = fs.readFileSync(path.join(work, "images", "sibling.img.log"), "utf8");
-    expect(log).to.match(/bounds: memory 256M, 64 tasks, 1 CPUs \(cgroup v[12] /);
+    expect(log).to.match(/bounds: memory 256M, tasks 64, CPUs 1 \(cgroup v[12] /);
     expect(buildCgroups()).to.deep.equal([]);
     expect(bombProcesses()).to.deep.equal([]);
     cgroupParents = /\(cgroup v[12] ([^)]*)\)/.exec(log)![1].split(" ").map((dir) => path.dirname(dir));

@@ -76,7 +76,7 @@ export class BuildBounds implements SandboxBounds {
   async sandboxEnv(diskBytes?: number): Promise<Record<string, string>> {
     this.cgroup ??= BuildCgroup.create({ memoryBytes: sizeBytes(this.memory), tasks: this.tasks, cpus: this.cpus }).then((made) => {
       if (typeof made === "string") this.log.line(this.image, `no cgroup for the build (${made}): its memory, tasks and CPUs are not bounded`);
-      else this.log.line(this.image, `bounds: memory ${this.memory}, ${this.tasks} tasks, ${this.cpus ?? "all"} CPUs (cgroup v${made.version} ${made.dirs.join(" ")})`);
+      else this.log.line(this.image, `bounds: memory ${this.memory}, tasks ${this.tasks}, CPUs ${this.cpus ?? "all"} (cgroup v${made.version} ${made.dirs.join(" ")})`);
       return made;
     });
     const made = await this.cgroup;
