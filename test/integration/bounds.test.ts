@@ -121,7 +121,18 @@ describe("integration: the bounds of a build", function () {
     // Interrupted once the sleep runs in the sandbox, in the build's cgroup.
     while (!(fs.existsSync(logFile) && fs.readFileSync(logFile, "utf8").includes("$ unshare"))) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 2000));
-    expect(buildCgroups()).to.have.length(cgroupParents.length);
+    // The running build's cgroup: its bounds, and the sandbox's processes in it.
+    const dirs = buildCgroups();
+    expect(dirs).to.have.length(cgroupParents.length);
+    const file = (name: string) => dirs.map((d) => path.join(d, name)).find((f) => fs.existsSync(f));
+    const value = (name: string) => fs.readFileSync(file(name)!, "utf8").trim();
+    if (file("memory.max")) {
+      expect([value("memory.max"), value("pids.max"), value("cpu.max")]).to.deep.equal([String(256 << 20), "64", "100000 100000"]);
+    } else {
+      expect([value("memory.limit_in_bytes"), value("pids.max"), value("cpu.cfs_quota_us")]).to.deep.equal([String(256 << 20), "64", value("cpu.cfs_period_us")]);
+    }
+    const inside = value("cgroup.procs").split("\n").map((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " "));
+    expect(inside).to.include("sleep 600 ");
     abort.abort();
     let message = "";
     await started.catch((err: Error) => (message = err.message));
