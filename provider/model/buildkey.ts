@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "a0f7261f95dd0e40c8d854db9e8396c057958f20da65fe3780f260f3517eefb6";
+export const PIPELINE_SOURCES = "eeb2c9cc5c8885fcf0cbbb13c9eac0de2b02719ccc24025865efe6e40107048a";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

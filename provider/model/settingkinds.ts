@@ -80,6 +80,32 @@ export function refRefusal(ref: string, context: RuleContext): string | undefine
   }
 }
 
+/** A size in qemu-img's syntax (512M, 4G, 1.5G, bytes), as an image's size reads. */
+export function size(parse: (text: string) => number): Kind<string> {
+  const reason = "must be a size such as 512M, 4G or 1073741824";
+  return { read: (t) => (parse(t) > 0 ? { value: t } : { reason }), refuse: (v) => (typeof v === "string" && parse(v) > 0 ? undefined : reason) };
+}
+
+/** A whole number of at least 1. */
+export const count: Kind<number> = {
+  read: (t) => (/^[1-9][0-9]*$/.test(t) ? { value: Number(t) } : { reason: "must be a whole number of at least 1" }),
+  refuse: (v) => (Number.isSafeInteger(v) && (v as number) >= 1 ? undefined : "must be a whole number of at least 1"),
+};
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Milliseconds of a duration such as 90s, 30m or 2h; NaN when it is none. */
+export function durationMs(text: string): number {
+  const m = /^([1-9][0-9]*)([smh])$/.exec(text);
+  return m ? Number(m[1]) * UNITS[m[2]] : NaN;
+}
+
+/** A duration: a whole number of seconds, minutes or hours (90s, 30m, 2h). */
+export const duration: Kind<string> = {
+  read: (t) => (durationMs(t) > 0 ? { value: t } : { reason: "must be a duration such as 90s, 30m or 2h" }),
+  refuse: (v) => (typeof v === "string" && durationMs(v) > 0 ? undefined : "must be a duration such as 90s, 30m or 2h"),
+};
+
 /** One setting's declaration. */
 export interface Setting<T> {
   /** Its value's type, which reads stack config text and refuses bad values. */

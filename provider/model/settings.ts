@@ -7,6 +7,7 @@
 // unknown-key error and the docs' stack config table derive from it.
 // Adding a setting means an entry here (and a use of it in the build).
 import { parseRef, TAG } from "./oci";
+import { BOUND_SETTINGS } from "./boundsettings";
 import { SANDBOX_SETTINGS } from "./sandboxsettings";
 import { absolutePath, choice, flag, type Kind, list, type Reading, refRefusal, type RuleContext, type Setting, text } from "./settingkinds";
 
@@ -140,6 +141,7 @@ export const SETTINGS = {
       "`false` only the parents a build here needs; see [Fleets](registries-and-fleets.md#fleets-ci-runners-that-share-the-state-and-the-registry)",
     default: true,
   },
+  ...BOUND_SETTINGS,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry's default is checked against its kind below
 } as const satisfies Record<string, Setting<any>>;
 

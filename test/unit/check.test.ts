@@ -91,7 +91,13 @@ describe("stack config", () => {
       backend: "auto", mergeSteps: true, rebuild: undefined,
       pull: [], registry: undefined, tag: undefined, insecureRegistry: false, localCopies: true, verifyBoot: undefined, verbose: false,
       network: undefined, allowHosts: undefined,
+      buildMemory: undefined, buildTasks: undefined, buildCpus: undefined, buildTimeout: undefined, buildFileSize: undefined,
     });
+  });
+
+  it("reads the bounds of a build: sizes as given, counts as numbers", () => {
+    const s = parseStackConfig({ "vm-images:buildMemory": "512M", "vm-images:buildTasks": "64", "vm-images:buildTimeout": "90s" }, "/p");
+    expect(s).to.include({ buildMemory: "512M", buildTasks: 64, buildTimeout: "90s" });
   });
 
   it("reads verifyBoot and verbose as booleans", () => {

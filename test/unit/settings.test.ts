@@ -42,6 +42,11 @@ describe("settings", () => {
     network: ["open", "open", '"open" must be one of public, mirror, none'],
     allowHosts: ["10.0.0.1/33", ["10.0.0.1/33"], '"10.0.0.1/33" is not a host name, an IP address or a CIDR such as 10.1.0.0/16'],
     hostPaths: ["kernels", ["kernels"], '"kernels" must be an absolute directory path'],
+    buildMemory: ["lots", "lots", '"lots" must be a size such as 512M, 4G or 1073741824'],
+    buildTasks: ["many", "many", '"many" must be a whole number of at least 1'],
+    buildCpus: ["0", "0", '"0" must be a whole number of at least 1'],
+    buildTimeout: ["1d", "1d", '"1d" must be a duration such as 90s, 30m or 2h'],
+    buildFileSize: ["-1", "-1", '"-1" must be a size such as 512M, 4G or 1073741824'],
   };
   // dir is resolved against the project in the stack config, and rebuild takes any text: neither has a bad stack value.
   const noBadStackValue = ["dir", "rebuild"];
@@ -98,6 +103,7 @@ describe("settings", () => {
     dir: "/elsewhere", baseDir: "/elsewhere", suite: "trixie", mirror: "http://mirror.example/debian", backend: "direct",
     mergeSteps: false, rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true,
     verifyBoot: false, verbose: true, localCopies: false, network: "mirror", allowHosts: ["10.1.0.0/16"], hostPaths: ["/elsewhere"],
+    buildMemory: "512M", buildTasks: 64, buildCpus: 1, buildTimeout: "90s", buildFileSize: "1G",
   };
 
   it("has another value for each Image setting here", () => {

@@ -80,6 +80,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
           baseDir: inputs.baseDir, hostPaths: inputs.hostPaths, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
           cacheDir: cache, signal, progress, bootCheck, echo: isVerbose(inputs) ? toStderr : undefined,
           beforeCommit: confirmEngine,
+          bounds: { buildMemory: inputs.buildMemory, buildTasks: inputs.buildTasks, buildCpus: inputs.buildCpus, buildTimeout: inputs.buildTimeout, buildFileSize: inputs.buildFileSize },
         });
         const outs = imageOutputs(inputs, {
           path: built.path, identity: built.identity, logFile: built.logFile, accel: accel.accel,

@@ -19,6 +19,9 @@ import type { BuildProgress } from "../run/progress";
 import { alive } from "../run/proc";
 import type { NetworkMode } from "../../model/nethost";
 import { renameDurably } from "../run/files";
+import { type BoundSettings, BuildBounds } from "../sandbox/bounds";
+import { DEFAULT_SIZE } from "../../model/image";
+import { rootSizeBytes } from "../../model/sizes";
 
 export interface ImageBuildRequest {
   dir: string;
@@ -48,6 +51,8 @@ export interface ImageBuildRequest {
    * signal aborted by then makes the build an interrupted one (nothing kept).
    */
   beforeCommit?: () => Promise<void>;
+  /** The bounds of the build's sandbox runs (the direct backend's); unset ones take their defaults. */
+  bounds?: BoundSettings;
 }
 
 /** The step that boots the new image from its own disk, before it is renamed into place. */
@@ -121,7 +126,9 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     req.echo?.(line, text);
   }, { writeTo: p.logTemp });
   const network = { mode: req.network ?? "public", allowHosts: req.allowHosts ?? [], mirror: req.mirror } as const;
-  const ctx = { image: name, log, signal: req.signal, progress: req.progress, network };
+  // A root image's runs see its tree, not its disk: the disk's size bounds their files.
+  const bounds = new BuildBounds(name, req.bounds ?? {}, log, req.parentPath ? undefined : rootSizeBytes(req.image.size ?? DEFAULT_SIZE));
+  const ctx = { image: name, log, signal: req.signal, progress: req.progress, network, bounds };
   const started = Date.now();
   let interrupted = false;
   try {
@@ -188,6 +195,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     log.line(name, `built ${p.final} (${identity.size} bytes) in ${seconds.toFixed(1)} s`);
     return { path: p.final, format: build.format, identity, sizeBytes: identity.size, allocatedBytes, seconds, logFile: p.log, timings };
   } finally {
+    await bounds.close();
     fs.rmSync(p.work, { recursive: true, force: true });
     sweepGuestfsSockets(log, name);
     fs.rmSync(p.temp, { force: true });

@@ -14,6 +14,20 @@ export interface BuildContext {
   progress?: BuildProgress;
   /** What guest code in the direct backend's sandbox may reach; unset: `public`. */
   network?: SandboxNetwork;
+  /** The bounds of the build's sandbox runs (sandbox/bounds.ts); unset: none but a 60-minute time limit per run. */
+  bounds?: SandboxBounds;
+}
+
+/** What the direct backend's sandbox asks of the build's bounds. */
+export interface SandboxBounds {
+  /** The environment of sh/sandbox-run.sh for a run on a disk of this size (or on the build's tree). */
+  sandboxEnv(diskBytes?: number): Promise<Record<string, string>>;
+  /** The time a run has left. */
+  remainingMs(): number;
+  /** After a run that succeeded: an error if it reached a bound all the same. */
+  check(): Promise<Error | undefined>;
+  /** A failed run's error, naming the bound it reached. */
+  explain(err: unknown, diskBytes?: number): Promise<unknown>;
 }
 
 export interface Step {

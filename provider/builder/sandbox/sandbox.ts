@@ -44,24 +44,35 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
   // The run's scratch files live in the build's work directory, removed with it.
   const runDir = path.join(path.dirname(root.dir), "sandbox");
   const network = await networkEnv(ctx.network ?? { mode: "public", allowHosts: [] }, ctx.image);
-  return run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
-    label: `${ctx.image} ${opts.label}`,
-    log: ctx.log,
-    signal: ctx.signal,
-    timeoutMs: opts.timeoutMs ?? 60 * MINUTE,
-    inputFile: opts.inputFile,
-    inputFd: opts.inputFd,
-    // The kernel ends the namespace, and everything in it, with unshare.
-    killSignal: "SIGKILL",
-    // Nothing of the provider's environment: bwrap's --clearenv clears only
-    // the command's, and the sandbox's PID 1 (bwrap's own child) keeps
-    // bwrap's, readable in /proc/1/environ by the guest's root.
-    cleanEnv: true,
-    env: {
-      LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      ...disk, ...noSyncEnv(path.dirname(root.dir)), ...network, ...opts.env,
-    },
-  });
+  // The build's bounds (bounds.ts): its cgroup, tmpfs size, file-size limit and what is left of its time.
+  const diskBytes = root.disk ? fs.statSync(root.disk.file).size : undefined;
+  const bounded = ctx.bounds ? await ctx.bounds.sandboxEnv(diskBytes) : {};
+  let out: string;
+  try {
+    out = await run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
+      label: `${ctx.image} ${opts.label}`,
+      log: ctx.log,
+      signal: ctx.signal,
+      timeoutMs: opts.timeoutMs ?? ctx.bounds?.remainingMs() ?? 60 * MINUTE,
+      inputFile: opts.inputFile,
+      inputFd: opts.inputFd,
+      // The kernel ends the namespace, and everything in it, with unshare.
+      killSignal: "SIGKILL",
+      // Nothing of the provider's environment: bwrap's --clearenv clears only
+      // the command's, and the sandbox's PID 1 (bwrap's own child) keeps
+      // bwrap's, readable in /proc/1/environ by the guest's root.
+      cleanEnv: true,
+      env: {
+        LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        ...disk, ...noSyncEnv(path.dirname(root.dir)), ...network, ...bounded, ...opts.env,
+      },
+    });
+  } catch (err) {
+    throw ctx.bounds ? await ctx.bounds.explain(err, diskBytes) : err;
+  }
+  const reached = await ctx.bounds?.check();
+  if (reached) throw reached;
+  return out;
 }
 
 /** A script of the package, run by the guest's /bin/sh with `args` as "$1"... */

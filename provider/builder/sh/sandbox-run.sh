@@ -46,6 +46,12 @@ trap 'rm -rf "$run"' EXIT
 # reachable inside, even past the filter.
 keyctl new_session >/dev/null
 
+# The build's bounds (sandbox/bounds.ts): this script, so all it starts,
+# joins the build's cgroups (memory, tasks, CPU); each tmpfs holds at most
+# VM_IMAGES_TMPFS_SIZE bytes (its pages count as the build's memory too).
+for cg in ${VM_IMAGES_CGROUPS:-}; do echo 0 > "$cg/cgroup.procs"; done
+tmpfs=${VM_IMAGES_TMPFS_SIZE:-1073741824}
+
 if [ -n "${VM_IMAGES_DISK:-}" ]; then
   mount -o "loop,nodev,nosuid,offset=${VM_IMAGES_DISK_OFFSET:-0}" "$VM_IMAGES_DISK" "$root" || exit 64
 fi
@@ -94,6 +100,8 @@ if [ -n "${VM_IMAGES_APT_LISTS:-}" ]; then
 fi
 # bwrap reads the filter from fd 9, and closes it.
 if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then exec 9<"$VM_IMAGES_NOSYNC"; set -- --seccomp 9 "$@"; fi
+# /dev/shm, a directory of --dev's unbounded tmpfs, gets a sized one.
+set -- --perms 01777 --size "$tmpfs" --tmpfs /dev/shm "$@"
 # bwrap starts from an empty environment: its --clearenv clears only the
 # command's, and the sandbox's PID 1 (bwrap's own child) keeps bwrap's, which
 # the guest's root reads in /proc/1/environ.
@@ -104,11 +112,14 @@ set -- env -i PATH="$PATH" bwrap \
   --ro-bind-try /proc/acpi /proc/acpi --ro-bind-try /proc/scsi /proc/scsi \
   --dev /dev \
   --perms 0555 --tmpfs /sys --remount-ro /sys \
-  --tmpfs /run --perms 01777 --dir /run/lock \
+  --size "$tmpfs" --tmpfs /run --perms 01777 --dir /run/lock \
   --ro-bind "$here/sandbox-enter.sh" /run/vm-images/enter.sh \
   --ro-bind "$run/resolv.conf" /run/vm-images/resolv.conf \
   --unshare-pid --unshare-uts --unshare-ipc --unshare-cgroup-try --hostname localhost \
   "$@"
+# No file larger than the build's bound (RLIMIT_FSIZE): the binds of the
+# host's disk (apt's archive directory) hold no more either.
+if [ -n "${VM_IMAGES_FILE_SIZE:-}" ]; then set -- prlimit --fsize="$VM_IMAGES_FILE_SIZE" "$@"; fi
 
 # The network policy (VM_IMAGES_NET: public, the default, mirror or none;
 # VM_IMAGES_NET_MIRROR and VM_IMAGES_NET_ALLOW as sandbox-net.sh reads them):
