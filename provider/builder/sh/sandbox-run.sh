@@ -74,9 +74,7 @@ if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then exec 9<"$VM_IMAGES_NOSYNC"; set -- --sec
 # bwrap starts from an empty environment: its --clearenv clears only the
 # command's, and the sandbox's PID 1 (bwrap's own child) keeps bwrap's, which
 # the guest's root reads in /proc/1/environ.
-set -- env -i PATH="$PATH" bwrap \
-  --bind "$root" / \
-  --proc /proc --ro-bind /proc/sys /proc/sys \
+set -- --proc /proc --ro-bind /proc/sys /proc/sys \
   --ro-bind-try /proc/sysrq-trigger /proc/sysrq-trigger --ro-bind-try /proc/fs /proc/fs \
   --ro-bind-try /proc/acpi /proc/acpi --ro-bind-try /proc/scsi /proc/scsi \
   --dev /dev \
@@ -86,7 +84,15 @@ set -- env -i PATH="$PATH" bwrap \
   --ro-bind "$run/resolv.conf" /run/vm-images/resolv.conf \
   --unshare-pid --unshare-uts --unshare-ipc --unshare-cgroup-try --hostname localhost \
   "$@"
+# The sandbox's /: the image (ROOT), or with VM_IMAGES_VIEW (a file of bwrap
+# options, NUL-separated) the view of the build host they make, on bwrap's
+# own empty root: mmdebstrap's sandbox (sandbox/hostview.ts).
+if [ -n "${VM_IMAGES_VIEW:-}" ]; then exec 8<"$VM_IMAGES_VIEW"; set -- --args 8 "$@"; else set -- --bind "$root" / "$@"; fi
+set -- env -i PATH="$PATH" bwrap "$@"
 
+# VM_IMAGES_SHARE_NET: the host's network instead (mmdebstrap's sandbox with
+# a mirror on the host's loopback, which slirp4netns cannot reach).
+if [ -n "${VM_IMAGES_SHARE_NET:-}" ]; then status=0; "$@" <&3 3<&- || status=$?; unmount || status=1; exit "$status"; fi
 # A network namespace whose first process waits until slirp4netns has set up
 # its interface, then becomes bwrap.
 mkfifo "$run/go"
