@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "ea562e768123ffe66106a112f341aa14c06130ae2157c45a7646e5606f083f53";
+export const PIPELINE_SOURCES = "4a1427576ea724366f9be9ff81ea933e3f1ca26f1c4642c89990a003e10e6514";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
