@@ -29,6 +29,8 @@ if [ -n "${VM_IMAGES_HANDOFF:-}" ]; then
   (
     read -r r < "$h/ready"
     if [ "$r" = ready ] && cp -a -- "$h/staged" "$h.taken"; then echo taken; else echo failed; fi > "$h/taken"
+    # Answered once: a package script that opens them later blocks no one.
+    rm -f "$h/ready" "$h/taken"
   ) &
   watcher=$!
 fi
