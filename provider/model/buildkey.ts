@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "4a1427576ea724366f9be9ff81ea933e3f1ca26f1c4642c89990a003e10e6514";
+export const PIPELINE_SOURCES = "5ca0d750f7f48aa2b218440078b4df6aa19c0dc7999b8e579411d476c39722d3";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

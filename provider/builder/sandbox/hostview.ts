@@ -18,10 +18,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** What of /etc the view gets, when the host has it: apt's, dpkg's and perl's configuration, the CA certificates, the name service and the dynamic linker's cache. */
+/** What of /etc the view gets, when the host has it: apt's, dpkg's and perl's configuration, the CA certificates, the name service, the dynamic linker's cache and the host name. */
 const ETC = [
   "apt", "dpkg", "alternatives", "perl", "ssl", "ca-certificates", "ca-certificates.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
   "nsswitch.conf", "host.conf", "gai.conf", "hosts", "protocols", "services", "localtime", "debian_version", "os-release",
+  // mmdebstrap copies it into the image, where our hook rewrites it: its mode stays, as in root mode on the host.
+  "hostname",
 ];
 
 /** The top-level links or directories of the host's programs (merged /usr or not). */
