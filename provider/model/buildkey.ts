@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "5ca0d750f7f48aa2b218440078b4df6aa19c0dc7999b8e579411d476c39722d3";
+export const PIPELINE_SOURCES = "decfb54f968cfe19da4fb8270b4e6b3a0b3917fd100b7a239c89dd6cc7f45fc0";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -33,8 +33,11 @@ describe("hostview", () => {
     const b = binds(args);
     expect(b).to.deep.include(["--ro-bind", "/usr", "/usr"]);
     const etc = b.filter((x) => x[x.length - 1].startsWith("/etc/")).map((x) => x[x.length - 1]);
-    expect(etc).to.include.members(["/etc/apt", "/etc/dpkg", "/etc/ssl", "/etc/passwd", "/etc/group", "/etc/ld.so.cache"]);
-    for (const secret of ["/etc/shadow", "/etc/gshadow", "/etc/ssh", "/etc/sudoers", "/etc/machine-id"]) expect(etc).not.to.include(secret);
+    expect(etc).to.include.members(["/etc/apt/trusted.gpg.d", "/etc/dpkg", "/etc/ssl/certs", "/etc/passwd", "/etc/group", "/etc/ld.so.cache"]);
+    for (const secret of ["/etc/shadow", "/etc/gshadow", "/etc/ssh", "/etc/sudoers", "/etc/machine-id", "/etc/ssl", "/etc/ssl/private", "/etc/apt",
+      "/etc/apt/auth.conf", "/etc/apt/auth.conf.d", "/etc/apt/sources.list", "/etc/apt/sources.list.d"]) {
+      expect(etc).not.to.include(secret);
+    }
     for (const x of b.filter((x) => x[0] !== "--ro-bind" && x[0] !== "--ro-bind-try" && x[0] !== "--symlink" && x[1] !== undefined)) {
       // Writable: the view's own scratch, the target and what lies in it, the read-write directories.
       expect(x[x.length - 1], x.join(" ")).to.match(/^(\/etc|\/root|\/tmp|\/var\/tmp|\/w\/target|\/w\/tmp)(\/|$)/);

@@ -18,9 +18,15 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** What of /etc the view gets, when the host has it: apt's, dpkg's and perl's configuration, the CA certificates, the name service, the dynamic linker's cache and the host name. */
+/**
+ * What of /etc the view gets, when the host has it: apt's trusted keys (not
+ * its configuration, sources or auth.conf: mmdebstrap's apt reads its own),
+ * dpkg's and perl's configuration, the CA certificates (not /etc/ssl/private),
+ * the name service, the dynamic linker's cache and the host name.
+ */
 const ETC = [
-  "apt", "dpkg", "alternatives", "perl", "ssl", "ca-certificates", "ca-certificates.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
+  "apt/trusted.gpg", "apt/trusted.gpg.d", "apt/keyrings", "dpkg", "alternatives", "perl", "ssl/certs", "ssl/openssl.cnf",
+  "ca-certificates", "ca-certificates.conf", "ld.so.cache", "ld.so.conf", "ld.so.conf.d",
   "nsswitch.conf", "host.conf", "gai.conf", "hosts", "protocols", "services", "localtime", "debian_version", "os-release",
   // mmdebstrap copies it into the image, where our hook rewrites it: its mode stays, as in root mode on the host.
   "hostname",
