@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "decfb54f968cfe19da4fb8270b4e6b3a0b3917fd100b7a239c89dd6cc7f45fc0";
+export const PIPELINE_SOURCES = "f98c5de3e33bd4c6faac87f99437717f156b0fa57ae60624b6f366ae1a3a4b2a";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

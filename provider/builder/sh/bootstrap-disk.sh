@@ -38,20 +38,14 @@ status=0
 unshare --pid --fork --kill-child --mount-proc -- /bin/sh "$here/sandbox-run.sh" "$mnt" "$rundir" -- "$@" || status=$?
 if [ -n "$watcher" ]; then kill "$watcher" 2>/dev/null || :; wait "$watcher" 2>/dev/null || :; fi
 
-# What the sandbox leaves behind, done in a bwrap that sees only the host's
-# /usr and the disk (never a path of the image resolved on the host): the
-# mount points of the .deb cache and of the sandbox's device files go, and
-# /dev gets the device nodes mmdebstrap's root mode makes (without
-# CAP_MKNOD in the sandbox, it made none).
+# What the sandbox leaves behind, done where only the host's /usr and the
+# disk are seen (usr-only.sh: never a path of the image resolved on the
+# host): the mount points of the .deb cache and of the sandbox's device
+# files go, and /dev gets the device nodes mmdebstrap's root mode makes
+# (without CAP_MKNOD in the sandbox, it made none).
 if [ "$status" = 0 ]; then
-  set -- --ro-bind /usr /usr
-  for d in bin lib lib32 lib64 libx32 sbin; do
-    if [ -L "/$d" ]; then set -- "$@" --symlink "$(readlink "/$d")" "/$d"; elif [ -d "/$d" ]; then set -- "$@" --ro-bind "/$d" "/$d"; fi
-  done
-  # In a PID namespace and /proc of its own, as the sandbox: bwrap looks its child up in /proc.
   # shellcheck disable=SC2016
-  unshare --pid --fork --kill-child --mount-proc -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin bwrap "$@" --bind "$mnt" /target --proc /proc --dev /dev --unshare-pid --unshare-net --unshare-ipc --unshare-uts --die-with-parent \
-    --cap-drop ALL --cap-add CAP_MKNOD --cap-add CAP_DAC_OVERRIDE --cap-add CAP_FOWNER --cap-add CAP_CHOWN -- /bin/sh -euc '
+  /bin/bash "$here/usr-only.sh" "$mnt" --cap-add CAP_MKNOD --cap-add CAP_DAC_OVERRIDE --cap-add CAP_FOWNER --cap-add CAP_CHOWN -- /bin/sh -euc '
       rmdir /target/var/cache/vm-images-debs 2>/dev/null || :
       cd /target/dev
       chmod 755 .
