@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "eeb2c9cc5c8885fcf0cbbb13c9eac0de2b02719ccc24025865efe6e40107048a";
+export const PIPELINE_SOURCES = "19cdb7f325abd8a22b43371519fdb0cbd0b84b7f96c7f8490b8310101c4ac2b3";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -16,6 +16,8 @@ import { directBackend } from "../../provider/builder/backends/direct";
 import { aptListsCacheDir, debCacheDir } from "../../provider/builder/cache/dirs";
 import { buildImage } from "../../provider/builder/image/safebuild";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
+import * as net from "node:net";
+import { HOSTILE_PACKAGE, hostileRepository } from "../support/hostiledeb";
 
 /** What a guest must never change on the build host. */
 function hostState(): Record<string, string> {
@@ -62,9 +64,9 @@ describe("integration: the direct backend's sandbox", function () {
   this.timeout(30 * 60_000);
   let work: string;
   let hostileRoot: string;
-  const build = (config: ImageConfigInput, parentPath?: string) =>
+  const build = (config: ImageConfigInput, parentPath?: string, mirror?: string) =>
     buildImage({
-      dir: path.join(work, "images"), image: parseImageConfig(config), parentPath, suite: "bookworm", baseDir: work, mergeSteps: true,
+      dir: path.join(work, "images"), image: parseImageConfig(config), parentPath, suite: "bookworm", mirror, baseDir: work, mergeSteps: true,
       backend: directBackend, guestfsEnv: {}, cacheDir: path.join(work, "cache"), signal: new AbortController().signal, echo: () => {},
     });
 
@@ -285,5 +287,42 @@ describe("integration: the direct backend's sandbox", function () {
     expect(debugfs(built.path, "cat /root/environ-hits")).to.equal("");
     expect(debugfs(built.path, "cat /root/resolved")).to.include("deb.debian.org");
     expect(debugfs(built.path, "stat /usr/bin/jq")).to.include("Type: regular");
+  });
+
+  it("runs a root image's package scripts in the sandbox: a hostile postinst reaches nothing of the build host", async () => {
+    const marker = `hostile-${randomBytes(8).toString("hex")}`;
+    // Listeners on the host's loopback and on its own address, counting connections.
+    const seen: string[] = [];
+    const listen = (host: string) => new Promise<net.Server>((resolve) => {
+      const server = net.createServer((c) => { seen.push(host); c.destroy(); });
+      server.listen(0, host, () => resolve(server));
+    });
+    const hostAddress = Object.values(os.networkInterfaces()).flat().find((a) => a && a.family === "IPv4" && !a.internal)?.address ?? "127.0.0.1";
+    const loopback = await listen("127.0.0.1");
+    const own = await listen(hostAddress);
+    const port = (s: net.Server) => (s.address() as net.AddressInfo).port;
+    const sources = hostileRepository(path.join(work, "hostile-deb"), { marker, loopbackPort: port(loopback), hostAddress, hostPort: port(own) });
+    const onHost = () => [...new Set(["/tmp", os.tmpdir(), "/var/tmp"])].flatMap((d) => fs.readdirSync(d).filter((f) => f.includes(marker)));
+    process.env.VM_IMAGES_TEST_SECRET = marker;
+    let built;
+    try {
+      built = await build({ name: "hostile-pkg.img", bootable: false, size: "1G", packages: [HOSTILE_PACKAGE] }, undefined, sources);
+    } finally {
+      delete process.env.VM_IMAGES_TEST_SECRET;
+      loopback.close();
+      own.close();
+    }
+    const log = debugfs(built.path, "cat /root/hostile-pkg.log");
+    // The postinst ran, and each attempt is recorded.
+    for (const what of ["proc1-root", "host-tmp", "loopback", "host-address"]) expect(log).to.match(new RegExp(`^${what}: `, "m"));
+    expect(log).to.match(/^escaped-root: /m);
+    expect(onHost(), "files the package made on the host").to.deep.equal([]);
+    // The host's loopback is out of reach (slirp4netns), and its own address too (the network policy).
+    expect(seen, "connections the package made to the build host").to.deep.equal([]);
+    expect(log, "the host's loopback is unreachable").to.include("loopback: failed");
+    expect(log, "the host's own address is refused").to.include("host-address: failed");
+    expect(log, "environ files naming the marker or our variables").not.to.match(/environ: /);
+    // Out of the chroot is the sandbox's view: no shadow file, nothing of the host's /etc.
+    expect(log).not.to.include("escaped-shadow");
   });
 });

@@ -35,17 +35,33 @@ export function bootstrapEnv(workDir: string, ours: NodeJS.ProcessEnv = process.
 }
 
 /**
+ * Where mmdebstrap runs in the direct backend's sandbox (bootstrap-disk.sh):
+ * the directory the new .debs go to (adopted by the caller only if a
+ * verified index lists them), the handoff directory whose staged/ gets the
+ * package lists before any package script runs, and mmdebstrap's TMPDIR.
+ */
+export interface InSandbox {
+  newDebs: string;
+  handoff: string;
+  tmp: string;
+}
+
+/** Where the hooks in the sandbox stage the package lists, under a handoff directory (a root's layout, for lists-out). */
+export const stagedLists = (handoff: string) => path.join(handoff, "staged", "root", "var", "lib", "apt", "lists");
+
+/**
  * mmdebstrap into `target` (a tarball or a directory, by its name), with the
  * image's packages, through the shared .deb cache. `extraHooks` are further
- * mmdebstrap options (customize hooks of the direct backend); `inNamespace`:
- * the caller runs the command in a private mount namespace already.
+ * mmdebstrap options (customize hooks of the direct backend); `sandbox`:
+ * the caller runs the command in the sandbox (bootstrap-disk.sh), so in a
+ * private mount namespace too.
  */
 export function bootstrapCommand(
   b: BackendBuild,
   target: string,
   bootable: boolean,
   extraHooks: string[] = [],
-  inNamespace = false,
+  sandbox?: InSandbox,
 ): { cmd: string; args: string[]; env: Record<string, string> } {
   const packages = [...(bootable ? [KERNEL_PACKAGE] : []), ...b.image.packages];
   const cache = debCacheDir(b.cacheDir);
@@ -55,14 +71,18 @@ export function bootstrapCommand(
   // (in mmdebstrap's private mount namespace) and linked into the archive
   // directory, and what apt downloads joins it at the end; otherwise it is
   // copied in before and the new packages out after.
-  const cacheHooks = root
+  const cacheHooks = sandbox
+    ? { setup: [hook("setup", "link-debs")], customize: [hook("customize", "unlink-debs", sandbox.newDebs)] }
+    : root
     ? { setup: [hook("setup", "mount-debs", cache)], customize: [hook("customize", "unmount-debs", cache)] }
     : { setup: [hook("setup", "make-archives"), `--setup-hook=sync-in ${cache} /var/cache/apt/archives/`],
         customize: [`--customize-hook=sync-out /var/cache/apt/archives ${cache}`] };
   // apt's package lists from the last root build, and this one's kept for
   // the next (as root: the hooks run on the host, before any package script).
   const lists = aptListsCacheDir(b.cacheDir);
-  const listsHooks = root ? { setup: [hook("setup", "lists-in", lists)], extract: [hook("extract", "lists-out", lists)] } : { setup: [], extract: [] };
+  const listsHooks = sandbox
+    ? { setup: [hook("setup", "lists-in", lists)], extract: [hook("extract", "lists-out", stagedLists(sandbox.handoff))] }
+    : root ? { setup: [hook("setup", "lists-in", lists)], extract: [hook("extract", "lists-out", lists)] } : { setup: [], extract: [] };
   // A mirror's user:password goes to apt's auth.conf.d for the build, not into the image's sources.
   const mirror = b.mirror ? splitUrlCredentials(b.mirror) : undefined;
   const auth: { setup: string[]; customize: string[] } = { setup: [], customize: [] };
@@ -84,6 +104,11 @@ export function bootstrapCommand(
     ...listsHooks.extract,
     ...auth.setup,
     ...extraHooks,
+    // After every extract hook: the staged files leave the sandbox's reach before any package script runs.
+    ...(sandbox ? [hook("extract", "handoff", sandbox.handoff)] : []),
+    // The sandbox made the mount points of /proc, the device files and the .deb cache in the target,
+    // and mmdebstrap cannot mount there (no CAP_SYS_ADMIN).
+    ...(sandbox ? ["--skip=check/empty", "--skip=chroot/mount"] : []),
     hook("customize", "host-independent"),
     ...cacheHooks.customize,
     hook("customize", "remove-debs"),
@@ -96,8 +121,8 @@ export function bootstrapCommand(
   // a private mount namespace those mounts end with it, however it ends, so
   // removing the work directory afterwards can never reach the host's. A
   // caller that runs it in a namespace of its own says so.
-  if (root && !inNamespace) {
+  if (root && !sandbox) {
     return { cmd: "unshare", args: ["--mount", "--propagation", "private", "--", "mmdebstrap", ...args], env: bootstrapEnv(b.workDir) };
   }
-  return { cmd: "mmdebstrap", args, env: bootstrapEnv(b.workDir) };
+  return { cmd: "mmdebstrap", args, env: bootstrapEnv(sandbox?.tmp ?? b.workDir) };
 }

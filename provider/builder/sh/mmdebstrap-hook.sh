@@ -23,6 +23,24 @@ case "$hook" in
     find "$archives" -maxdepth 1 -type l -name '*.deb' -delete
     umount "$root/var/cache/vm-images-debs"
     rmdir "$root/var/cache/vm-images-debs" ;;
+  # In mmdebstrap's sandbox (bootstrap-disk.sh), which has bound the cache
+  # read-only at var/cache/vm-images-debs already and cannot unmount it:
+  # the links, and afterwards the new .debs moved to $1, for the build host
+  # to adopt only those a verified index lists (package scripts ran in
+  # between); the empty mount point is removed after the sandbox.
+  link-debs)
+    mkdir -p "$archives/partial"
+    find "$root/var/cache/vm-images-debs" -maxdepth 1 -type f -name '*.deb' -printf '../../vm-images-debs/%f\0' | xargs -0r ln -s -t "$archives" ;;
+  unlink-debs)
+    find "$archives" -maxdepth 1 -type f -name '*.deb' -exec mv -n -t "$1" -- {} + || :
+    find "$archives" -maxdepth 1 -type l -name '*.deb' -delete ;;
+  # In the sandbox, once the lists and sources are staged in $1 (before any
+  # package script runs): the build host copies them out of the sandbox's
+  # reach (bootstrap-disk.sh) and answers; only then does mmdebstrap go on.
+  handoff)
+    echo ready > "$1/ready"
+    read -r answer < "$1/taken"
+    [ "$answer" = taken ] ;;
   # apt's package lists, $1, kept from an earlier build: apt-get update
   # (the build host's apt) then asks the mirror whether each InRelease
   # changed and downloads only the indexes that did. Translations are for

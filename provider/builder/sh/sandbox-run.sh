@@ -102,12 +102,7 @@ fi
 if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then exec 9<"$VM_IMAGES_NOSYNC"; set -- --seccomp 9 "$@"; fi
 # /dev/shm, a directory of --dev's unbounded tmpfs, gets a sized one.
 set -- --perms 01777 --size "$tmpfs" --tmpfs /dev/shm "$@"
-# bwrap starts from an empty environment: its --clearenv clears only the
-# command's, and the sandbox's PID 1 (bwrap's own child) keeps bwrap's, which
-# the guest's root reads in /proc/1/environ.
-set -- env -i PATH="$PATH" bwrap \
-  --bind "$root" / \
-  --proc /proc --ro-bind /proc/sys /proc/sys \
+set -- --proc /proc --ro-bind /proc/sys /proc/sys \
   --ro-bind-try /proc/sysrq-trigger /proc/sysrq-trigger --ro-bind-try /proc/fs /proc/fs \
   --ro-bind-try /proc/acpi /proc/acpi --ro-bind-try /proc/scsi /proc/scsi \
   --dev /dev \
@@ -117,9 +112,22 @@ set -- env -i PATH="$PATH" bwrap \
   --ro-bind "$run/resolv.conf" /run/vm-images/resolv.conf \
   --unshare-pid --unshare-uts --unshare-ipc --unshare-cgroup-try --hostname localhost \
   "$@"
+# The sandbox's /: the image (ROOT), or with VM_IMAGES_VIEW (a file of bwrap
+# options, NUL-separated) the view of the build host they make, on bwrap's
+# own empty root: mmdebstrap's sandbox (sandbox/hostview.ts).
+if [ -n "${VM_IMAGES_VIEW:-}" ]; then exec 8<"$VM_IMAGES_VIEW"; set -- --args 8 "$@"; else set -- --bind "$root" / "$@"; fi
+# bwrap starts from an empty environment: its --clearenv clears only the
+# command's, and the sandbox's PID 1 (bwrap's own child) keeps bwrap's, which
+# the guest's root reads in /proc/1/environ.
+set -- env -i PATH="$PATH" bwrap "$@"
+
 # No file larger than the build's bound (RLIMIT_FSIZE): the binds of the
 # host's disk (apt's archive directory) hold no more either.
 if [ -n "${VM_IMAGES_FILE_SIZE:-}" ]; then set -- prlimit --fsize="$VM_IMAGES_FILE_SIZE" "$@"; fi
+
+# VM_IMAGES_SHARE_NET: the host's network instead (mmdebstrap's sandbox with
+# a mirror on the host's loopback, which slirp4netns cannot reach).
+if [ -n "${VM_IMAGES_SHARE_NET:-}" ]; then status=0; "$@" <&3 3<&- || status=$?; unmount || status=1; exit "$status"; fi
 
 # The network policy (VM_IMAGES_NET: public, the default, mirror or none;
 # VM_IMAGES_NET_MIRROR and VM_IMAGES_NET_ALLOW as sandbox-net.sh reads them):
