@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "19cdb7f325abd8a22b43371519fdb0cbd0b84b7f96c7f8490b8310101c4ac2b3";
+export const PIPELINE_SOURCES = "3803711b292e996ed13439304ef14586892da413d42e84371573601f0f0cb0ab";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

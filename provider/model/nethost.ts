@@ -8,6 +8,14 @@ import * as net from "node:net";
 export const NETWORK_CHOICES = ["public", "mirror", "none"] as const;
 export type NetworkMode = (typeof NETWORK_CHOICES)[number];
 
+/** A build's network settings, as its sandbox runs take them. */
+export interface SandboxNetwork {
+  mode: NetworkMode;
+  allowHosts: readonly string[];
+  /** The stack's mirror URL; unset: Debian's, as mmdebstrap writes an image's sources then. */
+  mirror?: string;
+}
+
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
 /** An allowed entry: an address or CIDR as nftables reads it, or a host name to resolve. */

@@ -3,7 +3,7 @@
 // whether the build succeeded, failed or was interrupted.
 import type { Logger } from "./log";
 import type { BuildProgress } from "./progress";
-import type { SandboxNetwork } from "../sandbox/network";
+import type { SandboxNetwork } from "../../model/nethost";
 
 export interface BuildContext {
   /** Image name, the prefix of every log line. */

@@ -3,15 +3,8 @@
 // build host, when each sandbox run starts: nothing the guest says (its DNS
 // answers, its sources.list) widens the policy.
 import { lookup } from "node:dns/promises";
-import { type NetworkMode, networkHostsRefusal, parseNetworkHost } from "../../model/nethost";
+import { networkHostsRefusal, parseNetworkHost, type SandboxNetwork } from "../../model/nethost";
 import { splitUrlCredentials } from "../../model/urlcredentials";
-
-export interface SandboxNetwork {
-  mode: NetworkMode;
-  allowHosts: readonly string[];
-  /** The stack's mirror URL; unset: Debian's, as mmdebstrap writes an image's sources then. */
-  mirror?: string;
-}
 
 /** What an image's apt reaches without a mirror setting: mmdebstrap's sources for a stable release. */
 const DEBIAN_MIRRORS = ["http://deb.debian.org/debian", "http://security.debian.org/debian-security"];
