@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "3803711b292e996ed13439304ef14586892da413d42e84371573601f0f0cb0ab";
+export const PIPELINE_SOURCES = "b72c9decd7a07663dc8deb82b8db711497536976e1d9e69659ae73a72c4cbc59";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -102,6 +102,9 @@ describe("integration: the direct backend's sandbox", function () {
       evil: fs.readFileSync("/proc/keys", "utf8").split("\n").filter((l) => l.includes("vm-images-evil")),
     });
     const before = keys();
+    // A key of the host's root that /proc/keys would name inside, were it the host's (unlinked after the build).
+    const visible = `vm-images-visible-${randomBytes(6).toString("hex")}`;
+    const visibleId = execFileSync("keyctl", ["add", "user", visible, "x", "@u"], { encoding: "utf8" }).trim();
     // Each call's errno (0: it ran) in /root/calls, by the image's perl.
     const probe = `$| = 1; open(my $log, ">", "/root/calls") or die;
       sub try { my ($name, $nr, @args) = @_; $! = 0; my $r = syscall($nr, @args);
@@ -138,7 +141,8 @@ describe("integration: the direct backend's sandbox", function () {
       { type: "run-command", cmd: "if unshare -U true 2>/root/unshare.err; then echo ran; else echo refused; fi > /root/unshare" },
       // Package scripts' own tools still work.
       { type: "run-command", cmd: "useradd -m -s /bin/sh probe && id probe > /root/probe-id" },
-    ] }, hostileRoot);
+      { type: "run-command", cmd: "cat /proc/keys /proc/key-users > /root/proc-keys" },
+    ] }, hostileRoot).finally(() => execFileSync("keyctl", ["unlink", visibleId, "@u"]));
     const calls = Object.fromEntries(debugfs(child.path, "cat /root/calls").trim().split("\n").map((l) => {
       const at = l.lastIndexOf(" ");
       return [l.slice(0, at), Number(l.slice(at + 1))];
@@ -153,6 +157,8 @@ describe("integration: the direct backend's sandbox", function () {
     expect(debugfs(child.path, "cat /root/unshare")).to.equal("refused\n");
     expect(debugfs(child.path, "cat /root/probe-id")).to.match(/^uid=1000\(probe\)/);
     expect(keys()).to.deep.equal(before);
+    // The sandbox's /proc/keys and /proc/key-users are empty: no description of the host's keys.
+    expect(debugfs(child.path, "cat /root/proc-keys")).to.equal("");
   });
 
   it("gives DNS to an image whose resolv.conf is systemd-resolved's link, and keeps the link", async () => {

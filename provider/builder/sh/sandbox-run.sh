@@ -102,6 +102,10 @@ fi
 if [ -n "${VM_IMAGES_NOSYNC:-}" ]; then exec 9<"$VM_IMAGES_NOSYNC"; set -- --seccomp 9 "$@"; fi
 # /dev/shm, a directory of --dev's unbounded tmpfs, gets a sized one.
 set -- --perms 01777 --size "$tmpfs" --tmpfs /dev/shm "$@"
+# /proc/keys and /proc/key-users name the keys of the host's users (root's
+# among them) whatever keyring the run joined: empty files instead.
+: > "$run/empty"
+for f in keys key-users; do if [ -e "/proc/$f" ]; then set -- --ro-bind "$run/empty" "/proc/$f" "$@"; fi; done
 set -- --proc /proc --ro-bind /proc/sys /proc/sys \
   --ro-bind-try /proc/sysrq-trigger /proc/sysrq-trigger --ro-bind-try /proc/fs /proc/fs \
   --ro-bind-try /proc/acpi /proc/acpi --ro-bind-try /proc/scsi /proc/scsi \
