@@ -329,9 +329,25 @@ describe("integration: the direct backend's sandbox", function () {
     expect(log, "environ files naming the marker or our variables").not.to.match(/environ: /);
     // Out of the chroot is the sandbox's view: no shadow file, nothing of the host's /etc.
     expect(log).not.to.include("escaped-shadow");
+    return built;
   }
 
   it("runs a root image's package scripts in the sandbox: a hostile postinst reaches nothing of the build host", () => hostilePackage(directBackend, "hostile-pkg.img"));
+
+  it("runs a root image's package scripts in the sandbox where loop mounts fail too (into a directory)", async () => {
+    // A mount that refuses loop devices, as in some containers, found first on PATH.
+    const shim = path.join(work, "no-loop");
+    fs.mkdirSync(shim, { recursive: true });
+    fs.writeFileSync(path.join(shim, "mount"), `#!/bin/sh\ncase " $* " in *loop*) echo "mount: no loop device" >&2; exit 32;; esac\nexec ${execFileSync("sh", ["-c", "command -v mount"], { encoding: "utf8" }).trim()} "$@"\n`, { mode: 0o755 });
+    const PATH = process.env.PATH;
+    process.env.PATH = `${shim}:${PATH}`;
+    try {
+      const built = await hostilePackage(directBackend, "hostile-pkg-noloop.img");
+      expect(fs.readFileSync(built.logFile, "utf8")).to.match(/no loop mount here; bootstrapping into a directory/);
+    } finally {
+      process.env.PATH = PATH;
+    }
+  });
 
   it("runs the guestfs backend's root image's package scripts in the sandbox too: a hostile postinst reaches nothing of the build host", async () => {
     const guestfsEnv = (await guestfsEnvironment(cacheDir(), memoryLogger(), new AbortController().signal)).env;
