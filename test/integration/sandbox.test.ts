@@ -336,13 +336,13 @@ describe("integration: the direct backend's sandbox", function () {
 
   it("runs a root image's package scripts in the sandbox where loop mounts fail too (into a directory)", async () => {
     // A mount that refuses loop devices, as in some containers, found first on PATH.
-    const shim = path.join(work, "no-loop");
+    const shim = path.join(work, "mount-shim");
     fs.mkdirSync(shim, { recursive: true });
-    fs.writeFileSync(path.join(shim, "mount"), `#!/bin/sh\ncase " $* " in *loop*) echo "mount: no loop device" >&2; exit 32;; esac\nexec ${execFileSync("sh", ["-c", "command -v mount"], { encoding: "utf8" }).trim()} "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(shim, "mount"), `#!/bin/sh\ncase " $* " in *" -o loop,"*) echo "mount: no loop device" >&2; exit 32;; esac\nexec ${execFileSync("sh", ["-c", "command -v mount"], { encoding: "utf8" }).trim()} "$@"\n`, { mode: 0o755 });
     const PATH = process.env.PATH;
     process.env.PATH = `${shim}:${PATH}`;
     try {
-      const built = await hostilePackage(directBackend, "hostile-pkg-noloop.img");
+      const built = await hostilePackage(directBackend, "hostile-pkg-fallback.img");
       expect(fs.readFileSync(built.logFile, "utf8")).to.match(/no loop mount here; bootstrapping into a directory/);
     } finally {
       process.env.PATH = PATH;
