@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "19cdb7f325abd8a22b43371519fdb0cbd0b84b7f96c7f8490b8310101c4ac2b3";
+export const PIPELINE_SOURCES = "ea2ff047328bc84a796fa46ee1e63be351a5327e49437118fdb1efde32d2be9e";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -16,9 +16,7 @@ import { adoptDebs } from "../cache/debadopt";
 import { aptListsCacheDir, debCacheDir } from "../cache/dirs";
 import type { BackendBuild } from "./backend";
 import { bootstrapCommand, type InSandbox, stagedLists } from "./mmdebstrap";
-
-/** Exit code of sh/bootstrap-disk.sh when a loop mount fails. */
-const NO_LOOP_MOUNT = 64;
+import { NO_LOOP_MOUNT } from "./direct/disk";
 
 /** mmdebstrap's sandbox: its scratch and handoff directories, and its view of the host. */
 const sandboxDir = (b: BackendBuild) => path.join(b.workDir, "bootstrap");
@@ -114,13 +112,16 @@ async function keepDownloads(b: BackendBuild, box: InSandbox, ctx: BuildContext)
 
 /**
  * The tree mmdebstrap made, as the tar archive mmdebstrap's own tarball
- * output would be (its options but the mtime clamp), for guestfish tar-in.
- * tar runs where only the host's /usr and the tree are seen (usr-only.sh),
- * so no path of the image resolves on the host.
+ * output would be (its options, and its mtime clamp at SOURCE_DATE_EPOCH),
+ * for guestfish tar-in. tar runs where only the host's /usr and the tree
+ * are seen (usr-only.sh), so no path of the image resolves on the host.
  */
 export async function tarTree(tree: string, tarball: string, ctx: BuildContext): Promise<void> {
-  await run("/bin/sh", ["-c", `exec /bin/bash "$0" "$1" --cap-add CAP_DAC_READ_SEARCH -- tar --sort=name --numeric-owner --one-file-system --format=pax \
---pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime --xattrs -C /target -c . > "$2"`, hostScript("usr-only.sh"), tree, tarball], {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  const clamp = epoch && /^\d+$/.test(epoch) ? [`--mtime=@${epoch}`, "--clamp-mtime"] : [];
+  const tar = ["tar", "--sort=name", ...clamp, "--numeric-owner", "--one-file-system", "--format=pax",
+    "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime", "--xattrs", "-C", "/target", "-c", "."];
+  await run("/bin/sh", ["-c", 'out=$1; shift; exec /bin/bash "$@" > "$out"', "sh", tarball, hostScript("usr-only.sh"), tree, "--cap-add", "CAP_DAC_READ_SEARCH", "--", ...tar], {
     label: `${ctx.image} tar`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE,
   });
 }
