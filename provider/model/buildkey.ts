@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "ea2ff047328bc84a796fa46ee1e63be351a5327e49437118fdb1efde32d2be9e";
+export const PIPELINE_SOURCES = "f06946eed1b638f306a95147e68e7d3c349fb8627eabb0f5ddb30f08667c34fb";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
