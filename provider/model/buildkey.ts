@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "b72c9decd7a07663dc8deb82b8db711497536976e1d9e69659ae73a72c4cbc59";
+export const PIPELINE_SOURCES = "774d5796482f4c303ec6c6af5798be0424e0464e2994c7f63693f6588ef8956d";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -12,8 +12,12 @@ import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import type { Backend } from "../../provider/builder/backends/backend";
 import { directBackend } from "../../provider/builder/backends/direct";
-import { aptListsCacheDir, debCacheDir } from "../../provider/builder/cache/dirs";
+import { guestfsBackend } from "../../provider/builder/backends/guestfs";
+import { guestfsEnvironment } from "../../provider/builder/boot/accel";
+import { memoryLogger } from "../../provider/builder/run/log";
+import { aptListsCacheDir, cacheDir, debCacheDir } from "../../provider/builder/cache/dirs";
 import { buildImage } from "../../provider/builder/image/safebuild";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
 import * as net from "node:net";
@@ -64,10 +68,10 @@ describe("integration: the direct backend's sandbox", function () {
   this.timeout(30 * 60_000);
   let work: string;
   let hostileRoot: string;
-  const build = (config: ImageConfigInput, parentPath?: string, mirror?: string) =>
+  const build = (config: ImageConfigInput, parentPath?: string, mirror?: string, backend: Backend = directBackend, guestfsEnv: Record<string, string> = {}) =>
     buildImage({
       dir: path.join(work, "images"), image: parseImageConfig(config), parentPath, suite: "bookworm", mirror, baseDir: work, mergeSteps: true,
-      backend: directBackend, guestfsEnv: {}, cacheDir: path.join(work, "cache"), signal: new AbortController().signal, echo: () => {},
+      backend, guestfsEnv, cacheDir: path.join(work, "cache"), signal: new AbortController().signal, echo: () => {},
     });
 
   before(() => {
@@ -295,7 +299,8 @@ describe("integration: the direct backend's sandbox", function () {
     expect(debugfs(built.path, "stat /usr/bin/jq")).to.include("Type: regular");
   });
 
-  it("runs a root image's package scripts in the sandbox: a hostile postinst reaches nothing of the build host", async () => {
+  /** A root image with the hostile package, built by `backend`: its postinst's attempts on the build host, all failed. */
+  async function hostilePackage(backend: Backend, name: string, guestfsEnv: Record<string, string> = {}) {
     const marker = `hostile-${randomBytes(8).toString("hex")}`;
     // Listeners on the host's loopback and on its own address, counting connections.
     const seen: string[] = [];
@@ -312,7 +317,7 @@ describe("integration: the direct backend's sandbox", function () {
     process.env.VM_IMAGES_TEST_SECRET = marker;
     let built;
     try {
-      built = await build({ name: "hostile-pkg.img", bootable: false, size: "1G", packages: [HOSTILE_PACKAGE] }, undefined, sources);
+      built = await build({ name, bootable: false, size: "1G", packages: [HOSTILE_PACKAGE] }, undefined, sources, backend, guestfsEnv);
     } finally {
       delete process.env.VM_IMAGES_TEST_SECRET;
       loopback.close();
@@ -330,5 +335,28 @@ describe("integration: the direct backend's sandbox", function () {
     expect(log, "environ files naming the marker or our variables").not.to.match(/environ: /);
     // Out of the chroot is the sandbox's view: no shadow file, nothing of the host's /etc.
     expect(log).not.to.include("escaped-shadow");
+    return built;
+  }
+
+  it("runs a root image's package scripts in the sandbox: a hostile postinst reaches nothing of the build host", () => hostilePackage(directBackend, "hostile-pkg.img"));
+
+  it("runs a root image's package scripts in the sandbox where loop mounts fail too (into a directory)", async () => {
+    // A mount that refuses loop devices, as in some containers, found first on PATH.
+    const shim = path.join(work, "mount-shim");
+    fs.mkdirSync(shim, { recursive: true });
+    fs.writeFileSync(path.join(shim, "mount"), `#!/bin/sh\ncase " $* " in *" -o loop,"*) echo "mount: no loop device" >&2; exit 32;; esac\nexec ${execFileSync("sh", ["-c", "command -v mount"], { encoding: "utf8" }).trim()} "$@"\n`, { mode: 0o755 });
+    const PATH = process.env.PATH;
+    process.env.PATH = `${shim}:${PATH}`;
+    try {
+      const built = await hostilePackage(directBackend, "hostile-pkg-fallback.img");
+      expect(fs.readFileSync(built.logFile, "utf8")).to.match(/no loop mount here; bootstrapping into a directory/);
+    } finally {
+      process.env.PATH = PATH;
+    }
+  });
+
+  it("runs the guestfs backend's root image's package scripts in the sandbox too: a hostile postinst reaches nothing of the build host", async () => {
+    const guestfsEnv = (await guestfsEnvironment(cacheDir(), memoryLogger(), new AbortController().signal)).env;
+    await hostilePackage(guestfsBackend, "hostile-pkg-guestfs.img", guestfsEnv);
   });
 });

@@ -1,6 +1,7 @@
 // The guestfs backend, faithful to lvh's sequence of commands:
 //
-//   root image:    mmdebstrap -> tar; guestfish: disk, (partition, boot loader,)
+//   root image:    mmdebstrap -> tar (as root: mmdebstrap in the sandbox
+//                  into a directory, then tar); guestfish: disk, (partition, boot loader,)
 //                  file system, tar-in; virt-customize for the actions;
 //                  qemu-img convert for qcow2.
 //   derived image: qemu-img convert of the parent; qemu-img resize and a
@@ -20,6 +21,8 @@ import { actionContexts } from "./actioncontext";
 import { EXTLINUX_CONF, FSTAB, partitionOffset, readSector0, SYSLINUX_MBR } from "../boot/layout";
 import { MINUTE, run } from "../run/exec";
 import { bootstrapCommand } from "./mmdebstrap";
+import { bootstrapInSandbox, tarTree } from "./bootstrapsandbox";
+import { removeTree } from "./direct/disk";
 import { convertParent } from "./parentdisk";
 import type { BuildContext, Step } from "../run/steps";
 import type { Backend, BackendBuild } from "./backend";
@@ -40,15 +43,24 @@ function rawDisk(b: BackendBuild): string {
 
 function rootSteps(b: BackendBuild): Step[] {
   const tarball = path.join(b.workDir, "rootfs.tar");
+  const tree = path.join(b.workDir, "rootfs");
   const bootable = isBootable(b.image);
   const disk = rawDisk(b);
   const steps: Step[] = [
     {
       name: "bootstrap root file system (mmdebstrap)",
       do: async (ctx) => {
+        if (process.getuid?.() === 0) {
+          // As root, in the sandbox (as the direct backend's): into a directory, packed on the host afterwards.
+          await bootstrapInSandbox(b, { dir: tree }, bootable, [], ctx);
+          await tarTree(tree, tarball, ctx);
+          await removeTree(tree, ctx);
+          return;
+        }
         const { cmd, args, env } = bootstrapCommand(b, tarball, bootable);
         await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env });
       },
+      cleanup: (ctx) => removeTree(tree, ctx),
     },
     {
       name: bootable ? "make bootable disk (guestfish)" : "make disk (guestfish)",

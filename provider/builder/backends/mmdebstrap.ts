@@ -35,7 +35,7 @@ export function bootstrapEnv(workDir: string, ours: NodeJS.ProcessEnv = process.
 }
 
 /**
- * Where mmdebstrap runs in the direct backend's sandbox (bootstrap-disk.sh):
+ * Where mmdebstrap runs in the sandbox (bootstrapsandbox.ts, bootstrap-disk.sh):
  * the directory the new .debs go to (adopted by the caller only if a
  * verified index lists them), the handoff directory whose staged/ gets the
  * package lists before any package script runs, and mmdebstrap's TMPDIR.

@@ -7,6 +7,9 @@
 #
 #   bootstrap-disk.sh DISK OFFSET MOUNTPOINT RUNDIR COMMAND [ARG...]
 #
+# DISK "-": no disk; MOUNTPOINT is an empty directory, the target itself
+# (the guestfs backend's root images, and where loop mounts fail).
+#
 # The command runs in sandbox-run.sh's sandbox (the package scripts and our
 # hooks with it) on the view of the build host that VM_IMAGES_VIEW's bwrap
 # options make (sandbox/hostview.ts): a chroot escape lands there, not on
@@ -20,7 +23,7 @@
 set -eo pipefail
 disk="$1"; offset="$2"; mnt="$3"; rundir="$4"; shift 4
 here=$(dirname "$0")
-mount -o loop,offset="$offset",nodev,nosuid "$disk" "$mnt" || exit 64
+if [ "$disk" != - ]; then mount -o loop,offset="$offset",nodev,nosuid "$disk" "$mnt" || exit 64; fi
 
 watcher=
 if [ -n "${VM_IMAGES_HANDOFF:-}" ]; then
@@ -60,7 +63,7 @@ if [ "$status" = 0 ]; then
   # Blocks of files removed since the file system's last journal commit
   # (such as mkinitramfs's temporary tree, about 200 MB) are not free for
   # fstrim until that commit: commit first (syncfs), then trim.
-  { sync -f "$mnt" && fstrim "$mnt"; } || :
+  if [ "$disk" != - ]; then { sync -f "$mnt" && fstrim "$mnt"; } || :; fi
 fi
-umount "$mnt"
+if [ "$disk" != - ]; then umount "$mnt"; fi
 exit "$status"
