@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "774d5796482f4c303ec6c6af5798be0424e0464e2994c7f63693f6588ef8956d";
+export const PIPELINE_SOURCES = "daf23662dcbd9809b36410a3ac20fafe333cfa4826c97448ae84486131faa0ca";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

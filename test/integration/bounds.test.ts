@@ -99,6 +99,21 @@ describe("integration: the bounds of a build", function () {
     expect(message).to.match(/image "slow\.img": build failed: the build reached its time bound \(20s, vm-images:buildTimeout\)/);
   });
 
+  it("bounds a root image's mmdebstrap run too: its package scripts run in the build's cgroup, time and file size", async () => {
+    let message = "";
+    // The file-size bound as the default gives a root (its disk): apt writes package indexes bigger than the small one.
+    await build({ name: "slow-root.img", bootable: false, size: "1G", packages: [] }, undefined, { ...SMALL, buildFileSize: "1G", buildTimeout: "3s" })
+      .catch((err: Error) => void (message = err.message));
+    expect(message).to.match(/image "slow-root\.img": build failed: the build reached its time bound \(3s, vm-images:buildTimeout\)/);
+    const log = fs.readFileSync(path.join(work, "images", "slow-root.img.log"), "utf8");
+    expect(log).to.match(/bounds: memory 256M, tasks 64, CPUs 1 \(cgroup v[12] /);
+    // Under the small file-size bound, apt's store of the main package index (some 45 MB) is stopped.
+    await build({ name: "small-root.img", bootable: false, size: "1G", packages: [] }, undefined, SMALL)
+      .catch((err: Error) => void (message = err.message));
+    expect(message).to.match(/image "small-root\.img": build failed: a file reached the build's file-size bound \(33554432 bytes, vm-images:buildFileSize\)/);
+    expect(buildCgroups()).to.deep.equal([]);
+  });
+
   it("still builds a sibling under the same bounds, and leaves no build cgroup behind", async () => {
     const built = await build({ name: "sibling.img", parent: "root.img", actions: [{ type: "run-command", cmd: "echo fine > /root/fine" }] },
       root.path, SMALL);

@@ -113,7 +113,7 @@ export class BuildBounds implements SandboxBounds {
     if (!(err instanceof CommandError) || err.stopped === "interrupted") return err;
     const tail = err.stderrTail.join("\n");
     const why = await this.cgroupReasons();
-    if (err.exitCode === FSIZE_STATUS || /File size limit exceeded|File too large/.test(tail)) {
+    if (err.exitCode === FSIZE_STATUS || /File size limit exceeded|File too large|received signal 25\b/.test(tail)) {
       why.push(`a file reached the build's file-size bound (${this.fileSizeBytes(diskBytes)} bytes, vm-images:buildFileSize)`);
     }
     if (/(\/run|\/dev\/shm)\b.*No space left on device/.test(tail)) {
