@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "daf23662dcbd9809b36410a3ac20fafe333cfa4826c97448ae84486131faa0ca";
+export const PIPELINE_SOURCES = "e2b0812aa87566d92227975ec5da423e4b3386674a7183d928cffb02f28e72a4";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

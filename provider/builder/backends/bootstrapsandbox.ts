@@ -12,6 +12,7 @@ import { hostScript } from "../run/shell";
 import { noSyncEnv } from "../sandbox/nosync";
 import { writeHostView } from "../sandbox/hostview";
 import { networkEnv } from "../sandbox/network";
+import { withinBounds } from "../sandbox/bounds";
 import { adoptDebs } from "../cache/debadopt";
 import { aptListsCacheDir, debCacheDir } from "../cache/dirs";
 import type { BackendBuild } from "./backend";
@@ -54,19 +55,17 @@ export async function bootstrapInSandbox(b: BackendBuild, target: BootstrapTarge
   const net = loopbackMirror(b.mirror) ? { VM_IMAGES_SHARE_NET: "1" } : await networkEnv({ ...policy, mode: policy.mode === "none" ? "mirror" : policy.mode }, ctx.image);
   // The build's bounds, as for every sandbox run (sandbox/bounds.ts).
   const diskBytes = target.disk ? fs.statSync(target.disk.file).size : undefined;
-  const bounded = ctx.bounds ? await ctx.bounds.sandboxEnv(diskBytes) : {};
   const where = target.disk ? [target.disk.file, String(target.disk.offset)] : ["-", "0"];
   try {
-    await run("unshare", ["--mount", "--propagation", "private", "--", "/bin/bash", hostScript("bootstrap-disk.sh"), ...where, target.dir, path.join(dir, "run"), ...command], {
-      label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: ctx.bounds?.remainingMs() ?? 60 * MINUTE,
-      env: { ...noSyncEnv(b.workDir), ...net, ...bounded, VM_IMAGES_VIEW: view, VM_IMAGES_HANDOFF: box.handoff }, cleanEnv: true,
-    });
+    await withinBounds(ctx.bounds, diskBytes, (bounded, timeoutMs) =>
+      run("unshare", ["--mount", "--propagation", "private", "--", "/bin/bash", hostScript("bootstrap-disk.sh"), ...where, target.dir, path.join(dir, "run"), ...command], {
+        label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs,
+        env: { ...noSyncEnv(b.workDir), ...net, ...bounded, VM_IMAGES_VIEW: view, VM_IMAGES_HANDOFF: box.handoff }, cleanEnv: true,
+      }));
   } catch (err) {
     if (target.disk && !ctx.signal.aborted && (err as CommandError).exitCode === NO_LOOP_MOUNT) return false;
-    throw ctx.bounds ? await ctx.bounds.explain(err, diskBytes) : err;
+    throw err;
   }
-  const reached = await ctx.bounds?.check();
-  if (reached) throw reached;
   await keepDownloads(b, box, ctx);
   return true;
 }

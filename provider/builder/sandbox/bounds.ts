@@ -7,7 +7,7 @@
 // the bound it reached named, and the host and the other builds go on.
 import { durationMs } from "../../model/settingkinds";
 import { sizeBytes } from "../../model/sizes";
-import { CommandError } from "../run/exec";
+import { CommandError, MINUTE } from "../run/exec";
 import type { Logger } from "../run/log";
 import type { SandboxBounds } from "../run/steps";
 import { BuildCgroup } from "./cgroup";
@@ -131,4 +131,25 @@ export class BuildBounds implements SandboxBounds {
     const left = await made.remove();
     if (left.length) this.log.line(this.image, `could not remove the build's cgroup ${left.join(" ")}`);
   }
+}
+
+/**
+ * One sandbox run of a build, under the build's bounds where it has any:
+ * `start` gets their environment and what is left of the build's time; a
+ * failure names the bound it reached, and a run that succeeded all the same
+ * after reaching the memory or tasks bound fails.
+ */
+export async function withinBounds<T>(
+  bounds: SandboxBounds | undefined, diskBytes: number | undefined, start: (env: Record<string, string>, timeoutMs: number) => Promise<T>,
+): Promise<T> {
+  const env = bounds ? await bounds.sandboxEnv(diskBytes) : {};
+  let out: T;
+  try {
+    out = await start(env, bounds?.remainingMs() ?? 60 * MINUTE);
+  } catch (err) {
+    throw bounds ? await bounds.explain(err, diskBytes) : err;
+  }
+  const reached = await bounds?.check();
+  if (reached) throw reached;
+  return out;
 }

@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { type Action, type ActionContext, type GuestOp, guestOps } from "../../actions";
 import { adoptDebs } from "../cache/debadopt";
 import { MINUTE, run } from "../run/exec";
+import { withinBounds } from "./bounds";
 import { networkEnv } from "./network";
 import { noSyncEnv } from "./nosync";
 import type { BuildContext } from "../run/steps";
@@ -46,14 +47,12 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
   const network = await networkEnv(ctx.network ?? { mode: "public", allowHosts: [] }, ctx.image);
   // The build's bounds (bounds.ts): its cgroup, tmpfs size, file-size limit and what is left of its time.
   const diskBytes = root.disk ? fs.statSync(root.disk.file).size : undefined;
-  const bounded = ctx.bounds ? await ctx.bounds.sandboxEnv(diskBytes) : {};
-  let out: string;
-  try {
-    out = await run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
+  return withinBounds(ctx.bounds, diskBytes, (bounded, timeoutMs) =>
+    run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
       label: `${ctx.image} ${opts.label}`,
       log: ctx.log,
       signal: ctx.signal,
-      timeoutMs: opts.timeoutMs ?? ctx.bounds?.remainingMs() ?? 60 * MINUTE,
+      timeoutMs: opts.timeoutMs ?? timeoutMs,
       inputFile: opts.inputFile,
       inputFd: opts.inputFd,
       // The kernel ends the namespace, and everything in it, with unshare.
@@ -66,13 +65,7 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
         LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         ...disk, ...noSyncEnv(path.dirname(root.dir)), ...network, ...bounded, ...opts.env,
       },
-    });
-  } catch (err) {
-    throw ctx.bounds ? await ctx.bounds.explain(err, diskBytes) : err;
-  }
-  const reached = await ctx.bounds?.check();
-  if (reached) throw reached;
-  return out;
+    }));
 }
 
 /** A script of the package, run by the guest's /bin/sh with `args` as "$1"... */
