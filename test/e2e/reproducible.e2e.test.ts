@@ -2,17 +2,24 @@
 // pulumi CLI with the direct backend, from empty image caches, in two
 // directories, under two host names (a UTS namespace each), time zones and
 // umasks, a minute apart, gives the same base.img and k8s.qcow2, byte for
-// byte. When they differ, the message names the files that do.
+// byte, and published (each stack to its own repository, so the second
+// finds nothing to pull) their layers have the same digests. When the
+// images differ, the message names the files that do.
 import { expect } from "chai";
 import * as fs from "node:fs";
 import { sha256File } from "../../provider/model/hash";
+import { craneSync, TestRegistry } from "../support/registry";
 import { imageTree, treeDiff } from "../support/tree";
 import { TestProject } from "./harness";
 
 interface ImageOut {
   path: string;
   source: string;
+  published?: string;
 }
+
+/** The digests of a published image's layers. */
+const layers = (ref: string) => (JSON.parse(craneSync(["manifest", ref])) as { layers: { digest: string }[] }).layers.map((l) => l.digest);
 
 /** The CLI under its own host name and umask. */
 const under = (hostname: string, umask: string) =>
@@ -27,19 +34,24 @@ async function whatDiffers(a: string, b: string): Promise<string> {
 describe("e2e: reproducible images (direct backend)", function () {
   this.timeout(30 * 60_000);
   const projects: TestProject[] = [];
+  let reg: TestRegistry;
+  before(async () => (reg = await TestRegistry.start()));
   after(async () => {
     for (const p of projects) await p.dispose();
+    await reg?.dispose();
   });
 
   it("builds the seed forest twice to the same bytes, whatever the directory, host name, time zone, umask and clock", async () => {
     const first = await TestProject.fromRepo("dev", { TZ: "America/Los_Angeles" }, under("build-one", "0002"));
     projects.push(first);
     await first.setConfig("backend", "direct");
+    await first.setConfig("registry", `${reg.host}/first/images`);
     const started = Date.now();
     await first.up();
     const second = await TestProject.fromRepo("dev", { TZ: "Asia/Kolkata" }, under("another-host", "0077"));
     projects.push(second);
     await second.setConfig("backend", "direct");
+    await second.setConfig("registry", `${reg.host}/second/images`);
     // A minute apart at least: every time a build takes from its clock differs.
     await new Promise((r) => setTimeout(r, Math.max(0, 60_000 - (Date.now() - started))));
     await second.up();
@@ -53,6 +65,9 @@ describe("e2e: reproducible images (direct backend)", function () {
       if (da !== db) expect.fail(`${name}: sha256 ${da} and ${db}\n${await whatDiffers(a[name].path, b[name].path)}`);
       expect(fs.statSync(a[name].path).size).to.equal(fs.statSync(b[name].path).size);
       console.log(`      ${name}: sha256:${da} in both builds`);
+      expect(a[name].published, `${name} published`).to.match(/\/first\/images@sha256:/);
+      expect(b[name].published, `${name} published`).to.match(/\/second\/images@sha256:/);
+      expect(layers(b[name].published!), `${name}: layer digests`).to.deep.equal(layers(a[name].published!));
     }
   });
 });
