@@ -10,26 +10,20 @@ import { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./image";
  * Bumped whenever the pipeline changes what it builds from the same inputs,
  * so existing images are rebuilt by the new pipeline. 2: root images no
  * longer carry the build host's hostname and resolv.conf; chmod modes are
- * octal in both backends; uploads keep their mode and owner.
+ * octal in both backends; uploads keep their mode and owner. 3: the direct
+ * backend's images are reproducible (the file system made again from its
+ * files, times at the source date, fixed ids, no build logs or caches).
  */
-export const PIPELINE_VERSION = 2;
+export const PIPELINE_VERSION = 3;
 
 /**
  * The sources of the pipeline that PIPELINE_VERSION was decided for: a
  * fingerprint of every file that decides what an image contains
  * (test/unit/pipeline.test.ts computes it and says what to do when it
  * changes). Updating it without bumping the version says "same images".
- * Last updated for the process layer's move into rooms (builder/) and a
- * fingerprint that now follows the backends' imports, the model's included;
- * the direct backend's step names say "sandbox" where they said "chroot":
- * the same files, so images already built stay. Then for the .deb cache
- * looking a downloaded file's name and size up before it reads it, the
- * sandbox's empty environment and the direct backend's mmdebstrap's (the
- * provider's environment was never part of the key), and parents opened
- * without their backing chain (one that names a backing or data file is
- * refused): the same files again.
+ * Last updated for version 3 (reproducible images).
  */
-export const PIPELINE_SOURCES = "e2b0812aa87566d92227975ec5da423e4b3386674a7183d928cffb02f28e72a4";
+export const PIPELINE_SOURCES = "98b3c18b6fd5c69505840dff460a8f97996a78b9c5c4246260476f74845ad881";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -80,6 +80,8 @@ export class TestProject {
     readonly dir: string,
     readonly stack: string,
     private readonly env: Record<string, string | undefined>,
+    /** A command the CLI runs under (such as `unshare --uts ...`), its arguments after it. */
+    private readonly wrapper: readonly string[] = [],
   ) {}
 
   /**
@@ -89,7 +91,7 @@ export class TestProject {
    * state kept in a file:// backend of its own. The passphrase is the local
    * default the shipped stack files were made with.
    */
-  static async fromRepo(stack: string, env: Record<string, string> = {}): Promise<TestProject> {
+  static async fromRepo(stack: string, env: Record<string, string> = {}, wrapper: string[] = []): Promise<TestProject> {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "vm-images-e2e-"));
     for (const link of ["node_modules", "dist", "package.json"]) await fs.symlink(path.join(REPO, link), path.join(dir, link));
     for (const file of ["Pulumi.yaml", `Pulumi.${stack}.yaml`]) await fs.copyFile(path.join(REPO, file), path.join(dir, file));
@@ -101,7 +103,7 @@ export class TestProject {
       PULUMI_CONFIG_PASSPHRASE_FILE: undefined,
       ...NO_IMAGE_CACHE,
       ...env,
-    });
+    }, wrapper);
     await project.must("stack", "init", stack);
     return project;
   }
@@ -158,7 +160,9 @@ export class TestProject {
 
   /** Run the CLI with extra environment variables; never throws on a non-zero exit. */
   runWith(env: Record<string, string>, ...args: string[]): Promise<RunResult> {
-    return runNode([PULUMI_JS, "--cwd", this.dir, "--non-interactive", ...args], { env: { ...this.environment(), ...env } });
+    const cli = [PULUMI_JS, "--cwd", this.dir, "--non-interactive", ...args];
+    const opts = { env: { ...this.environment(), ...env } };
+    return this.wrapper.length ? runCommand(this.wrapper[0], [...this.wrapper.slice(1), process.execPath, ...cli], opts) : runNode(cli, opts);
   }
 
   /** The environment of CLI runs: ours with the project's settings; an undefined value removes a variable. */

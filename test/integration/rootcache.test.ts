@@ -12,6 +12,7 @@ import { cacheDir } from "../../provider/builder/cache/dirs";
 import { FileCache } from "../../provider/builder/cache/filecache";
 import { buildImage } from "../../provider/builder/image/safebuild";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
+import { sha256File } from "../../provider/model/hash";
 import { imageTree, treeDiff, VOLATILE } from "../support/tree";
 
 describe("integration: incremental roots (direct backend)", function () {
@@ -82,5 +83,7 @@ describe("integration: incremental roots (direct backend)", function () {
     expect(fromStage.has("/etc/one"), "the first build's action is not in the stage").to.equal(false);
     expect(fromStage.get("/usr/bin/jq")?.type).to.equal("f");
     expect(treeDiff(fromStage, fromCold, VOLATILE)).to.deep.equal([]);
+    // Reproducible: from the stage or cold, the same bytes.
+    expect(await sha256File(edited.path), "the image from the stage and the cold one").to.equal(await sha256File(cold.path));
   });
 });

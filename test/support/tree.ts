@@ -65,7 +65,10 @@ export async function imageTree(image: string): Promise<Map<string, Entry>> {
  * Paths that differ between any two builds, whatever builds them: logs,
  * caches and package lists fetched at different moments, machine ids, random
  * seeds, backup files written with the time, and extlinux's ldlinux.sys
- * (patched with its own disk location). docs/building.md lists the same.
+ * (patched with its own disk location); and between the backends,
+ * /etc/shadow, whose days of the last password change are the source
+ * date's with the direct backend and the build's with guestfs.
+ * docs/building.md lists the same.
  */
 export const VOLATILE = [
   /^\/var\/log\//,
@@ -80,6 +83,7 @@ export const VOLATILE = [
   /^\/tmp\//,
   /^\/lost\+found$/,
   /^\/boot\/extlinux\/ldlinux\.sys$/,
+  /^\/etc\/shadow$/,
 ];
 
 /** Differences between two trees, outside the paths `volatile` matches. */

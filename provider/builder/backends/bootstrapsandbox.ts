@@ -42,7 +42,7 @@ export async function bootstrapInSandbox(b: BackendBuild, target: BootstrapTarge
   const box: InSandbox = { newDebs: path.join(dir, "new-debs"), handoff: handoffDir(b), tmp: path.join(dir, "tmp") };
   const lists = aptListsCacheDir(b.cacheDir);
   for (const d of [target.dir, box.newDebs, box.tmp, stagedLists(box.handoff), lists]) fs.mkdirSync(d, { recursive: true });
-  const { args, env } = bootstrapCommand(b, target.dir, bootable, hooks, box);
+  const { args, env } = bootstrapCommand(b, target.dir, bootable, hooks, box, ctx.sourceDateEpoch);
   // Read-only: the build's work directory (the files our hooks read: the boot configuration, the
   // mirror's credentials), our scripts and the lists cache; read-write: the sandbox's own directories.
   const view = writeHostView(path.join(dir, "view"), {

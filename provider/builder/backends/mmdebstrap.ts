@@ -27,11 +27,15 @@ export function hook(phase: HookPhase, name: string, ...args: string[]): string 
  */
 const PASSED_ON = ["http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy", "SOURCE_DATE_EPOCH"];
 
-/** mmdebstrap's environment: its scratch directory, and PASSED_ON's variables we have (in either case, for the proxies). */
-export function bootstrapEnv(workDir: string, ours: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/**
+ * mmdebstrap's environment: its scratch directory, and PASSED_ON's
+ * variables we have (in either case, for the proxies); the build's source
+ * date, when it has one, before ours.
+ */
+export function bootstrapEnv(workDir: string, ours: NodeJS.ProcessEnv = process.env, epoch?: number): Record<string, string> {
   const names = PASSED_ON.flatMap((n) => (n.endsWith("_proxy") ? [n, n.toUpperCase()] : [n]));
   const passed = Object.fromEntries(names.filter((n) => ours[n] !== undefined).map((n) => [n, ours[n] as string]));
-  return { ...passed, TMPDIR: workDir };
+  return { ...passed, ...(epoch === undefined ? {} : { SOURCE_DATE_EPOCH: String(epoch) }), TMPDIR: workDir };
 }
 
 /**
@@ -62,6 +66,7 @@ export function bootstrapCommand(
   bootable: boolean,
   extraHooks: string[] = [],
   sandbox?: InSandbox,
+  epoch?: number,
 ): { cmd: string; args: string[]; env: Record<string, string> } {
   const packages = [...(bootable ? [KERNEL_PACKAGE] : []), ...b.image.packages];
   const cache = debCacheDir(b.cacheDir);
@@ -122,7 +127,7 @@ export function bootstrapCommand(
   // removing the work directory afterwards can never reach the host's. A
   // caller that runs it in a namespace of its own says so.
   if (root && !sandbox) {
-    return { cmd: "unshare", args: ["--mount", "--propagation", "private", "--", "mmdebstrap", ...args], env: bootstrapEnv(b.workDir) };
+    return { cmd: "unshare", args: ["--mount", "--propagation", "private", "--", "mmdebstrap", ...args], env: bootstrapEnv(b.workDir, process.env, epoch) };
   }
-  return { cmd: "mmdebstrap", args, env: bootstrapEnv(sandbox?.tmp ?? b.workDir) };
+  return { cmd: "mmdebstrap", args, env: bootstrapEnv(sandbox?.tmp ?? b.workDir, process.env, epoch) };
 }

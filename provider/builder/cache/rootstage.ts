@@ -49,30 +49,45 @@ function mirrorAuthorization(uri: string, mirror: string | undefined): Record<st
 }
 
 /**
- * packageIndexDigest() of `<uri>/dists/<suite>/InRelease` now; with
- * `mirror`'s credentials when `uri` is that mirror. Undefined, with the
- * reason, when it cannot be read.
+ * The text of `<uri>/dists/<suite>/InRelease` now; with `mirror`'s
+ * credentials when `uri` is that mirror; a file:// mirror's read from its
+ * directory. Undefined, with the reason, when it cannot be read.
  */
-async function currentDigest(index: StageIndex, mirror: string | undefined, signal?: AbortSignal): Promise<{ digest?: string; reason?: string }> {
+export async function fetchInRelease(uri: string, suite: string, mirror: string | undefined, signal?: AbortSignal): Promise<{ text?: string; reason?: string }> {
   let base: URL;
   try {
-    base = new URL(index.uri);
+    base = new URL(uri);
   } catch {
-    return { reason: `${JSON.stringify(index.uri)} is not a URL` };
+    return { reason: `${JSON.stringify(uri)} is not a URL` };
   }
-  if (base.protocol !== "http:" && base.protocol !== "https:") return { reason: `${index.uri} is not http(s)` };
-  const headers = mirrorAuthorization(index.uri, mirror);
-  const release = `${index.uri.replace(/\/+$/, "")}/dists/${encodeURIComponent(index.suite)}/InRelease`;
+  const release = `${uri.replace(/\/+$/, "")}/dists/${encodeURIComponent(suite)}/InRelease`;
+  if (base.protocol === "file:") {
+    try {
+      return { text: fs.readFileSync(new URL(release), "utf8") };
+    } catch (err) {
+      return { reason: `${release}: ${(err as Error).message}` };
+    }
+  }
+  if (base.protocol !== "http:" && base.protocol !== "https:") return { reason: `${uri} is not http(s)` };
+  const headers = mirrorAuthorization(uri, mirror);
   try {
     const timeout = AbortSignal.timeout(INDEX_TIMEOUT_MS);
     const res = await fetch(release, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
     if (!res.ok) return { reason: `${release}: HTTP ${res.status}` };
-    const digest = packageIndexDigest(await res.text());
-    return digest ? { digest } : { reason: `${release} lists no package index` };
+    return { text: await res.text() };
   } catch (err) {
     if (signal?.aborted) throw err;
     return { reason: `${release}: ${(err as Error).message}` };
   }
+}
+
+/** packageIndexDigest() of an index's InRelease now, or why it cannot be read. */
+async function currentDigest(index: StageIndex, mirror: string | undefined, signal?: AbortSignal): Promise<{ digest?: string; reason?: string }> {
+  if (!/^https?:/i.test(index.uri)) return { reason: `${index.uri} is not http(s)` };
+  const { text, reason } = await fetchInRelease(index.uri, index.suite, mirror, signal);
+  if (text === undefined) return { reason };
+  const digest = packageIndexDigest(text);
+  return digest ? { digest } : { reason: `${index.uri.replace(/\/+$/, "")}/dists/${encodeURIComponent(index.suite)}/InRelease lists no package index` };
 }
 
 /**

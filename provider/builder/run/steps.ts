@@ -16,6 +16,12 @@ export interface BuildContext {
   network?: SandboxNetwork;
   /** The bounds of the build's sandbox runs (sandbox/bounds.ts); unset: none but a 60-minute time limit per run. */
   bounds?: SandboxBounds;
+  /**
+   * The build's source date (seconds): SOURCE_DATE_EPOCH of its sandbox
+   * runs and mmdebstrap, and the time its files are clamped at. Set by the
+   * direct backend's first step.
+   */
+  sourceDateEpoch?: number;
 }
 
 /** What the direct backend's sandbox asks of the build's bounds. */

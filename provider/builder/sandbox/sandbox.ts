@@ -47,6 +47,7 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
   const network = await networkEnv(ctx.network ?? { mode: "public", allowHosts: [] }, ctx.image);
   // The build's bounds (bounds.ts): its cgroup, tmpfs size, file-size limit and what is left of its time.
   const diskBytes = root.disk ? fs.statSync(root.disk.file).size : undefined;
+  const epoch = ctx.sourceDateEpoch === undefined ? {} : { VM_IMAGES_SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch) };
   return withinBounds(ctx.bounds, diskBytes, (bounded, timeoutMs) =>
     run("unshare", [...NAMESPACES, "--", "/bin/sh", hostScript("sandbox-run.sh"), root.dir, runDir, "--", ...argv], {
       label: `${ctx.image} ${opts.label}`,
@@ -63,7 +64,7 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
       cleanEnv: true,
       env: {
         LC_ALL: "C.UTF-8", DEBIAN_FRONTEND: "noninteractive", PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        ...disk, ...noSyncEnv(path.dirname(root.dir)), ...network, ...bounded, ...opts.env,
+        ...disk, ...epoch, ...noSyncEnv(path.dirname(root.dir)), ...network, ...bounded, ...opts.env,
       },
     }));
 }

@@ -21,6 +21,8 @@
 #
 # Exit code 64: no loop mount here (the caller builds in a directory).
 set -eo pipefail
+# The same modes for what is made here, whatever the build's umask.
+umask 022
 disk="$1"; offset="$2"; mnt="$3"; rundir="$4"; shift 4
 here=$(dirname "$0")
 if [ "$disk" != - ]; then mount -o loop,offset="$offset",nodev,nosuid "$disk" "$mnt" || exit 64; fi

@@ -34,6 +34,8 @@
 # image's top-level mount points (checked here first) and under its own
 # /run, and the host reads nothing of the image's tree.
 set -eu
+# The same modes for what is made here, whatever the build's umask.
+umask 022
 if [ $# -lt 3 ] || [ "$3" != -- ]; then echo "usage: $0 ROOT RUNDIR -- COMMAND [ARG...]" >&2; exit 2; fi
 root=$1; mkdir -p "$2"; run=$(mktemp -d "$2/run.XXXXXX"); shift 3
 # Our stdin (an upload's file, a tar archive) goes to the command: kept on
@@ -85,12 +87,19 @@ fi
 { echo "nameserver 10.0.2.3"; grep -v '^[[:space:]]*nameserver' /etc/resolv.conf 2>/dev/null || :; } > "$run/resolv.conf"
 
 # bwrap's argv, built from the end: the command, then the optional parts, then the rest.
+# The build's source date (digits only: two words), for the tools that read
+# it (shadow's, mkinitramfs, ...).
+case "${VM_IMAGES_SOURCE_DATE_EPOCH:-}" in
+  '' | *[!0-9]*) source_date= ;;
+  *) source_date="--setenv SOURCE_DATE_EPOCH $VM_IMAGES_SOURCE_DATE_EPOCH" ;;
+esac
+# shellcheck disable=SC2086 # $source_date: none, or two words
 set -- --die-with-parent --new-session \
   --cap-drop ALL \
   --cap-add CAP_CHOWN --cap-add CAP_DAC_OVERRIDE --cap-add CAP_FOWNER --cap-add CAP_FSETID \
   --cap-add CAP_SETUID --cap-add CAP_SETGID --cap-add CAP_SETFCAP --cap-add CAP_KILL --cap-add CAP_SYS_CHROOT \
   --clearenv --setenv PATH /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-  --setenv HOME /root --setenv LC_ALL C.UTF-8 --setenv DEBIAN_FRONTEND noninteractive \
+  --setenv HOME /root --setenv LC_ALL C.UTF-8 --setenv DEBIAN_FRONTEND noninteractive $source_date \
   --chdir / \
   /bin/sh /run/vm-images/enter.sh "$@"
 if [ -n "$cache" ]; then set -- --ro-bind "$cache" /run/vm-images/debs --bind "$run/archives" /run/vm-images/archives "$@"; fi

@@ -16,7 +16,8 @@ import { aptInstall, type RootFs } from "../../sandbox/sandbox";
 import type { BackendBuild } from "../backend";
 import { convertParent } from "../parentdisk";
 import { actionSteps } from "./actions";
-import { inMountNamespace, makeDisk, noLoopMount, removeTree } from "./disk";
+import { inMountNamespace, noLoopMount, removeTree } from "./disk";
+import { parentSourceDate, repackSteps } from "./reproducible";
 
 /**
  * Copy the parent's disk as raw and grow it to the image's size: the disk,
@@ -100,17 +101,14 @@ export function derivedSteps(b: BackendBuild, disk: string): Step[] {
       cleanup: (ctx) => removeTree(tree, ctx),
     },
     {
+      name: "source date (the parent's file system)",
+      do: async (ctx) => void (ctx.sourceDateEpoch = await parentSourceDate(disk, offset, ctx)),
+    },
+    {
       name: "install packages (apt-get in sandbox)",
       do: (ctx) => aptInstall(root, b.image.packages, { debs: debCacheDir(b.cacheDir), aptLists: aptListsCacheDir(b.cacheDir) }, ctx),
     },
     ...actionSteps(b, root),
-    {
-      name: "make disk (mke2fs -d)",
-      when: () => inTree,
-      do: async (ctx) => {
-        const layout = { bootable: offset > 0, bytes: fs.statSync(disk).size };
-        await makeDisk(b, tree, disk, layout, ctx);
-      },
-    },
+    ...repackSteps(b, disk, () => root, () => ({ bootable: offset > 0, bytes: fs.statSync(disk).size })),
   ];
 }

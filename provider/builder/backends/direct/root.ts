@@ -19,7 +19,8 @@ import type { BackendBuild } from "../backend";
 import { bootstrapCommand, hook } from "../mmdebstrap";
 import { bootstrapInSandbox, handoffDir, takenDir } from "../bootstrapsandbox";
 import { actionSteps } from "./actions";
-import { installBootloader, type Layout, makeDisk, makeFileSystem, removeTree } from "./disk";
+import { type Layout, makeFileSystem, removeTree } from "./disk";
+import { repackSteps, rootSourceDate } from "./reproducible";
 
 /**
  * The kernel's postinst and a dpkg trigger each build the initramfs (about
@@ -49,7 +50,7 @@ function bootstrapHooks(b: BackendBuild, bootable: boolean): string[] {
 
 /** Without root: mmdebstrap into `tree` (its own mode: no sandbox of ours), with the image's packages (and the kernel of a bootable image). */
 async function bootstrapTree(b: BackendBuild, tree: string, bootable: boolean, ctx: BuildContext): Promise<void> {
-  const { cmd, args, env } = bootstrapCommand(b, tree, bootable, bootstrapHooks(b, bootable));
+  const { cmd, args, env } = bootstrapCommand(b, tree, bootable, bootstrapHooks(b, bootable), undefined, ctx.sourceDateEpoch);
   // An empty environment but bootstrapEnv()'s: mmdebstrap passes it on to the package scripts.
   await run(cmd, args, { label: `${ctx.image} mmdebstrap`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE, env, cleanEnv: true });
 }
@@ -75,19 +76,25 @@ async function bootstrapRoot(b: BackendBuild, tree: string, layout: Layout, ctx:
   if (!disk) return bootstrapInSandbox(b, { dir: tree }, layout.bootable, hooks, ctx);
   await makeFileSystem(disk, layout, undefined, ctx);
   const target = { dir: path.join(b.workDir, "target"), disk: { file: disk, offset: layout.bootable ? PARTITION_OFFSET : 0 } };
-  if (!(await bootstrapInSandbox(b, target, layout.bootable, hooks, ctx))) return false;
-  if (layout.bootable) await installBootloader(b, disk, ctx);
-  return true;
+  // The boot loader goes in when the disk is made again (reproducible.ts).
+  return bootstrapInSandbox(b, target, layout.bootable, hooks, ctx);
 }
 
 const BOOTSTRAP = "bootstrap root file system (mmdebstrap)";
 
+/** The first step: the source date (reproducible.ts), for mmdebstrap, the sandbox and the disk. */
+const sourceDateStep = (b: BackendBuild): Step => ({
+  name: "source date (the mirror's Release)",
+  do: async (ctx) => void (ctx.sourceDateEpoch = await rootSourceDate(b, ctx)),
+});
+
 /** Without root: in a directory, the actions on it, then mke2fs -d. */
 function unprivilegedRootSteps(b: BackendBuild, disk: string, tree: string, layout: Layout): Step[] {
   return [
+    sourceDateStep(b),
     { name: BOOTSTRAP, do: (ctx) => bootstrapTree(b, tree, layout.bootable, ctx), cleanup: (ctx) => removeTree(tree, ctx) },
     ...actionSteps(b, { dir: tree }),
-    { name: "make disk (mke2fs -d)", do: (ctx) => makeDisk(b, tree, disk, layout, ctx) },
+    ...repackSteps(b, disk, () => ({ dir: tree }), () => layout),
   ];
 }
 
@@ -101,6 +108,7 @@ export function rootSteps(b: BackendBuild, disk: string): Step[] {
   let inTree = false;
   const root: RootFs = { dir: path.join(b.workDir, "root"), disk: { file: disk, offset: layout.bootable ? PARTITION_OFFSET : 0 } };
   return [
+    sourceDateStep(b),
     {
       name: "look up packages stage (cache)",
       when: () => {
@@ -124,11 +132,11 @@ export function rootSteps(b: BackendBuild, disk: string): Step[] {
     {
       name: "keep packages stage (cache)",
       when: () => !fromCache && !inTree && stage !== undefined,
-      // Nothing writes to a disk without actions once it is made: a link is enough.
-      do: (ctx) => stage!.keep(disk, stageSourcesDir(b), b.image.actions.length === 0, ctx),
+      // A copy: the clean step writes to the disk, with actions or without.
+      do: (ctx) => stage!.keep(disk, stageSourcesDir(b), false, ctx),
     },
     ...actionSteps(b, root).map((step) => ({ ...step, when: () => !inTree })),
     ...actionSteps(b, { dir: tree }).map((step) => ({ ...step, when: () => inTree })),
-    { name: "make disk (mke2fs -d)", when: () => inTree, do: (ctx) => makeDisk(b, tree, disk, layout, ctx) },
+    ...repackSteps(b, disk, () => (inTree ? { dir: tree } : root), () => layout),
   ];
 }

@@ -1,0 +1,118 @@
+// The direct backend's reproducible disks: the same inputs give the same
+// bytes, whatever the build's directory, host name, time zone, umask or
+// clock. A build edits its disk through loop mounts, where the kernel
+// places blocks in no fixed order and the clock stamps every file; so the
+// finished file system is made again from its files: what differs between
+// builds and nothing needs emptied (sh/reproducible-clean.sh, in the
+// sandbox), times clamped at the source date, mke2fs -d with fixed ids and
+// a fake clock (sh/repack-disk.sh), extlinux, then debugfs for what mke2fs
+// and the loop mount still took from the clock, and the journal.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { clockFreeCommands, createdEpoch, fileSystemIds, releaseEpoch, usedInodes } from "../../../model/reproducible";
+import { installMbrCode, PARTITION_OFFSET } from "../../boot/layout";
+import { fetchInRelease } from "../../cache/rootstage";
+import { MINUTE, run } from "../../run/exec";
+import { hostScript, scriptText } from "../../run/shell";
+import type { BuildContext, Step } from "../../run/steps";
+import { inChroot, type RootFs } from "../../sandbox/sandbox";
+import type { BackendBuild } from "../backend";
+import { inMountNamespace, installBootloader, type Layout } from "./disk";
+
+/** mmdebstrap's mirror when the image names none. */
+const DEFAULT_MIRROR = "http://deb.debian.org/debian";
+
+/**
+ * A root image's source date: the `Date:` of its suite's InRelease on the
+ * mirror, the time of the archive its packages come from. Not the clock's
+ * (two builds would differ) nor a setting (one more input to keep in step
+ * with the archive): the mirror's state is already what decides the image.
+ */
+export async function rootSourceDate(b: BackendBuild, ctx: BuildContext): Promise<number> {
+  const mirror = b.mirror ?? DEFAULT_MIRROR;
+  const uri = mirror.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
+  const { text, reason } = await fetchInRelease(uri, b.suite, mirror, ctx.signal);
+  const epoch = text === undefined ? undefined : releaseEpoch(text);
+  if (epoch === undefined) {
+    throw new Error(`image ${JSON.stringify(ctx.image)}: no source date: ${reason ?? `the InRelease of ${b.suite} has no Date:`} (the mirror's Release date dates every file the build writes)`);
+  }
+  ctx.log.line(ctx.image, `source date ${epoch} (${new Date(epoch * 1000).toISOString()}, the Date: of ${b.suite}'s InRelease)`);
+  return epoch;
+}
+
+/**
+ * A derived image's source date: its parent's, which made its file system
+ * at that time (mke2fs's creation time; any parent's, such as one built
+ * elsewhere, is as good: it is a fact of the parent's bytes).
+ */
+export async function parentSourceDate(disk: string, offset: number, ctx: BuildContext): Promise<number> {
+  const header = await run("dumpe2fs", ["-h", `${disk}?offset=${offset}`], {
+    label: `${ctx.image} dumpe2fs`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE, env: { TZ: "UTC" }, capture: true,
+  });
+  const epoch = createdEpoch(header);
+  if (epoch === undefined) throw new Error(`image ${JSON.stringify(ctx.image)}: the parent's file system gives no creation time`);
+  ctx.log.line(ctx.image, `source date ${epoch} (${new Date(epoch * 1000).toISOString()}, the parent's file system's)`);
+  return epoch;
+}
+
+/** What differs between builds and nothing needs, emptied in the image (sh/reproducible-clean.sh), in the sandbox. */
+export async function cleanForRepack(root: RootFs, ctx: BuildContext): Promise<void> {
+  await inChroot(root, ["/bin/sh", "-c", scriptText("builder/sh/reproducible-clean.sh"), "sh"], ctx, { label: "clean" });
+}
+
+/** Where the image's files are: the build's disk (its file system at `offset`) or a directory. */
+export type RepackSource = { disk: string; offset: number } | { tree: string };
+
+/**
+ * The image's files into a new disk that replaces `disk`: same files, same
+ * bytes. Raw disks are written sparse, as mke2fs leaves them.
+ */
+export async function repackDisk(b: BackendBuild, source: RepackSource, disk: string, layout: Layout, epoch: number, ctx: BuildContext): Promise<void> {
+  const ids = fileSystemIds(b.image.name);
+  const fresh = `${disk}.repack`;
+  const mnt = path.join(b.workDir, "repack-mnt");
+  fs.mkdirSync(mnt, { recursive: true });
+  const from = "tree" in source ? [source.tree, "0"] : [source.disk, String(source.offset)];
+  const fake = { E2FSPROGS_FAKE_TIME: String(epoch) };
+  try {
+    const args = [...from, fresh, layout.bootable ? "1" : "0", String(layout.bytes), String(epoch), ids.uuid, ids.hashSeed, ids.diskId, mnt];
+    // Without root, only a directory (no loop mount, no namespace).
+    if (process.getuid?.() === 0) await inMountNamespace(ctx, "repack", "repack-disk.sh", args);
+    else await run("/bin/bash", [hostScript("repack-disk.sh"), ...args], { label: `${ctx.image} repack`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE });
+    const offset = layout.bootable ? PARTITION_OFFSET : 0;
+    const fsPath = `${fresh}?offset=${offset}`;
+    if (layout.bootable) {
+      await installBootloader(b, fresh, ctx);
+      installMbrCode(fresh);
+    }
+    // Its group listing only (a few lines a group): not the log's.
+    const groups = await run("/bin/sh", ["-c", 'exec dumpe2fs "$1" 2>&1 >"$2"', "sh", fsPath, path.join(b.workDir, "groups.txt")], {
+      label: `${ctx.image} dumpe2fs`, log: ctx.log, signal: ctx.signal, timeoutMs: 5 * MINUTE,
+    }).then(() => fs.readFileSync(path.join(b.workDir, "groups.txt"), "utf8"));
+    const script = path.join(b.workDir, "clock-free.debugfs");
+    fs.writeFileSync(script, clockFreeCommands(usedInodes(groups), epoch, layout.bootable));
+    // debugfs echoes each command: its errors only.
+    await run("/bin/sh", ["-c", 'exec debugfs -w -f "$1" "$2" >/dev/null', "sh", script, fsPath], {
+      label: `${ctx.image} debugfs`, log: ctx.log, signal: ctx.signal, timeoutMs: 10 * MINUTE, env: fake,
+    });
+    await run("tune2fs", ["-j", fsPath], { label: `${ctx.image} tune2fs`, log: ctx.log, signal: ctx.signal, timeoutMs: 10 * MINUTE, env: fake });
+    fs.renameSync(fresh, disk);
+  } finally {
+    fs.rmSync(fresh, { force: true });
+  }
+}
+
+/** The last steps: what differs between builds emptied, then the disk made again from the files. */
+export function repackSteps(b: BackendBuild, disk: string, source: () => RootFs, layout: () => Layout): Step[] {
+  return [
+    { name: "clean for reproducibility (sandbox)", do: (ctx) => cleanForRepack(source(), ctx) },
+    {
+      name: "make disk again (mke2fs -d)",
+      do: (ctx) => {
+        const root = source();
+        const from = root.disk ? { disk: root.disk.file, offset: root.disk.offset } : { tree: root.dir };
+        return repackDisk(b, from, disk, layout(), ctx.sourceDateEpoch!, ctx);
+      },
+    },
+  ];
+}
