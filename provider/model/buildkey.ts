@@ -37,9 +37,15 @@ export interface BuildKeyInputs {
   backend: string;
   suite: string;
   mirror?: string;
-  /** The parent's build key, for a parent of the forest. */
-  parentBuildKey?: string;
-  /** Identity of an external parent image file (size, mtime, inode). */
+  /**
+   * The content digest of a parent of the forest ("sha256:<hex>"): its
+   * bytes, not what it was built from, so a parent rebuilt to the same bytes
+   * leaves this key as it was (early cutoff).
+   */
+  parentDigest?: string;
+  /** What identifies an external parent's content when the program says (such as a pulled image's digest). */
+  parentKey?: string;
+  /** Identity of an external parent image file (size, mtime, inode), when nothing else identifies it. */
   parentFile?: string;
   /** hashLocalInputs() of the image. */
   fileHashes: Record<string, string>;
@@ -61,7 +67,8 @@ export function buildKey(inputs: BuildKeyInputs): string {
     backend: inputs.backend,
     suite: isRootBuild(image) ? inputs.suite : undefined,
     mirror: isRootBuild(image) ? inputs.mirror : undefined,
-    parentBuildKey: inputs.parentBuildKey,
+    parentDigest: inputs.parentDigest,
+    parentKey: inputs.parentKey,
     parentFile: inputs.parentFile,
     files: inputs.fileHashes,
   };

@@ -11,7 +11,7 @@ import { forgetLocalCopy, isLocalCopy } from "../builder/oci/localcopy";
 import { hostFacts } from "../builder/run/host";
 import { removeImageIfOurs } from "../builder/image/safebuild";
 import { type CheckedImageInputs, checkImageInputs, type ImageInputs } from "../model/check";
-import { decideImageDiff, inRegistry, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../model/diff";
+import { decideImageDiff, inRegistry, PARENT_MAY_CHANGE, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../model/diff";
 import { canonicalJson } from "../model/hash";
 import type { HostFacts } from "../model/host";
 import { identityOf, sameIdentity } from "../model/identity";
@@ -27,7 +27,7 @@ const carried = new CarriedReasons();
 
 function reasonsFor(olds: Partial<CheckedImageInputs> | undefined, checked: Omit<CheckedImageInputs, "rebuildReasons">): string[] {
   const key = canonicalJson({ ...checked, [PROVIDER_KEY]: undefined, rebuildReasons: undefined });
-  const fallback = checked.parentBuildKey === UNKNOWN ? ["parent replaced"] : [];
+  const fallback = checked.parentDigest === UNKNOWN ? [PARENT_MAY_CHANGE] : checked.parentKey === UNKNOWN ? ["parent replaced"] : [];
   return carried.reasonsFor(key, !!olds?.buildKey, () => rebuildReasons(olds!, checked), fallback);
 }
 

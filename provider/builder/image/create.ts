@@ -8,7 +8,7 @@
 // published after.
 import * as os from "node:os";
 import { type CheckedImageInputs, imageConfigOf } from "../../model/check";
-import { inRegistry, needsPublish } from "../../model/diff";
+import { inRegistry, needsDigest, needsPublish } from "../../model/diff";
 import { identityOf, sameIdentity } from "../../model/identity";
 import { isBootable } from "../../model/image";
 import type { NetworkMode } from "../../model/nethost";
@@ -19,6 +19,7 @@ import { guestfsEnvironment, kvmVerdict } from "../boot/accel";
 import { DEFAULT_BOOT_TIMEOUT_MS } from "../boot/check";
 import { cacheDir } from "../cache/dirs";
 import { FileCache } from "../cache/filecache";
+import { contentDigest } from "./digest";
 import { fromImageCache, toImageCache } from "./imagecache";
 import { registrySession } from "../oci/crane";
 import { ensureParent, publish, publishCached, pullFromCache, updateFromRegistry } from "./registry";
@@ -82,9 +83,14 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
           beforeCommit: confirmEngine,
           bounds: { buildMemory: inputs.buildMemory, buildTasks: inputs.buildTasks, buildCpus: inputs.buildCpus, buildTimeout: inputs.buildTimeout, buildFileSize: inputs.buildFileSize },
         });
+        // Hashed once, the file final: after the boot check (which boots a snapshot and never writes to it) and the rename.
+        const hashing = Date.now();
+        const digest = await contentDigest(built.path, signal);
+        const stepSeconds = Object.fromEntries(built.timings.map((t) => [t.step, round1(t.seconds)]));
+        stepSeconds.digest = round1((Date.now() - hashing) / 1000);
         const outs = imageOutputs(inputs, {
-          path: built.path, identity: built.identity, logFile: built.logFile, accel: accel.accel,
-          stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, round1(t.seconds)])), seconds: built.seconds, source: "built",
+          path: built.path, identity: built.identity, digest, logFile: built.logFile, accel: accel.accel,
+          stepSeconds, seconds: built.seconds, source: "built",
         });
         await toImageCache(outs, files, bootCheck !== undefined, signal);
         return session ? await publish(outs, session, signal) : outs;
@@ -106,8 +112,11 @@ export async function updateImage(olds: ImageOutputs, news: CheckedImageInputs):
       session.close();
     }
   }
-  const outs: ImageOutputs = { ...olds, ...news };
-  if (!needsPublish(outs, outs) || !sameIdentity(identityOf(olds.path), olds.identity)) return outs;
+  let outs: ImageOutputs = { ...olds, ...news };
+  if (!sameIdentity(identityOf(olds.path), olds.identity)) return outs;
+  // Recorded before digests were: hashed now, so that its children can be keyed by it.
+  if (needsDigest(olds)) outs = { ...outs, digest: await oneAtATime(() => interruptible((signal) => contentDigest(olds.path, signal))) };
+  if (!needsPublish(outs, outs)) return outs;
   const session = registrySession();
   try {
     return await oneAtATime(() => interruptible((signal) => publish(outs, session, signal)));
