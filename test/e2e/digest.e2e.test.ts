@@ -108,6 +108,23 @@ describe("e2e: content digests and children keyed by their parent's bytes", func
     expect(opsByName(await project.preview(), "Image")).to.deep.equal({});
   });
 
+  it("an in-place update of the parent (mergeSteps): the preview cannot know its digest either, and up leaves the child's image alone", async () => {
+    const before = await childFacts();
+    await project.setConfig("mergeSteps", "false");
+    try {
+      const ops = opsByName(await project.preview(), "Image");
+      expect(ops["base.qcow2"]).to.equal("update");
+      expect(ops["child.qcow2"]).to.equal("replace");
+      await project.up();
+      expect(await childFacts()).to.deep.equal(before);
+      expect((await images())["base.qcow2"].digest).to.equal(first["base.qcow2"].digest);
+    } finally {
+      await project.must("config", "rm", "--stack", project.stack, "vm-images:mergeSteps");
+      await project.up();
+    }
+    expect(opsByName(await project.preview(), "Image")).to.deep.equal({});
+  });
+
   // The two below hold once the direct backend's builds are byte-reproducible.
   it("up --replace of the parent with the image cache cleared rebuilds it to the same bytes: the child is left alone", async () => {
     for (const f of fs.readdirSync(imageCache)) fs.rmSync(path.join(imageCache, f), { recursive: true, force: true });
