@@ -116,7 +116,9 @@ export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileI
     const fetch = news.localCopies !== false && !published.localCopy && published.current !== UNREACHABLE;
     // Another runner's directory matters only where this one keeps a copy: without copies its up is a no-op.
     const moves = olds.dir !== news.dir && news.localCopies !== false;
-    const changes = replaces.length > 0 || moved || fetch || moves || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news) || needsDigest(olds);
+    // Without a copy here, a digest comes only from the artifact's annotation: asked once, at its pull.
+    const hash = needsDigest(olds) && news.localCopies !== false;
+    const changes = replaces.length > 0 || moved || fetch || moves || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news) || hash;
     return { changes, replaces: [...new Set(replaces)] };
   }
   if (!sameIdentity(olds.identity, onDisk)) replaces.push("path");

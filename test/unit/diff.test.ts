@@ -56,6 +56,8 @@ describe("diff decisions for an image in the registry (the registry, not the fil
     ["another machine's directory, keeping no copies: nothing to do (a no-op up)", { dir: "/j", localCopies: false }, { current: at, localCopy: false }, { changes: false, replaces: [] }],
     ["another machine's directory, keeping copies: update (fetch this machine's copy), no rebuild", { dir: "/j", localCopies: true }, { current: at, localCopy: false }, { changes: true, replaces: [] }],
     ["the build key's tag moved: update (follow it)", { localCopies: false }, { current: moved, localCopy: false }, { changes: true, replaces: [] }],
+    ["recorded without a digest, with a local copy: update (hash it)", { digest: undefined, localCopies: true }, { current: at, localCopy: true }, { changes: true, replaces: [] }],
+    ["recorded without a digest, keeping no copies: nothing to hash here", { digest: undefined, localCopies: false }, { current: at, localCopy: false }, { changes: false, replaces: [] }],
     ["gone from the registry: rebuild", {}, { current: undefined, localCopy: true }, { changes: true, replaces: ["published"] }],
     ["the registry does not answer: nothing decided against the image", {}, { current: UNREACHABLE, localCopy: false }, { changes: false, replaces: [] }],
     ["the build key changed: rebuild as always", { buildKey: "k2" }, { current: at, localCopy: true }, { changes: true, replaces: ["buildKey"] }],
@@ -63,7 +65,9 @@ describe("diff decisions for an image in the registry (the registry, not the fil
   for (const [what, news, facts, expected] of table) {
     it(what, () => {
       // The file on disk (undefined: none) plays no part.
-      expect(decideImageDiff(state, { ...state, ...news }, undefined, facts)).to.deep.equal(expected);
+      const { digest, ...inputs } = news;
+      const olds = "digest" in news ? { ...state, digest } : state;
+      expect(decideImageDiff(olds, { ...state, ...inputs }, undefined, facts)).to.deep.equal(expected);
     });
   }
 });
