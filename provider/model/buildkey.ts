@@ -27,9 +27,11 @@ export const PIPELINE_VERSION = 2;
  * sandbox's empty environment and the direct backend's mmdebstrap's (the
  * provider's environment was never part of the key), and parents opened
  * without their backing chain (one that names a backing or data file is
- * refused): the same files again.
+ * refused): the same files again. Then for derived images keyed by their
+ * parent's content digest, hashed once the file is final: the same images
+ * (a derived image's key changes with its material, not with this version).
  */
-export const PIPELINE_SOURCES = "e2b0812aa87566d92227975ec5da423e4b3386674a7183d928cffb02f28e72a4";
+export const PIPELINE_SOURCES = "63d81c0a81d027940cd19f1a4f0d8b861f600ea2f6f5dd90928f228ad6050e6e";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
