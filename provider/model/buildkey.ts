@@ -31,7 +31,7 @@ export const PIPELINE_VERSION = 2;
  * parent's content digest, hashed once the file is final: the same images
  * (a derived image's key changes with its material, not with this version).
  */
-export const PIPELINE_SOURCES = "63d81c0a81d027940cd19f1a4f0d8b861f600ea2f6f5dd90928f228ad6050e6e";
+export const PIPELINE_SOURCES = "a896989bd7d917e0aeafcb9c27099f9b28e8a7489a6f3d2ed6bcfc9a84f7d3e7";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

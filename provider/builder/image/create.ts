@@ -83,14 +83,9 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
           beforeCommit: confirmEngine,
           bounds: { buildMemory: inputs.buildMemory, buildTasks: inputs.buildTasks, buildCpus: inputs.buildCpus, buildTimeout: inputs.buildTimeout, buildFileSize: inputs.buildFileSize },
         });
-        // Hashed once, the file final: after the boot check (which boots a snapshot and never writes to it) and the rename.
-        const hashing = Date.now();
-        const digest = await contentDigest(built.path, signal);
-        const stepSeconds = Object.fromEntries(built.timings.map((t) => [t.step, round1(t.seconds)]));
-        stepSeconds.digest = round1((Date.now() - hashing) / 1000);
         const outs = imageOutputs(inputs, {
-          path: built.path, identity: built.identity, digest, logFile: built.logFile, accel: accel.accel,
-          stepSeconds, seconds: built.seconds, source: "built",
+          path: built.path, identity: built.identity, digest: built.digest, logFile: built.logFile, accel: accel.accel,
+          stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, round1(t.seconds)])), seconds: built.seconds, source: "built",
         });
         await toImageCache(outs, files, bootCheck !== undefined, signal);
         return session ? await publish(outs, session, signal) : outs;

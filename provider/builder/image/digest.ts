@@ -15,14 +15,14 @@ const CHUNK = 8 * 2 ** 20;
 
 export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
-/** The sha256 of a file's bytes, as "sha256:<hex>". */
-export async function contentDigest(file: string, signal?: AbortSignal): Promise<string> {
+/** The sha256 of a file's bytes, as "sha256:<hex>"; an abort is the interruption of image `name`'s build. */
+export async function contentDigest(file: string, signal?: AbortSignal, name = path.basename(file)): Promise<string> {
   const hash = crypto.createHash("sha256");
   const handle = await fs.promises.open(file, "r");
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
     for (let pos = 0; ;) {
-      if (signal?.aborted) throw new InterruptedError(path.basename(file));
+      if (signal?.aborted) throw new InterruptedError(name);
       const { bytesRead } = await handle.read(buf, 0, CHUNK, pos);
       if (bytesRead === 0) break;
       hash.update(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));

@@ -35,12 +35,12 @@ export async function fromImageCache(
   const log = fileLogger(p.log, toStderr);
   try {
     if (!(await files.take(id, p.temp, "link", { log, label: `${name} cache`, signal }))) return undefined;
+    // The digest it was stored with (an entry is no entry once its file changed); hashed for an entry stored without one.
+    const digest = typeof facts.digest === "string" ? facts.digest : await contentDigest(p.temp, signal, name);
     await confirmEngine();
     if (signal.aborted) throw new InterruptedError(name);
     fs.renameSync(p.temp, p.final);
     fs.rmSync(p.failed, { force: true });
-    // The digest it was stored with (an entry is no entry once its file changed); hashed for an entry stored without one.
-    const digest = typeof facts.digest === "string" ? facts.digest : await contentDigest(p.final, signal);
     const seconds = round1((Date.now() - started) / 1000);
     log.line(name, `source: image cache (build key ${inputs.buildKey}, ${digest}) in ${seconds} s`);
     return imageOutputs(inputs, {

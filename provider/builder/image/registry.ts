@@ -112,8 +112,9 @@ export async function pullFromCache(inputs: CheckedImageInputs, session: Registr
     const pulled = await pullImages({ ref, dir: inputs.dir, expect: [name], ...common, log });
     const file = pulled.files[0];
     recordLocalCopy(file.path, pulled.pinned);
-    // Hashed here, not taken from the annotation: the digest is of the bytes this machine has.
-    const hashed = await contentDigest(file.path, signal);
+    // Hashed here, not taken from the annotation: the digest is of the bytes this machine has. The file is
+    // in place already: an interrupt now would leave it unrecorded, so the few seconds are waited for.
+    const hashed = await contentDigest(file.path);
     const seconds = round1((Date.now() - started) / 1000);
     log.line(name, `source: pulled ${pulled.pinned} (build key ${inputs.buildKey}, ${hashed}) in ${seconds} s`);
     const outs = imageOutputs(inputs, {
@@ -192,14 +193,14 @@ export async function updateFromRegistry(olds: ImageOutputs, news: CheckedImageI
     const log = fileLogger(p.log, toStderr, { append: true });
     try {
       const file = await fetchLocalCopy(published, news.dir, news.name, news.insecureRegistry, session, signal, log);
-      outs = { ...outs, identity: file.identity, sizeBytes: file.identity.size, source: `pulled ${published}`, digest: await contentDigest(file.path, signal) };
+      outs = { ...outs, identity: file.identity, sizeBytes: file.identity.size, source: `pulled ${published}`, digest: await contentDigest(file.path) };
     } finally {
       await log.close();
     }
   }
   if (outs.digest === undefined) {
     outs.digest = news.localCopies !== false && isLocalCopy(p.final, published)
-      ? await contentDigest(p.final, signal)
+      ? await contentDigest(p.final)
       : await annotatedDigest(published, news.insecureRegistry, session, stderrLogger(p.log), `${news.name} registry`, signal);
   }
   return publish(outs, session, signal);
