@@ -25,7 +25,7 @@ const forest = reportConfigErrors(() => {
   });
 });
 
-/** Per image: its path, format, size, build key, backend, parent, and where it came from and is published. */
+/** Per image: its path, format, size, build key, content digest, backend, parent, and where it came from and is published. */
 export const images = Object.fromEntries(
   Object.entries(forest.images).map(([name, img]) => [
     name,
@@ -34,6 +34,7 @@ export const images = Object.fromEntries(
       format: img.format,
       sizeBytes: img.sizeBytes,
       buildKey: img.buildKey,
+      digest: img.digest,
       backend: img.backend,
       parent: img.parent,
       logFile: img.logFile,
@@ -52,18 +53,20 @@ export const pulled = Object.fromEntries(
 /**
  * Per image, what this `up` did: "built" or "reused" (unchanged, kept from
  * an earlier build), the seconds its build took, its boot check's share,
- * its file size and the bytes it takes on disk. `npm start` prints it as a table.
+ * its file size and the bytes it takes on disk, and its content digest.
+ * `npm start` prints it as a table.
  */
 export const summary = Object.fromEntries(
   Object.entries(forest.images).map(([name, img]) => [
     name,
-    pulumi.all([img.builtAt, img.buildSeconds, img.stepSeconds, img.sizeBytes, img.allocatedBytes]).apply(
-      ([builtAt, seconds, steps, sizeBytes, allocatedBytes]) => ({
+    pulumi.all([img.builtAt, img.buildSeconds, img.stepSeconds, img.sizeBytes, img.allocatedBytes, img.digest]).apply(
+      ([builtAt, seconds, steps, sizeBytes, allocatedBytes, digest]) => ({
         result: builtAt !== undefined && Date.parse(builtAt) >= started ? "built" : "reused",
         seconds,
         bootCheckSeconds: steps?.["boot check"],
         sizeBytes,
         allocatedBytes,
+        digest,
       }),
     ),
   ]),

@@ -1,6 +1,8 @@
 // The stack's `summary` output (index.ts) as the table `npm start` ends
 // with: per image, what the update did, its build time (with the boot
-// check's share) and its size (with the bytes it takes on disk). Pure.
+// check's share), its size (with the bytes it takes on disk) and its
+// content digest, shortened as git shortens commits (the stack output
+// `images` has it whole). Pure.
 
 /** One image's entry of the summary output; a field is missing for an image that was not built here. */
 export interface ImageSummary {
@@ -9,6 +11,13 @@ export interface ImageSummary {
   bootCheckSeconds?: number;
   sizeBytes?: number;
   allocatedBytes?: number;
+  /** "sha256:<64 hex>". */
+  digest?: string;
+}
+
+/** The digest's first 12 hex digits, as "sha256:<12 hex>"; "-" when unknown. */
+export function shortDigest(digest: string | undefined): string {
+  return typeof digest === "string" && digest.startsWith("sha256:") ? digest.slice(0, "sha256:".length + 12) : "-";
 }
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"];
@@ -26,11 +35,11 @@ export function bytes(n: number | undefined): string {
 
 /** The summary as aligned columns under a header line, in the output's order. */
 export function summaryTable(summary: Record<string, ImageSummary>): string {
-  const rows = [["image", "result", "build time", "size (on disk)"]];
+  const rows = [["image", "result", "build time", "size (on disk)", "digest"]];
   for (const [name, s] of Object.entries(summary)) {
     const time = typeof s.seconds === "number" ? `${s.seconds.toFixed(1)} s` : "-";
     const boot = typeof s.bootCheckSeconds === "number" ? ` (boot check ${s.bootCheckSeconds.toFixed(1)} s)` : "";
-    rows.push([name, s.result, time + boot, `${bytes(s.sizeBytes)} (${bytes(s.allocatedBytes)})`]);
+    rows.push([name, s.result, time + boot, `${bytes(s.sizeBytes)} (${bytes(s.allocatedBytes)})`, shortDigest(s.digest)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");

@@ -21,9 +21,10 @@ export const PIPELINE_VERSION = 3;
  * fingerprint of every file that decides what an image contains
  * (test/unit/pipeline.test.ts computes it and says what to do when it
  * changes). Updating it without bumping the version says "same images".
- * Last updated for version 3 (reproducible images).
+ * Last updated for version 3 (reproducible images), with derived images
+ * keyed by their parent's content digest, hashed once the file is final.
  */
-export const PIPELINE_SOURCES = "98b3c18b6fd5c69505840dff460a8f97996a78b9c5c4246260476f74845ad881";
+export const PIPELINE_SOURCES = "6331e5f80323d1630bfa86c16ae131a2a2637ef36185a0b6fe440b6c625dbcd3";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
@@ -31,9 +32,15 @@ export interface BuildKeyInputs {
   backend: string;
   suite: string;
   mirror?: string;
-  /** The parent's build key, for a parent of the forest. */
-  parentBuildKey?: string;
-  /** Identity of an external parent image file (size, mtime, inode). */
+  /**
+   * The content digest of a parent of the forest ("sha256:<hex>"): its
+   * bytes, not what it was built from, so a parent rebuilt to the same bytes
+   * leaves this key as it was (early cutoff).
+   */
+  parentDigest?: string;
+  /** What identifies an external parent's content when the program says (such as a pulled image's digest). */
+  parentKey?: string;
+  /** Identity of an external parent image file (size, mtime, inode), when nothing else identifies it. */
   parentFile?: string;
   /** hashLocalInputs() of the image. */
   fileHashes: Record<string, string>;
@@ -55,7 +62,8 @@ export function buildKey(inputs: BuildKeyInputs): string {
     backend: inputs.backend,
     suite: isRootBuild(image) ? inputs.suite : undefined,
     mirror: isRootBuild(image) ? inputs.mirror : undefined,
-    parentBuildKey: inputs.parentBuildKey,
+    parentDigest: inputs.parentDigest,
+    parentKey: inputs.parentKey,
     parentFile: inputs.parentFile,
     files: inputs.fileHashes,
   };

@@ -23,7 +23,12 @@ export interface ImageInputs extends Pick<SettingValues, ImageSettingSet>, Parti
   name: string;
   parent?: string;
   parentPath?: string;
+  /** A parent of the forest's build key: it says the parent is one (and where the registry keeps it); not part of this image's key. */
   parentBuildKey?: string;
+  /** A parent of the forest's content digest ("sha256:<hex>"), part of this image's build key. */
+  parentDigest?: string;
+  /** What identifies an external parent's content (such as "pulled sha256:..."), part of this image's build key. */
+  parentKey?: string;
   size?: string;
   bootable?: boolean;
   packages?: string[];
@@ -97,13 +102,19 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
     return { ok: false, failures: [{ property: "actions", reason: (err as Error).message }] };
   }
   const backend = resolveBackend(news.backend, host);
-  const external = image.parent !== undefined && news.parentBuildKey === undefined;
+  const inForest = image.parent !== undefined && news.parentBuildKey !== undefined;
+  const external = image.parent !== undefined && !inForest;
   const parentPath = image.parent === undefined ? undefined : (news.parentPath ?? path.join(news.dir, image.parent));
-  const identity = external && parentPath ? identityOf(parentPath) : undefined;
-  const parentFile = external ? (identity ? `${identity.ino}:${identity.size}:${identity.mtimeMs}` : "missing") : undefined;
-  const key = isUnknown(news.parentBuildKey)
+  const identity = external && news.parentKey === undefined && parentPath ? identityOf(parentPath) : undefined;
+  const parentFile = external && news.parentKey === undefined ? (identity ? `${identity.ino}:${identity.size}:${identity.mtimeMs}` : "missing") : undefined;
+  // A parent of the forest whose bytes were never hashed (in the registry only, published without its digest): its build key stands in.
+  const parentDigest = inForest ? (news.parentDigest ?? `build key ${news.parentBuildKey}`) : undefined;
+  const key = (inForest && isUnknown(news.parentDigest)) || (external && isUnknown(news.parentKey))
     ? UNKNOWN
-    : buildKey({ image, backend, suite: news.suite, mirror: news.mirror && splitUrlCredentials(news.mirror).url, parentBuildKey: news.parentBuildKey, parentFile, fileHashes });
+    : buildKey({
+      image, backend, suite: news.suite, mirror: news.mirror && splitUrlCredentials(news.mirror).url,
+      parentDigest, parentKey: external ? news.parentKey : undefined, parentFile, fileHashes,
+    });
   return {
     ok: true,
     inputs: { ...news, parentPath, packages: image.packages, actions: image.actions, backend, fileHashes, buildKey: key },

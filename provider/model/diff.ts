@@ -18,7 +18,9 @@ export interface DiffInputs {
   mergeSteps?: boolean;
   rebuild?: string;
   fileHashes?: Record<string, string>;
-  parentBuildKey?: string;
+  /** A parent of the forest's content digest; an external parent's key. */
+  parentDigest?: string;
+  parentKey?: string;
   /** Where to publish (an unpublished image is an update, not a rebuild). */
   registry?: string;
   tag?: string;
@@ -31,6 +33,19 @@ export interface DiffState extends DiffInputs {
   identity?: FileIdentity;
   published?: string;
   publishedTag?: string;
+  /** The image file's content digest; unset in a state written before digests were recorded. */
+  digest?: string;
+  source?: string;
+}
+
+/**
+ * Whether an image's recorded outputs lack the content digest its children
+ * are keyed by (a state written before digests): an update hashes the file.
+ * An artifact kept only in the registry, published without its digest, has
+ * none to give.
+ */
+export function needsDigest(olds: { digest?: string; source?: string }): boolean {
+  return olds.digest === undefined && !olds.source?.startsWith("registry ");
 }
 
 /** Whether an image with these outputs still has to be published to its registry (or tagged with a new human tag). */
@@ -90,7 +105,8 @@ export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileI
   if (news.buildKey === UNKNOWN || olds.buildKey !== news.buildKey) {
     // Name the cause where we can: a local file, the parent, or else the configuration.
     if (differs(olds.fileHashes, news.fileHashes)) replaces.push("fileHashes");
-    if (news.parentBuildKey === UNKNOWN || differs(olds.parentBuildKey, news.parentBuildKey)) replaces.push("parentBuildKey");
+    if (news.parentDigest === UNKNOWN || differs(olds.parentDigest, news.parentDigest)) replaces.push("parentDigest");
+    if (news.parentKey === UNKNOWN || differs(olds.parentKey, news.parentKey)) replaces.push("parentKey");
     replaces.push("buildKey");
   }
   if (published) {
@@ -100,11 +116,13 @@ export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileI
     const fetch = news.localCopies !== false && !published.localCopy && published.current !== UNREACHABLE;
     // Another runner's directory matters only where this one keeps a copy: without copies its up is a no-op.
     const moves = olds.dir !== news.dir && news.localCopies !== false;
-    const changes = replaces.length > 0 || moved || fetch || moves || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news);
+    // Without a copy here, a digest comes only from the artifact's annotation: asked once, at its pull.
+    const hash = needsDigest(olds) && news.localCopies !== false;
+    const changes = replaces.length > 0 || moved || fetch || moves || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news) || hash;
     return { changes, replaces: [...new Set(replaces)] };
   }
   if (!sameIdentity(olds.identity, onDisk)) replaces.push("path");
-  const changes = replaces.length > 0 || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news);
+  const changes = replaces.length > 0 || differs(olds.mergeSteps, news.mergeSteps) || needsPublish(olds, news) || needsDigest(olds);
   return { changes, replaces: [...new Set(replaces)] };
 }
 
@@ -123,9 +141,17 @@ export interface ReasonInputs {
   fileHashes?: Record<string, string>;
   parent?: string;
   parentBuildKey?: string;
+  parentDigest?: string;
+  parentKey?: string;
   parentPath?: string;
   buildKey?: string;
 }
+
+/**
+ * The reason of a child whose parent is rebuilt, in a preview: the parent's
+ * digest is known only once it is built, and the same bytes leave the child alone.
+ */
+export const PARENT_MAY_CHANGE = "parent's content may change (parent rebuilt)";
 
 const withoutComments = (actions: ReasonInputs["actions"]) => (actions ?? []).map(({ comment: _c, ...rest }) => rest);
 
@@ -156,11 +182,12 @@ export function rebuildReasons(olds: ReasonInputs | undefined, news: ReasonInput
     else if (!(file in newFiles)) reasons.push(`file ${file} no longer used`);
     else if (oldFiles[file] !== newFiles[file]) reasons.push(`file ${file} changed`);
   }
-  if (news.parentBuildKey === UNKNOWN || (olds.parentBuildKey !== undefined && differs(olds.parentBuildKey, news.parentBuildKey))) {
-    reasons.push("parent replaced");
-  }
+  // A parent of the forest counts by its bytes: rebuilt to the same ones, it is no reason.
+  if (news.parentDigest === UNKNOWN) reasons.push(PARENT_MAY_CHANGE);
+  else if (olds.parentDigest !== undefined && differs(olds.parentDigest, news.parentDigest)) reasons.push("parent's content changed");
+  if (news.parentKey === UNKNOWN || (olds.parentKey !== undefined && differs(olds.parentKey, news.parentKey))) reasons.push("parent replaced");
   if (reasons.length === 0) {
-    reasons.push(news.parent !== undefined && news.parentBuildKey === undefined
+    reasons.push(news.parent !== undefined && news.parentBuildKey === undefined && news.parentKey === undefined
       ? "parent image file changed"
       : "build pipeline changed");
   }

@@ -120,7 +120,11 @@ export function imageEntry(e: LayoutEntry): string | undefined {
 export interface PublishedImageFacts {
   name: string;
   buildKey: string;
+  /** The image file's sha256, "sha256:<hex>" (not the layer's: that is of the compressed tar). */
+  digest?: string;
+  /** A parent of the forest's build key (its artifact's tag) and content digest (part of this image's build key). */
   parentBuildKey?: string;
+  parentDigest?: string;
   suite: string;
   backend: string;
   created: string;
@@ -128,12 +132,29 @@ export interface PublishedImageFacts {
 
 export const ANNOTATION_PREFIX = "io.github.pulumi-vm-images";
 
+/** The annotation that holds the image file's content digest. */
+export const CONTENT_DIGEST_ANNOTATION = `${ANNOTATION_PREFIX}.content-digest`;
+
+/** The content digest a published manifest (`crane manifest`'s JSON) says its image has; undefined when it says none. */
+export function publishedContentDigest(manifest: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(manifest);
+  } catch {
+    return undefined;
+  }
+  const value = (parsed as { annotations?: Record<string, unknown> } | null)?.annotations?.[CONTENT_DIGEST_ANNOTATION];
+  return typeof value === "string" && DIGEST.test(value) ? value : undefined;
+}
+
 export function publishAnnotations(f: PublishedImageFacts): Record<string, string> {
   return {
     "org.opencontainers.image.title": f.name,
     "org.opencontainers.image.created": f.created,
     [`${ANNOTATION_PREFIX}.build-key`]: f.buildKey,
+    ...(f.digest ? { [CONTENT_DIGEST_ANNOTATION]: f.digest } : {}),
     ...(f.parentBuildKey ? { [`${ANNOTATION_PREFIX}.parent-build-key`]: f.parentBuildKey } : {}),
+    ...(f.parentDigest && DIGEST.test(f.parentDigest) ? { [`${ANNOTATION_PREFIX}.parent-content-digest`]: f.parentDigest } : {}),
     [`${ANNOTATION_PREFIX}.suite`]: f.suite,
     [`${ANNOTATION_PREFIX}.backend`]: f.backend,
   };

@@ -11,7 +11,7 @@ import { dynamicType, MODULE, TYPES } from "./tokens";
 
 /** Properties of an Image that are outputs of its build, not inputs. */
 const IMAGE_OUTPUTS_ONLY = [
-  "accel", "allocatedBytes", "buildSeconds", "builtAt", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds",
+  "accel", "allocatedBytes", "buildSeconds", "builtAt", "digest", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds",
   "source", "published", "publishedTag", "publishError",
 ];
 
@@ -88,6 +88,12 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly format: pulumi.Output<string>;
   /** sha256 over everything the image is built from. */
   declare readonly buildKey: pulumi.Output<string>;
+  /**
+   * The image file's content digest, "sha256:<64 hex>" (what `sha256sum`
+   * prints); for an image kept only in the registry, the one it was
+   * published with. A derived image's build key takes its parent's.
+   */
+  declare readonly digest: pulumi.Output<string | undefined>;
   /** Size of the image file in bytes. */
   declare readonly sizeBytes: pulumi.Output<number>;
   /** The backend that built it: "guestfs" or "direct". */
@@ -108,7 +114,7 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly builtAt: pulumi.Output<string>;
   /** Bytes the image file takes on disk (raw images are sparse). */
   declare readonly allocatedBytes: pulumi.Output<number>;
-  /** Why the last build replaced the image before it, such as "file bootstrap/net.sh changed" or "parent replaced". */
+  /** Why the last build replaced the image before it, such as "file bootstrap/net.sh changed" or "parent's content changed". */
   declare readonly rebuildReasons: pulumi.Output<string[]>;
   /** "built", or "pulled REPOSITORY@DIGEST" when the registry already had its build key ("registry REPOSITORY@DIGEST" without a local copy). */
   declare readonly source: pulumi.Output<string>;
@@ -120,9 +126,9 @@ export class Image extends pulumi.dynamic.Resource {
   /**
    * What this image will be, known from its inputs before it is built (so
    * during `preview` too): its name, path and build key. A derived image
-   * takes its parent's from here, so that a parent rebuilt with an unchanged
-   * build key (its file deleted, or `--replace`) leaves its children alone,
-   * in the preview as in the update.
+   * takes its parent's from here; its build key takes its parent's `digest`,
+   * so that a parent rebuilt to the same bytes (its file deleted, `--replace`,
+   * or a change that makes no difference to the file) leaves its children alone.
    */
   readonly plan: ImagePlan;
 
@@ -135,7 +141,10 @@ export class Image extends pulumi.dynamic.Resource {
       name: args.name,
       parent: parentImage ? parentImage.plan.name : args.parent,
       parentPath: parentImage?.plan.path,
-      parentBuildKey: parentImage ? parentImage.plan.buildKey : args.parentKey,
+      // A parent of the forest counts by its bytes (its digest); its build key only finds it in the registry.
+      parentBuildKey: parentImage?.plan.buildKey,
+      parentDigest: parentImage?.digest,
+      parentKey: parentImage ? undefined : args.parentKey,
       size: args.size,
       bootable: args.bootable,
       packages: args.packages ?? [],
@@ -149,6 +158,7 @@ export class Image extends pulumi.dynamic.Resource {
       path: undefined,
       format: undefined,
       buildKey: undefined,
+      digest: undefined,
       sizeBytes: undefined,
       logFile: undefined,
       accel: undefined,

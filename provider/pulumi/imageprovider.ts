@@ -11,7 +11,7 @@ import { forgetLocalCopy, isLocalCopy } from "../builder/oci/localcopy";
 import { hostFacts } from "../builder/run/host";
 import { removeImageIfOurs } from "../builder/image/safebuild";
 import { type CheckedImageInputs, checkImageInputs, type ImageInputs } from "../model/check";
-import { decideImageDiff, inRegistry, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../model/diff";
+import { decideImageDiff, inRegistry, PARENT_MAY_CHANGE, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../model/diff";
 import { canonicalJson } from "../model/hash";
 import type { HostFacts } from "../model/host";
 import { identityOf, sameIdentity } from "../model/identity";
@@ -27,7 +27,7 @@ const carried = new CarriedReasons();
 
 function reasonsFor(olds: Partial<CheckedImageInputs> | undefined, checked: Omit<CheckedImageInputs, "rebuildReasons">): string[] {
   const key = canonicalJson({ ...checked, [PROVIDER_KEY]: undefined, rebuildReasons: undefined });
-  const fallback = checked.parentBuildKey === UNKNOWN ? ["parent replaced"] : [];
+  const fallback = checked.parentDigest === UNKNOWN ? [PARENT_MAY_CHANGE] : checked.parentKey === UNKNOWN ? ["parent replaced"] : [];
   return carried.reasonsFor(key, !!olds?.buildKey, () => rebuildReasons(olds!, checked), fallback);
 }
 
@@ -84,12 +84,21 @@ export async function readImage(id: string, props: ImageOutputs | undefined): Pr
 }
 
 /**
+ * The image files this provider process made: a process serves one
+ * operation, so the delete of a replaced image (which comes after its
+ * replacement's create) finds the path of the replacement here.
+ */
+const madeHere = new Set<string>();
+
+/**
  * Delete removes this machine's file only if it is the one this resource
  * built, or an unchanged copy of its published artifact; the registry keeps
  * what was published.
  */
 export async function deleteImage(props: ImageOutputs): Promise<void> {
-  // (A replacement built at the same path has a record of its own: leave it.)
+  // A replacement made at the same path has a record of its own: leave it. Taken from the image
+  // cache, it is the very file (a hard link of the entry it was stored as), so its identity is no help.
+  if (madeHere.has(props.path)) return;
   if (props.published && isLocalCopy(props.path, props.published)) {
     fs.rmSync(props.path, { force: true });
     forgetLocalCopy(props.path);
@@ -109,6 +118,7 @@ export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOu
   create: async (inputs) => {
     const checked = inputs as CheckedImageInputs;
     const outs = definedOnly(await createImage(checked, engineProgress(checked.__urn, checked.name), cliCadence()));
+    madeHere.add(outs.path);
     return { id: outs.path, outs };
   },
   // Only inputs that change how, not what, we build reach update (mergeSteps), and publishing an image not published yet.

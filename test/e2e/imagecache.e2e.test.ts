@@ -15,6 +15,7 @@ interface ImageOut {
   path: string;
   source: string;
   buildKey: string;
+  digest?: string;
   published?: string;
 }
 
@@ -56,10 +57,12 @@ describe("e2e: the image cache (local, then registry, then build)", function () 
     const second = await stack(shared);
     const up = await second.up();
     expect(await sources(second)).to.deep.equal({ "base.qcow2": "image cache", "child.qcow2": "image cache" });
-    expect(up.stdout + up.stderr).to.match(/source: image cache \(build key [0-9a-f]{64}\)/);
+    expect(up.stdout + up.stderr).to.match(/source: image cache \(build key [0-9a-f]{64}, sha256:[0-9a-f]{64}\)/);
     const [a, b] = [await images(first), await images(second)];
     for (const name of Object.keys(a)) {
       expect(sameBytes(a[name].path, b[name].path), name).to.equal(true);
+      // The digest the entry was stored with.
+      expect(b[name].digest, name).to.equal(a[name].digest).and.to.match(/^sha256:[0-9a-f]{64}$/);
       // The registry's artifact of the build key: nothing pushed again, the tag did not move.
       expect(b[name].published, name).to.equal(a[name].published).and.to.match(/@sha256:/);
     }

@@ -15,6 +15,7 @@ import { forest, sameBytes, separateCache } from "../support/twostacks";
 interface ImageOut {
   path: string;
   buildKey: string;
+  digest?: string;
   source: string;
   published?: string;
   publishError?: string;
@@ -77,6 +78,8 @@ describe("e2e: registries (publish, registry cache, pull)", function () {
       "org.opencontainers.image.title": "child.qcow2",
       "io.github.pulumi-vm-images.build-key": built["child.qcow2"].buildKey,
       "io.github.pulumi-vm-images.parent-build-key": built["base.qcow2"].buildKey,
+      "io.github.pulumi-vm-images.content-digest": built["child.qcow2"].digest,
+      "io.github.pulumi-vm-images.parent-content-digest": built["base.qcow2"].digest,
       "io.github.pulumi-vm-images.suite": "bookworm",
     });
     const config = JSON.parse(craneSync(["config", `${repo}:${built["child.qcow2"].buildKey}`]));
@@ -91,6 +94,8 @@ describe("e2e: registries (publish, registry cache, pull)", function () {
     for (const [name, img] of Object.entries(pulled)) {
       expect(img.buildKey, name).to.equal(built[name].buildKey);
       expect(img.source, name).to.equal(`pulled ${built[name].published}`);
+      // Hashed from the pulled file: the bytes the build made.
+      expect(img.digest, name).to.equal(built[name].digest).and.to.match(/^sha256:[0-9a-f]{64}$/);
       expect(sameBytes(img.path, built[name].path), name).to.equal(true);
     }
     expect(r.stdout).to.include(`source: pulled ${built["base.qcow2"].published}`);

@@ -86,7 +86,8 @@ describe("e2e: the shipped stacks", function () {
       expect(opsByName(preview, "Image")).to.deep.equal({ "net.qcow2": "replace", "router.qcow2": "replace" });
       const diff = (await project.must("preview", "--stack", project.stack, "--diff")).stdout;
       expect(diff).to.include('"file bootstrap/net.sh changed"');
-      expect(diff).to.include('"parent replaced"');
+      // router.qcow2's parent is rebuilt: its bytes are known only once it is.
+      expect(diff).to.include(`"parent's content may change (parent rebuilt)"`);
       expect(diff).to.match(/~ fileHashes\s*: \{[^}]*~ bootstrap\/net\.sh\s*:/);
       expect(diff).not.to.include('"actions changed"');
     });

@@ -10,6 +10,8 @@ import { guestfsEnvironment } from "../../provider/builder/boot/accel";
 import type { Backend } from "../../provider/builder/backends/backend";
 import { directBackend } from "../../provider/builder/backends/direct";
 import { guestfsBackend } from "../../provider/builder/backends/guestfs";
+import { bootToLogin } from "../../provider/builder/boot/check";
+import { contentDigest } from "../../provider/builder/image/digest";
 import { buildImage, type ImageBuildRequest } from "../../provider/builder/image/safebuild";
 import { cacheDir } from "../../provider/builder/cache/dirs";
 import { memoryLogger } from "../../provider/builder/run/log";
@@ -45,6 +47,14 @@ describe("integration: direct backend with the real tools", function () {
     expect(info["virtual-size"]).to.equal(2 * 2 ** 30);
     expect(built.timings.map((t) => t.step)).to.include("boot check");
     expect(fs.readFileSync(built.logFile, "utf8")).to.match(/boot\.qcow2 boot check \| login prompt after [\d.]+ s/);
+    // Hashed last, after the boot check: the digest is of the file as it is named.
+    expect(built.timings.map((t) => t.step).slice(-2)).to.deep.equal(["boot check", "digest"]);
+    expect(built.digest).to.equal(`sha256:${execFileSync("sha256sum", [built.path], { encoding: "utf8" }).split(" ")[0]}`);
+    // A boot check never writes to the disk it boots (a snapshot): booted again, the file keeps its bytes and identity.
+    const before = fs.statSync(built.path);
+    await bootToLogin({ image: built.path, format: "qcow2", accel: "tcg", timeoutMs: 8 * 60_000, signal: new AbortController().signal, log: memoryLogger(), label: "again" });
+    expect(await contentDigest(built.path)).to.equal(built.digest);
+    expect(fs.statSync(built.path).mtimeMs).to.equal(before.mtimeMs);
     // Written straight into the disk (as root), with the boot configuration
     // from the build's hook; the initramfs's build-time compression level
     // leaves no trace in the image.

@@ -39,7 +39,8 @@ describe("build key", () => {
     ["the backend", (i) => (i.backend = "direct")],
     ["the suite", (i) => (i.suite = "trixie")],
     ["the mirror", (i) => (i.mirror = "http://mirror.example/debian")],
-    ["the parent's key", (i) => (i.parentBuildKey = "p2")],
+    ["the parent's content digest", (i) => (i.parentDigest = `sha256:${"2".repeat(64)}`)],
+    ["an external parent's key", (i) => (i.parentKey = "pulled sha256:2")],
     ["an external parent file", (i) => (i.parentFile = "1:2:3")],
     ["a local file's content", (i) => (i.fileHashes = { "env.sh": "bb" })],
   ];

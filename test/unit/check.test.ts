@@ -20,9 +20,25 @@ describe("Image check", () => {
     expect(r.inputs!.fileHashes).to.deep.equal({});
   });
 
-  it("leaves the build key unknown while the parent's output is (preview)", async () => {
-    const r = await checkImage(base({ name: "c.qcow2", parent: "base.img", parentPath: UNKNOWN, parentBuildKey: UNKNOWN }));
+  it("leaves the build key unknown while the parent's digest is (preview of a rebuilt parent)", async () => {
+    const r = await checkImage(base({ name: "c.qcow2", parent: "base.img", parentPath: UNKNOWN, parentBuildKey: UNKNOWN, parentDigest: UNKNOWN }));
     expect(r.inputs!.buildKey).to.equal(UNKNOWN);
+    const known = await checkImage(base({ name: "c.qcow2", parent: "base.img", parentBuildKey: "ab".repeat(32), parentDigest: UNKNOWN }));
+    expect(known.inputs!.buildKey).to.equal(UNKNOWN);
+  });
+
+  it("keys a derived image by its parent's content digest, not its parent's build key (early cutoff)", async () => {
+    const derived = (over: Partial<ImageInputs>) => checkImage(base({ name: "c.qcow2", parent: "base.img", packages: [], ...over }));
+    const key = async (over: Partial<ImageInputs>) => (await derived(over)).inputs!.buildKey;
+    const d1 = `sha256:${"1".repeat(64)}`;
+    const same = await key({ parentBuildKey: "ab".repeat(32), parentDigest: d1 });
+    expect(await key({ parentBuildKey: "cd".repeat(32), parentDigest: d1 }), "another parent build key, same bytes").to.equal(same);
+    expect(await key({ parentBuildKey: "ab".repeat(32), parentDigest: `sha256:${"2".repeat(64)}` }), "other bytes").not.to.equal(same);
+    // A parent without a digest (published before digests, kept only in the registry): its build key stands in.
+    expect(await key({ parentBuildKey: "ab".repeat(32) })).not.to.equal(await key({ parentBuildKey: "cd".repeat(32) }));
+    // An external parent: by the key the program gives, else by its file's identity.
+    expect(await key({ parentKey: "pulled sha256:1" })).not.to.equal(await key({ parentKey: "pulled sha256:2" }));
+    expect((await derived({ parentKey: UNKNOWN })).inputs!.buildKey).to.equal(UNKNOWN);
   });
 
   it("keeps the reasons of a replacement through the engine's second check, which has no old inputs", async () => {
@@ -62,8 +78,9 @@ describe("Image check", () => {
       size: "10G", bootable: false, registry: "127.0.0.1:5000/team/images", tag: "main", verifyBoot: false, verbose: true,
       localCopies: false, insecureRegistry: true, rebuild: "1", packages: [],
     }, "4965481d967f4ffc24a5eaea8260039e03484826aa6ffbc3071364f7a1c01033"],
-    ["a derived image", { name: "k8s.qcow2", parent: "base.img", parentBuildKey: "ab".repeat(32), packages: ["docker.io"], size: "+2G" },
-      "729663b666fd54974bdd54aa4228820fc3e06d4759ed2e07136cc623b63537c4"],
+    ["a derived image", {
+      name: "k8s.qcow2", parent: "base.img", parentBuildKey: "ab".repeat(32), parentDigest: `sha256:${"cd".repeat(32)}`, packages: ["docker.io"], size: "+2G",
+    }, "46215287da9addaec40dc416912f4475c2007dad3b23f35b1198d9dff3a5b808"],
   ];
   for (const [what, over, key] of pinned) {
     it(`keeps the build key of ${what}`, async () => {

@@ -1,10 +1,12 @@
 import { expect } from "chai";
-import { decideImageDiff, type DiffState, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../../provider/model/diff";
+import { decideImageDiff, needsDigest, PARENT_MAY_CHANGE, type DiffState, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../../provider/model/diff";
 
 const identity = { ino: 1, size: 100, mtimeMs: 5 };
+const D1 = `sha256:${"1".repeat(64)}`;
+const D2 = `sha256:${"2".repeat(64)}`;
 const olds: DiffState = {
   dir: "/i", name: "a.img", buildKey: "k1", mergeSteps: true, path: "/i/a.img", identity,
-  fileHashes: { "env.sh": "h1" }, parentBuildKey: "p1",
+  fileHashes: { "env.sh": "h1" }, parentDigest: D1, digest: `sha256:${"a".repeat(64)}`, source: "built",
 };
 
 describe("diff decisions", () => {
@@ -13,8 +15,10 @@ describe("diff decisions", () => {
     ["only mergeSteps changed: update in place", { mergeSteps: false }, identity, { changes: true, replaces: [] }],
     ["the build key changed", { buildKey: "k2" }, identity, { changes: true, replaces: ["buildKey"] }],
     ["a local file changed", { buildKey: "k2", fileHashes: { "env.sh": "h2" } }, identity, { changes: true, replaces: ["fileHashes", "buildKey"] }],
-    ["the parent is rebuilt (preview)", { buildKey: UNKNOWN, parentBuildKey: UNKNOWN }, identity, { changes: true, replaces: ["parentBuildKey", "buildKey"] }],
-    ["the parent was rebuilt", { buildKey: "k3", parentBuildKey: "p2" }, identity, { changes: true, replaces: ["parentBuildKey", "buildKey"] }],
+    ["the parent is rebuilt (preview: its digest is not known yet)", { buildKey: UNKNOWN, parentDigest: UNKNOWN }, identity, { changes: true, replaces: ["parentDigest", "buildKey"] }],
+    ["the parent was rebuilt to other bytes", { buildKey: "k3", parentDigest: D2 }, identity, { changes: true, replaces: ["parentDigest", "buildKey"] }],
+    ["the parent was rebuilt to the same bytes: the build key and the image stay", { parentDigest: D1 }, identity, { changes: false, replaces: [] }],
+    ["an external parent's key changed", { buildKey: "k3", parentKey: "pulled sha256:2" }, identity, { changes: true, replaces: ["parentKey", "buildKey"] }],
     ["the directory moved", { dir: "/j" }, identity, { changes: true, replaces: ["dir"] }],
     ["the rebuild trigger changed", { rebuild: "1" }, identity, { changes: true, replaces: ["rebuild"] }],
     ["the image file is gone", {}, undefined, { changes: true, replaces: ["path"] }],
@@ -30,6 +34,14 @@ describe("diff decisions", () => {
       expect(decideImageDiff({ ...olds, published, publishedTag }, { ...olds, ...inputs }, onDisk)).to.deep.equal(expected);
     });
   }
+
+  it("updates an image recorded without a content digest (its children are keyed by it), unless only the registry holds it", () => {
+    const { digest: _d, ...old } = olds;
+    expect(decideImageDiff(old, olds, identity)).to.deep.equal({ changes: true, replaces: [] });
+    expect(needsDigest(old)).to.equal(true);
+    expect(needsDigest({ ...old, source: `registry 127.0.0.1:5000/t/i@sha256:${"a".repeat(64)}` })).to.equal(false);
+    expect(needsDigest(olds)).to.equal(false);
+  });
 });
 
 describe("diff decisions for an image in the registry (the registry, not the file, is the image)", () => {
@@ -44,6 +56,8 @@ describe("diff decisions for an image in the registry (the registry, not the fil
     ["another machine's directory, keeping no copies: nothing to do (a no-op up)", { dir: "/j", localCopies: false }, { current: at, localCopy: false }, { changes: false, replaces: [] }],
     ["another machine's directory, keeping copies: update (fetch this machine's copy), no rebuild", { dir: "/j", localCopies: true }, { current: at, localCopy: false }, { changes: true, replaces: [] }],
     ["the build key's tag moved: update (follow it)", { localCopies: false }, { current: moved, localCopy: false }, { changes: true, replaces: [] }],
+    ["recorded without a digest, with a local copy: update (hash it)", { digest: undefined, localCopies: true }, { current: at, localCopy: true }, { changes: true, replaces: [] }],
+    ["recorded without a digest, keeping no copies: nothing to hash here", { digest: undefined, localCopies: false }, { current: at, localCopy: false }, { changes: false, replaces: [] }],
     ["gone from the registry: rebuild", {}, { current: undefined, localCopy: true }, { changes: true, replaces: ["published"] }],
     ["the registry does not answer: nothing decided against the image", {}, { current: UNREACHABLE, localCopy: false }, { changes: false, replaces: [] }],
     ["the build key changed: rebuild as always", { buildKey: "k2" }, { current: at, localCopy: true }, { changes: true, replaces: ["buildKey"] }],
@@ -51,7 +65,9 @@ describe("diff decisions for an image in the registry (the registry, not the fil
   for (const [what, news, facts, expected] of table) {
     it(what, () => {
       // The file on disk (undefined: none) plays no part.
-      expect(decideImageDiff(state, { ...state, ...news }, undefined, facts)).to.deep.equal(expected);
+      const { digest, ...inputs } = news;
+      const olds = "digest" in news ? { ...state, digest } : state;
+      expect(decideImageDiff(olds, { ...state, ...inputs }, undefined, facts)).to.deep.equal(expected);
     });
   }
 });
@@ -61,9 +77,9 @@ describe("rebuild reasons", () => {
     dir: "/i", name: "net.qcow2", parent: "base.qcow2", packages: ["iperf3", "socat"],
     actions: [{ type: "run-command", cmd: "/root/bootstrap/net.sh", comment: "net" }],
     suite: "bookworm", backend: "direct", fileHashes: { "bootstrap/net.sh": "h1", "env.sh": "h2" } as Record<string, string>,
-    parentBuildKey: "p1", buildKey: "k1",
+    parentBuildKey: "p1", parentDigest: D1, buildKey: "k1",
   };
-  const reasons = (news: Partial<typeof built> & { size?: string; rebuild?: string }) => rebuildReasons(built, { ...built, ...news });
+  const reasons = (news: Partial<typeof built> & { size?: string; rebuild?: string; parentKey?: string }) => rebuildReasons(built, { ...built, ...news });
 
   it("gives none for a new image or an unchanged build key", () => {
     expect(rebuildReasons(undefined, built)).to.deep.equal([]);
@@ -76,9 +92,19 @@ describe("rebuild reasons", () => {
       .to.deep.equal(["file bootstrap/bpf.sh added"]);
     expect(reasons({ buildKey: "k2", fileHashes: { "env.sh": "h2" } })).to.deep.equal(["file bootstrap/net.sh no longer used"]);
   });
-  it("says parent replaced when the parent's build key is unknown (preview) or changed", () => {
-    expect(reasons({ buildKey: UNKNOWN, parentBuildKey: UNKNOWN })).to.deep.equal(["parent replaced"]);
-    expect(reasons({ buildKey: "k2", parentBuildKey: "p2" })).to.deep.equal(["parent replaced"]);
+  it("says the parent's content may change when its digest is not known yet (preview of a rebuilt parent)", () => {
+    expect(PARENT_MAY_CHANGE).to.equal("parent's content may change (parent rebuilt)");
+    expect(reasons({ buildKey: UNKNOWN, parentBuildKey: "p2", parentDigest: UNKNOWN })).to.deep.equal([PARENT_MAY_CHANGE]);
+    expect(reasons({ buildKey: UNKNOWN, parentBuildKey: UNKNOWN, parentDigest: UNKNOWN })).to.deep.equal([PARENT_MAY_CHANGE]);
+  });
+  it("counts a parent by its bytes: another digest is a reason, another build key alone is none", () => {
+    expect(reasons({ buildKey: "k2", parentDigest: D2 })).to.deep.equal(["parent's content changed"]);
+    expect(reasons({ parentBuildKey: "p2" })).to.deep.equal([]);
+  });
+  it("says parent replaced when an external parent's key is unknown or changed", () => {
+    const external = { ...built, parentBuildKey: undefined, parentDigest: undefined, parentKey: "pulled sha256:1" };
+    expect(rebuildReasons(external, { ...external, buildKey: UNKNOWN, parentKey: UNKNOWN })).to.deep.equal(["parent replaced"]);
+    expect(rebuildReasons(external, { ...external, buildKey: "k2", parentKey: "pulled sha256:2" })).to.deep.equal(["parent replaced"]);
   });
   it("names changed settings, ignoring action comments", () => {
     expect(reasons({ buildKey: "k2", packages: ["iperf3"], size: "10G" })).to.deep.equal(["packages changed", "size changed"]);

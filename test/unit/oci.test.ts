@@ -1,7 +1,7 @@
 // lvh-images' layout and references, pure: which entries of a pulled image
 // are images, which are refused, and which registries may be used.
 import { expect } from "chai";
-import { humanTag, imageEntry, parseRef, registryRefusal } from "../../provider/model/oci";
+import { humanTag, imageEntry, parseRef, publishAnnotations, publishedContentDigest, registryRefusal } from "../../provider/model/oci";
 import type { EntryType } from "../../provider/model/tar";
 
 const entry = (name: string, type: EntryType = "file", linkname = "") => ({ name, type, linkname });
@@ -55,4 +55,31 @@ describe("registry references", () => {
     expect(registryRefusal("192.168.1.5:5000", true)).to.equal(undefined);
   });
   it("makes a valid human tag per image", () => expect(humanTag("main", "base.qcow2")).to.equal("base.qcow2-main"));
+});
+
+describe("published annotations", () => {
+  const digest = `sha256:${"a".repeat(64)}`;
+  const parentDigest = `sha256:${"b".repeat(64)}`;
+  const facts = { name: "k8s.qcow2", buildKey: "k".repeat(64), suite: "bookworm", backend: "direct", created: "2026-01-01T00:00:00Z" };
+
+  it("say the image file's content digest and its parent's, beside the build keys", () => {
+    const a = publishAnnotations({ ...facts, digest, parentBuildKey: "p".repeat(64), parentDigest });
+    expect(a).to.include({
+      "io.github.pulumi-vm-images.content-digest": digest,
+      "io.github.pulumi-vm-images.parent-build-key": "p".repeat(64),
+      "io.github.pulumi-vm-images.parent-content-digest": parentDigest,
+    });
+    // A root image has no parent; a parent known only by its build key has no content digest to give.
+    expect(Object.keys(publishAnnotations({ ...facts, digest, parentBuildKey: "p".repeat(64), parentDigest: `build key ${"p".repeat(64)}` })))
+      .not.to.include("io.github.pulumi-vm-images.parent-content-digest");
+    expect(Object.keys(publishAnnotations(facts)).filter((k) => k.includes("digest"))).to.deep.equal([]);
+  });
+
+  it("give the content digest back from a manifest, and nothing from one without it", () => {
+    const manifest = JSON.stringify({ schemaVersion: 2, annotations: publishAnnotations({ ...facts, digest }) });
+    expect(publishedContentDigest(manifest)).to.equal(digest);
+    expect(publishedContentDigest(JSON.stringify({ schemaVersion: 2, annotations: publishAnnotations(facts) }))).to.equal(undefined);
+    expect(publishedContentDigest(JSON.stringify({ annotations: { "io.github.pulumi-vm-images.content-digest": "sha256:short" } }))).to.equal(undefined);
+    expect(publishedContentDigest("not json")).to.equal(undefined);
+  });
 });

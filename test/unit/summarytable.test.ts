@@ -1,20 +1,25 @@
 // The table `npm start` ends with, from the stack's summary output.
 import { expect } from "chai";
-import { bytes, summaryTable } from "../../cli/summarytable";
+import { bytes, shortDigest, summaryTable } from "../../cli/summarytable";
 
 describe("npm start's summary table", () => {
   it("aligns one row per image under the header, a boot check in the build time, '-' where nothing is known", () => {
     const table = summaryTable({
-      "base.img": { result: "built", seconds: 61.25, bootCheckSeconds: 19.04, sizeBytes: 8 * 2 ** 30, allocatedBytes: 1.5 * 2 ** 30 },
-      "k8s.qcow2": { result: "reused", seconds: 12, sizeBytes: 700 * 2 ** 20, allocatedBytes: 701 * 2 ** 20 },
+      "base.img": { result: "built", seconds: 61.25, bootCheckSeconds: 19.04, sizeBytes: 8 * 2 ** 30, allocatedBytes: 1.5 * 2 ** 30, digest: `sha256:0123456789ab${"c".repeat(52)}` },
+      "k8s.qcow2": { result: "reused", seconds: 12, sizeBytes: 700 * 2 ** 20, allocatedBytes: 701 * 2 ** 20, digest: `sha256:${"f".repeat(64)}` },
       "gone.img": { result: "reused" },
     });
     expect(table.split("\n")).to.deep.equal([
-      "image      result  build time                  size (on disk)",
-      "base.img   built   61.3 s (boot check 19.0 s)  8.0 GiB (1.5 GiB)",
-      "k8s.qcow2  reused  12.0 s                      700.0 MiB (701.0 MiB)",
-      "gone.img   reused  -                           - (-)",
+      "image      result  build time                  size (on disk)         digest",
+      "base.img   built   61.3 s (boot check 19.0 s)  8.0 GiB (1.5 GiB)      sha256:0123456789ab",
+      "k8s.qcow2  reused  12.0 s                      700.0 MiB (701.0 MiB)  sha256:ffffffffffff",
+      "gone.img   reused  -                           - (-)                  -",
     ]);
+  });
+
+  it("shortens a digest to its first 12 hex digits", () => {
+    expect(shortDigest(`sha256:${"ab".repeat(32)}`)).to.equal("sha256:abababababab");
+    expect(shortDigest(undefined)).to.equal("-");
   });
 
   it("writes sizes in binary units", () => {

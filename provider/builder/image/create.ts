@@ -8,7 +8,7 @@
 // published after.
 import * as os from "node:os";
 import { type CheckedImageInputs, imageConfigOf } from "../../model/check";
-import { inRegistry, needsPublish } from "../../model/diff";
+import { inRegistry, needsDigest, needsPublish } from "../../model/diff";
 import { identityOf, sameIdentity } from "../../model/identity";
 import { isBootable } from "../../model/image";
 import type { NetworkMode } from "../../model/nethost";
@@ -19,6 +19,7 @@ import { guestfsEnvironment, kvmVerdict } from "../boot/accel";
 import { DEFAULT_BOOT_TIMEOUT_MS } from "../boot/check";
 import { cacheDir } from "../cache/dirs";
 import { FileCache } from "../cache/filecache";
+import { contentDigest } from "./digest";
 import { fromImageCache, toImageCache } from "./imagecache";
 import { registrySession } from "../oci/crane";
 import { ensureParent, publish, publishCached, pullFromCache, updateFromRegistry } from "./registry";
@@ -83,7 +84,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
           bounds: { buildMemory: inputs.buildMemory, buildTasks: inputs.buildTasks, buildCpus: inputs.buildCpus, buildTimeout: inputs.buildTimeout, buildFileSize: inputs.buildFileSize },
         });
         const outs = imageOutputs(inputs, {
-          path: built.path, identity: built.identity, logFile: built.logFile, accel: accel.accel,
+          path: built.path, identity: built.identity, digest: built.digest, logFile: built.logFile, accel: accel.accel,
           stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, round1(t.seconds)])), seconds: built.seconds, source: "built",
         });
         await toImageCache(outs, files, bootCheck !== undefined, signal);
@@ -106,8 +107,11 @@ export async function updateImage(olds: ImageOutputs, news: CheckedImageInputs):
       session.close();
     }
   }
-  const outs: ImageOutputs = { ...olds, ...news };
-  if (!needsPublish(outs, outs) || !sameIdentity(identityOf(olds.path), olds.identity)) return outs;
+  let outs: ImageOutputs = { ...olds, ...news };
+  if (!sameIdentity(identityOf(olds.path), olds.identity)) return outs;
+  // Recorded before digests were: hashed now, so that its children can be keyed by it.
+  if (needsDigest(olds)) outs = { ...outs, digest: await oneAtATime(() => interruptible((signal) => contentDigest(olds.path, signal))) };
+  if (!needsPublish(outs, outs)) return outs;
   const session = registrySession();
   try {
     return await oneAtATime(() => interruptible((signal) => publish(outs, session, signal)));

@@ -7,6 +7,7 @@ import { identityOf, sameIdentity } from "../../model/identity";
 import { imageFormat } from "../../model/image";
 import { type ImageOutputs, imageOutputs, round1 } from "./outputs";
 import { InterruptedError } from "../run/steps";
+import { contentDigest } from "./digest";
 import { imagePaths } from "./safebuild";
 import { confirmEngine } from "../run/interrupt";
 import { fileLogger, stderrLogger, toStderr } from "../run/log";
@@ -34,14 +35,16 @@ export async function fromImageCache(
   const log = fileLogger(p.log, toStderr);
   try {
     if (!(await files.take(id, p.temp, "link", { log, label: `${name} cache`, signal }))) return undefined;
+    // The digest it was stored with (an entry is no entry once its file changed); hashed for an entry stored without one.
+    const digest = typeof facts.digest === "string" ? facts.digest : await contentDigest(p.temp, signal, name);
     await confirmEngine();
     if (signal.aborted) throw new InterruptedError(name);
     fs.renameSync(p.temp, p.final);
     fs.rmSync(p.failed, { force: true });
     const seconds = round1((Date.now() - started) / 1000);
-    log.line(name, `source: image cache (build key ${inputs.buildKey}) in ${seconds} s`);
+    log.line(name, `source: image cache (build key ${inputs.buildKey}, ${digest}) in ${seconds} s`);
     return imageOutputs(inputs, {
-      path: p.final, identity: identityOf(p.final)!, logFile: p.log, stepSeconds: { "image cache": seconds }, seconds, source: "image cache",
+      path: p.final, identity: identityOf(p.final)!, digest, logFile: p.log, stepSeconds: { "image cache": seconds }, seconds, source: "image cache",
     });
   } finally {
     fs.rmSync(p.temp, { force: true });
@@ -54,7 +57,8 @@ export async function toImageCache(outs: ImageOutputs, files: FileCache | undefi
   if (!files || !outs.identity || !sameIdentity(identityOf(outs.path), outs.identity)) return;
   const log = stderrLogger(outs.logFile);
   try {
-    await files.store(imageCacheId(outs), outs.path, "link", { bootChecked }, { log, label: `${outs.name} cache`, signal });
+    const facts: Record<string, string | boolean> = outs.digest ? { bootChecked, digest: outs.digest } : { bootChecked };
+    await files.store(imageCacheId(outs), outs.path, "link", facts, { log, label: `${outs.name} cache`, signal });
   } catch (err) {
     if (signal.aborted) throw err;
     log.line(outs.name, `warning: the image is built but not cached: ${(err as Error).message}`);

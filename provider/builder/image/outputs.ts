@@ -14,6 +14,8 @@ export interface ImageOutputs extends CheckedImageInputs {
   /** Bytes the file takes on disk. */
   allocatedBytes?: number;
   identity?: FileIdentity;
+  /** The file's content digest, "sha256:<hex>"; for an artifact without a local copy, the one it was published with (if it was). */
+  digest?: string;
   logFile: string;
   accel: string;
   stepSeconds: Record<string, number>;
@@ -36,6 +38,8 @@ export interface Outcome {
   path: string;
   /** The file as it is now; unset when there is no local copy. */
   identity?: FileIdentity;
+  /** The file's content digest (digest.ts), hashed once the file is final. */
+  digest?: string;
   logFile: string;
   /** libguestfs's acceleration, for a build ("none" otherwise). */
   accel?: string;
@@ -55,6 +59,7 @@ export function imageOutputs(inputs: CheckedImageInputs, o: Outcome): ImageOutpu
     sizeBytes: o.identity?.size,
     allocatedBytes: o.identity ? fs.statSync(o.path).blocks * 512 : undefined,
     identity: o.identity,
+    digest: o.digest,
     logFile: o.logFile,
     accel: o.accel ?? "none",
     stepSeconds: o.stepSeconds,

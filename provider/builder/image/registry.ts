@@ -7,11 +7,12 @@
 import * as path from "node:path";
 import type { CheckedImageInputs } from "../../model/check";
 import { needsPublish, UNREACHABLE } from "../../model/diff";
-import { TAG } from "../../model/oci";
+import { parseRef, publishedContentDigest, TAG } from "../../model/oci";
+import { contentDigest } from "./digest";
 import { type ImageOutputs, imageOutputs, round1 } from "./outputs";
 import { imagePaths } from "./safebuild";
 import { fileLogger, type Logger, memoryLogger, stderrLogger, toStderr } from "../run/log";
-import { RegistryError, type RegistrySession } from "../oci/crane";
+import { crane, RegistryError, type RegistrySession } from "../oci/crane";
 import { isLocalCopy, recordLocalCopy } from "../oci/localcopy";
 import { publishImage, tagPublished } from "../oci/publish";
 import { pullImages, resolveDigest } from "../oci/pull";
@@ -32,6 +33,24 @@ export async function lookUpPublished(
     if (signal?.aborted) throw err;
     process.stderr.write(`${label} | warning: registry not available: ${session.redact((err as Error).message)}\n`);
     return UNREACHABLE;
+  }
+}
+
+/**
+ * The content digest an artifact (`repository@digest`) was published with,
+ * from its manifest's annotation (nothing is downloaded): for an image this
+ * machine keeps no copy of. Undefined when it has none or cannot be read.
+ */
+async function annotatedDigest(
+  published: string, insecure: boolean | undefined, session: RegistrySession, log: Logger, label: string, signal?: AbortSignal,
+): Promise<string | undefined> {
+  try {
+    const manifest = await crane(`reading ${published}`, parseRef(published).host, ["manifest", published], { log, label, signal, session, insecure, timeoutMs: 2 * 60_000 });
+    return publishedContentDigest(manifest);
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    log.line(label, `warning: the content digest of ${published} is not known: ${session.redact((err as Error).message)}`);
+    return undefined;
   }
 }
 
@@ -83,7 +102,8 @@ export async function pullFromCache(inputs: CheckedImageInputs, session: Registr
   if (inputs.localCopies === false) {
     const published = `${inputs.registry}@${digest}`;
     probe.line(name, `in the registry as ${published}: no local copy kept (vm-images:localCopies is false)`);
-    const outs = imageOutputs(inputs, { path: p.final, logFile: p.log, stepSeconds: {}, seconds: 0, source: `registry ${published}`, published });
+    const annotated = await annotatedDigest(published, inputs.insecureRegistry, session, probe, `${name} registry`, signal);
+    const outs = imageOutputs(inputs, { path: p.final, digest: annotated, logFile: p.log, stepSeconds: {}, seconds: 0, source: `registry ${published}`, published });
     return await publish(outs, session, signal, probe);
   }
   const started = Date.now();
@@ -92,10 +112,13 @@ export async function pullFromCache(inputs: CheckedImageInputs, session: Registr
     const pulled = await pullImages({ ref, dir: inputs.dir, expect: [name], ...common, log });
     const file = pulled.files[0];
     recordLocalCopy(file.path, pulled.pinned);
+    // Hashed here, not taken from the annotation: the digest is of the bytes this machine has. The file is
+    // in place already: an interrupt now would leave it unrecorded, so the few seconds are waited for.
+    const hashed = await contentDigest(file.path);
     const seconds = round1((Date.now() - started) / 1000);
-    log.line(name, `source: pulled ${pulled.pinned} (build key ${inputs.buildKey}) in ${seconds} s`);
+    log.line(name, `source: pulled ${pulled.pinned} (build key ${inputs.buildKey}, ${hashed}) in ${seconds} s`);
     const outs = imageOutputs(inputs, {
-      path: file.path, identity: file.identity, logFile: p.log, stepSeconds: { pull: seconds }, seconds,
+      path: file.path, identity: file.identity, digest: hashed, logFile: p.log, stepSeconds: { pull: seconds }, seconds,
       source: `pulled ${pulled.pinned}`, published: pulled.pinned,
     });
     return await publish(outs, session, signal, log);
@@ -124,7 +147,7 @@ export async function publish(outs: ImageOutputs, session: RegistrySession, sign
     const published = await publishImage({
       file: outs.path, repository: outs.registry, tag: outs.tag, insecure: outs.insecureRegistry,
       facts: {
-        name: outs.name, buildKey: outs.buildKey, parentBuildKey: outs.parentBuildKey, suite: outs.suite,
+        name: outs.name, buildKey: outs.buildKey, digest: outs.digest, parentBuildKey: outs.parentBuildKey, parentDigest: outs.parentDigest, suite: outs.suite,
         backend: outs.backend, created: new Date().toISOString(),
       },
       log, label: `${outs.name} publish`, signal, session,
@@ -162,16 +185,23 @@ export async function updateFromRegistry(olds: ImageOutputs, news: CheckedImageI
   const p = imagePaths(news.dir, news.name);
   const current = await lookUpPublished(news.registry!, news.buildKey, news.insecureRegistry, session, `${news.name} registry`, signal);
   const published = typeof current === "string" && current !== UNREACHABLE ? current : olds.published!;
-  let outs: ImageOutputs = { ...olds, ...news, path: p.final, logFile: p.log, published };
+  // A moved tag is another artifact: its digest is not the one recorded.
+  const digest = published === olds.published ? olds.digest : undefined;
+  let outs: ImageOutputs = { ...olds, ...news, path: p.final, logFile: p.log, published, digest };
   if (news.localCopies !== false && !isLocalCopy(p.final, published)) {
     if (current === UNREACHABLE) throw new Error(`${news.name}: its local copy is missing or changed and the registry ${news.registry} is not available to fetch it again`);
     const log = fileLogger(p.log, toStderr, { append: true });
     try {
       const file = await fetchLocalCopy(published, news.dir, news.name, news.insecureRegistry, session, signal, log);
-      outs = { ...outs, identity: file.identity, sizeBytes: file.identity.size, source: `pulled ${published}` };
+      outs = { ...outs, identity: file.identity, sizeBytes: file.identity.size, source: `pulled ${published}`, digest: await contentDigest(file.path) };
     } finally {
       await log.close();
     }
+  }
+  if (outs.digest === undefined) {
+    outs.digest = news.localCopies !== false && isLocalCopy(p.final, published)
+      ? await contentDigest(p.final)
+      : await annotatedDigest(published, news.insecureRegistry, session, stderrLogger(p.log), `${news.name} registry`, signal);
   }
   return publish(outs, session, signal);
 }

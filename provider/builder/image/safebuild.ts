@@ -12,6 +12,7 @@ import { type FileIdentity, identityOf, sameIdentity } from "../../model/identit
 import { imageFormat, isBootable } from "../../model/image";
 import type { Backend, BackendBuild } from "../backends/backend";
 import { bootToLogin } from "../boot/check";
+import { contentDigest } from "./digest";
 import { guestfsToolEnv, removeOrphanSocketDirs } from "../backends/guestfstemp";
 import { type Echo, fileLogger, type Logger } from "../run/log";
 import { InterruptedError, runSteps, type Step, type StepTiming } from "../run/steps";
@@ -69,6 +70,8 @@ export interface BuiltImage {
   path: string;
   format: "raw" | "qcow2";
   identity: FileIdentity;
+  /** The file's content digest, "sha256:<hex>" (digest.ts). */
+  digest: string;
   sizeBytes: number;
   /** Bytes the file takes on disk (raw images are sparse). */
   allocatedBytes: number;
@@ -158,9 +161,13 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     };
     log.line(name, `building with the ${req.backend.name} backend into ${p.final}`);
     let timings: StepTiming[];
+    let digest = "";
     try {
       const steps = req.backend.steps(build);
       if (req.bootCheck && isBootable(req.image)) steps.push(bootCheckStep(p.temp, build.format, req.bootCheck));
+      // Last, the file final (the boot check boots a snapshot and never writes to it), and before it is
+      // named: an interrupt while it is hashed is an interrupted build.
+      steps.push({ name: "digest", do: async (c) => void (digest = await contentDigest(p.temp, c.signal, name)) });
       timings = await runSteps(steps, ctx);
       await req.beforeCommit?.();
       if (req.signal.aborted) throw new InterruptedError(name);
@@ -192,8 +199,8 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     const identity = identityOf(p.final)!;
     const seconds = (Date.now() - started) / 1000;
     const allocatedBytes = fs.statSync(p.final).blocks * 512;
-    log.line(name, `built ${p.final} (${identity.size} bytes) in ${seconds.toFixed(1)} s`);
-    return { path: p.final, format: build.format, identity, sizeBytes: identity.size, allocatedBytes, seconds, logFile: p.log, timings };
+    log.line(name, `built ${p.final} (${identity.size} bytes, ${digest}) in ${seconds.toFixed(1)} s`);
+    return { path: p.final, format: build.format, identity, digest, sizeBytes: identity.size, allocatedBytes, seconds, logFile: p.log, timings };
   } finally {
     await bounds.close();
     fs.rmSync(p.work, { recursive: true, force: true });

@@ -38,7 +38,9 @@ export async function publishImage(req: PublishRequest): Promise<string> {
     const images = path.join(work, "root", "data", "images");
     fs.mkdirSync(images, { recursive: true });
     const exec = { label: req.label, log: req.log, signal: req.signal, timeoutMs: 60 * MINUTE };
-    await run("zstd", ["-q", "-T0", "-f", "-o", path.join(images, `${name}.zst`), req.file], exec);
+    // The same bytes give the same layer: zstd's multi-threaded output does not depend on the number of
+    // threads, and the level is given so that ZSTD_CLEVEL in the environment cannot change it.
+    await run("zstd", ["-q", "-3", "-T0", "-f", "-o", path.join(images, `${name}.zst`), req.file], exec);
     fs.chmodSync(path.join(work, "root", "data"), 0o755);
     fs.chmodSync(images, 0o755);
     fs.chmodSync(path.join(images, `${name}.zst`), 0o644);
