@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { clockFreeCommands, createdEpoch, fileSystemIds, releaseEpoch, usedInodes } from "../../../model/reproducible";
+import { debSources } from "../../../model/rootstage";
 import { installMbrCode, PARTITION_OFFSET } from "../../boot/layout";
 import { fetchInRelease } from "../../cache/rootstage";
 import { MINUTE, run } from "../../run/exec";
@@ -23,20 +24,34 @@ import { inMountNamespace, installBootloader, type Layout } from "./disk";
 const DEFAULT_MIRROR = "http://deb.debian.org/debian";
 
 /**
+ * Where a root's suite's InRelease is: the mirror (mmdebstrap's default
+ * when none is named) and the image's suite; for a mirror given as a
+ * sources.list file (as mmdebstrap takes it), its first http(s) or file
+ * source.
+ */
+function releaseSource(b: BackendBuild): { uri: string; suite: string } {
+  const mirror = b.mirror ?? DEFAULT_MIRROR;
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(mirror) && fs.existsSync(mirror)) {
+    const first = debSources(fs.readFileSync(mirror, "utf8")).find((s) => /^(https?|file):/i.test(s.uri));
+    if (first) return first;
+  }
+  return { uri: mirror.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1"), suite: b.suite };
+}
+
+/**
  * A root image's source date: the `Date:` of its suite's InRelease on the
  * mirror, the time of the archive its packages come from. Not the clock's
  * (two builds would differ) nor a setting (one more input to keep in step
  * with the archive): the mirror's state is already what decides the image.
  */
 export async function rootSourceDate(b: BackendBuild, ctx: BuildContext): Promise<number> {
-  const mirror = b.mirror ?? DEFAULT_MIRROR;
-  const uri = mirror.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
-  const { text, reason } = await fetchInRelease(uri, b.suite, mirror, ctx.signal);
+  const { uri, suite } = releaseSource(b);
+  const { text, reason } = await fetchInRelease(uri, suite, b.mirror, ctx.signal);
   const epoch = text === undefined ? undefined : releaseEpoch(text);
   if (epoch === undefined) {
-    throw new Error(`image ${JSON.stringify(ctx.image)}: no source date: ${reason ?? `the InRelease of ${b.suite} has no Date:`} (the mirror's Release date dates every file the build writes)`);
+    throw new Error(`image ${JSON.stringify(ctx.image)}: no source date: ${reason ?? `the InRelease of ${suite} has no Date:`} (the mirror's Release date dates every file the build writes)`);
   }
-  ctx.log.line(ctx.image, `source date ${epoch} (${new Date(epoch * 1000).toISOString()}, the Date: of ${b.suite}'s InRelease)`);
+  ctx.log.line(ctx.image, `source date ${epoch} (${new Date(epoch * 1000).toISOString()}, the Date: of ${suite}'s InRelease)`);
   return epoch;
 }
 
