@@ -1,0 +1,135 @@
+// `npm run lvh -- images verify --dir D --registry REPO [--image NAME]`:
+// each image of D/images.json (parents first) that REPO holds under its
+// build key is rebuilt from the same inputs in a temporary directory and
+// compared with the published bytes: "reproduced NAME sha256:..." or a
+// mismatch with the first files that differ. Exit code 1 if any image was
+// not reproduced or could not be verified.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { guestfsEnvironment } from "../provider/builder/boot/accel";
+import { cacheDir } from "../provider/builder/cache/dirs";
+import { verifyImage } from "../provider/builder/image/verify";
+import { registrySession } from "../provider/builder/oci/crane";
+import { hostFacts } from "../provider/builder/run/host";
+import { interruptible } from "../provider/builder/run/interrupt";
+import { type Logger, memoryLogger } from "../provider/builder/run/log";
+import { type CheckedImageInputs, checkImageInputs, type ImageInputs } from "../provider/model/check";
+import { ConfigErrors } from "../provider/model/config";
+import { Forest } from "../provider/model/forest";
+import { loadLvhImagesFile } from "../provider/model/imagesfile";
+import { settingOf, settingsWhere } from "../provider/model/settings";
+import { parseStackConfig, type StackSettings } from "../provider/model/stackconfig";
+import { UsageError, type VerifyOptions } from "./lvhargs";
+
+const IMAGE_SETTINGS = settingsWhere({ image: ["required", "defaulted", "given"] });
+
+/** The settings the flags give, read as a stack's config is: the same defaults and the same refusals. */
+function settingsOf(opts: VerifyOptions, dir: string): StackSettings {
+  const config: Record<string, string> = {
+    "vm-images:imagesFile": path.join(dir, "images.json"),
+    "vm-images:dir": path.join(dir, "images"),
+    "vm-images:registry": opts.registry,
+    ...(opts.suite !== undefined ? { "vm-images:suite": opts.suite } : {}),
+    ...(opts.mirror !== undefined ? { "vm-images:mirror": opts.mirror } : {}),
+    ...(opts.backend !== undefined ? { "vm-images:backend": opts.backend } : {}),
+    ...(opts.insecure ? { "vm-images:insecureRegistry": "true" } : {}),
+  };
+  try {
+    return parseStackConfig(config, dir);
+  } catch (err) {
+    const problems = err instanceof ConfigErrors ? err.problems : [err as Error];
+    throw new UsageError(problems.map((p) => p.message.replace(/vm-images:(\w+)/g, (m, key: string) => FLAG_OF[key] ?? m)).join("\n"));
+  }
+}
+
+const FLAG_OF: Record<string, string> = { registry: "--registry", suite: "--pkg-repo", mirror: "--mirror", backend: "--backend", insecureRegistry: "--insecure" };
+
+/** Every image's checked inputs (its build key among them), parents first, as a stack with these settings computes them. */
+async function checkForest(forest: Forest, settings: StackSettings, baseDir: string): Promise<Map<string, CheckedImageInputs>> {
+  const host = hostFacts();
+  const shared = Object.fromEntries(IMAGE_SETTINGS.map((name) => {
+    const s = settingOf(name);
+    return [name, (settings as unknown as Record<string, unknown>)[name] ?? (s.image === "defaulted" ? s.default : undefined)];
+  }));
+  const checked = new Map<string, CheckedImageInputs>();
+  for (const name of forest.buildOrder()) {
+    const cfg = forest.get(name);
+    const parent = forest.inForestParent(name);
+    const news = {
+      ...shared, baseDir, name, parent: cfg.parent, size: cfg.size, bootable: cfg.bootable, packages: cfg.packages, actions: cfg.actions,
+      parentBuildKey: parent === undefined ? undefined : checked.get(parent)!.buildKey,
+    } as ImageInputs;
+    const outcome = await checkImageInputs(news, host);
+    if (!outcome.ok) throw new UsageError(outcome.failures.map((f) => f.reason).join("\n"));
+    checked.set(name, { ...outcome.inputs, rebuildReasons: [] });
+  }
+  return checked;
+}
+
+/** Verify as `opts` says (a relative --dir is taken from `where`); resolves with the exit code. */
+export async function runVerify(opts: VerifyOptions, where: string): Promise<number> {
+  const dir = path.resolve(where, opts.dir);
+  if (!fs.existsSync(path.join(dir, "images.json"))) throw new UsageError(`--dir ${opts.dir}: ${path.join(dir, "images.json")} does not exist`);
+  const settings = settingsOf(opts, dir);
+  const forest = Forest.of(loadLvhImagesFile(settings.imagesFile));
+  if (opts.image !== undefined && !forest.has(opts.image)) {
+    throw new UsageError(`--image ${opts.image}: no such image in ${settings.imagesFile}; the images are ${forest.names().join(", ")}`);
+  }
+  const checked = await checkForest(forest, settings, dir);
+  const names = opts.image !== undefined ? [opts.image] : forest.buildOrder();
+  // A rebuild that reads nothing a build before it left: no packages stage (the image cache is never asked).
+  process.env.VM_IMAGES_CACHE_MAX = "0";
+  const log: Logger = { file: "(stderr)", line: (label, text) => console.error(`${label} | ${text}`), close: async () => {} };
+  const quiet: Logger = opts.verbose ? log : memoryLogger();
+  const session = registrySession();
+  let failed = 0;
+  // An interrupt ends the process once the builds have stopped, or a few
+  // seconds later: the temporary directory goes either way.
+  let work: string | undefined;
+  const removeWork = () => work && fs.rmSync(work, { recursive: true, force: true });
+  process.on("exit", removeWork);
+  try {
+    await interruptible(async (signal) => {
+      const cache = cacheDir();
+      const accel = await guestfsEnvironment(cache, memoryLogger(), signal);
+      for (const name of names) {
+        const here = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-verify-"));
+        work = here;
+        try {
+          const r = await verifyImage({
+            inputs: checked.get(name)!, registry: settings.registry!, insecure: opts.insecure, localDir: settings.dir, work: here, session, signal,
+            log, rebuildLog: quiet, guestfsEnv: accel.env, cacheDir: cache, maxDifferences: opts.maxDiffs,
+          });
+          if (r.reproduced) {
+            console.log(`reproduced ${name} ${r.rebuiltDigest} (${r.published})`);
+          } else {
+            failed++;
+            console.log(`mismatch ${name}: the published ${r.published} is ${r.publishedDigest}, the rebuild is ${r.rebuiltDigest}`);
+            for (const line of r.differences) console.log(line);
+          }
+        } catch (err) {
+          if (signal.aborted) throw err;
+          failed++;
+          // The rebuild's log outlives its directory.
+          const rebuildLog = path.join(here, "rebuilt", `${name}.log`);
+          const kept = path.join(os.tmpdir(), `vm-images-verify-${name}-${process.pid}.log`);
+          let msg = session.redact((err as Error).message);
+          if (fs.existsSync(rebuildLog)) {
+            fs.copyFileSync(rebuildLog, kept);
+            msg = `${msg.split(rebuildLog).join(kept)}${msg.includes(rebuildLog) ? "" : `\n  log: ${kept}`}`;
+          }
+          console.error(`lvh: ${name}: not verified: ${msg}`);
+        } finally {
+          removeWork();
+          work = undefined;
+        }
+      }
+    });
+  } finally {
+    session.close();
+    process.off("exit", removeWork);
+  }
+  if (names.length > 1) console.log(`lvh: ${names.length - failed} of ${names.length} images reproduced`);
+  return failed ? 1 : 0;
+}
