@@ -13,7 +13,7 @@ import { verifyImage } from "../provider/builder/image/verify";
 import { registrySession } from "../provider/builder/oci/crane";
 import { hostFacts } from "../provider/builder/run/host";
 import { interruptible } from "../provider/builder/run/interrupt";
-import { type Logger, memoryLogger } from "../provider/builder/run/log";
+import { fileLogger, type Logger, memoryLogger, toStderr } from "../provider/builder/run/log";
 import { type CheckedImageInputs, checkImageInputs, type ImageInputs } from "../provider/model/check";
 import { ConfigErrors } from "../provider/model/config";
 import { Forest } from "../provider/model/forest";
@@ -81,14 +81,20 @@ export async function runVerify(opts: VerifyOptions, where: string): Promise<num
   // A rebuild that reads nothing a build before it left: no packages stage (the image cache is never asked).
   process.env.VM_IMAGES_CACHE_MAX = "0";
   const log: Logger = { file: "(stderr)", line: (label, text) => console.error(`${label} | ${text}`), close: async () => {} };
-  const quiet: Logger = opts.verbose ? log : memoryLogger();
+  // Every tool line goes to a log of its own (and to stderr with --verbose), kept when an image was not reproduced.
+  const toolsFile = path.join(os.tmpdir(), `vm-images-verify-${process.pid}.log`);
+  const tools = fileLogger(toolsFile, opts.verbose ? toStderr : undefined);
   const session = registrySession();
   let failed = 0;
   // An interrupt ends the process once the builds have stopped, or a few
-  // seconds later: the temporary directory goes either way.
+  // seconds later: the temporary directory and the tools' log go either way.
   let work: string | undefined;
   const removeWork = () => work && fs.rmSync(work, { recursive: true, force: true });
-  process.on("exit", removeWork);
+  const onExit = () => {
+    removeWork();
+    fs.rmSync(toolsFile, { force: true });
+  };
+  process.on("exit", onExit);
   try {
     await interruptible(async (signal) => {
       const cache = cacheDir();
@@ -99,7 +105,7 @@ export async function runVerify(opts: VerifyOptions, where: string): Promise<num
         try {
           const r = await verifyImage({
             inputs: checked.get(name)!, registry: settings.registry!, insecure: opts.insecure, localDir: settings.dir, work: here, session, signal,
-            log, rebuildLog: quiet, guestfsEnv: accel.env, cacheDir: cache, maxDifferences: opts.maxDiffs,
+            log, tools, guestfsEnv: accel.env, cacheDir: cache, maxDifferences: opts.maxDiffs,
           });
           if (r.reproduced) {
             console.log(`reproduced ${name} ${r.rebuiltDigest} (${r.published})`);
@@ -111,14 +117,8 @@ export async function runVerify(opts: VerifyOptions, where: string): Promise<num
         } catch (err) {
           if (signal.aborted) throw err;
           failed++;
-          // The rebuild's log outlives its directory.
-          const rebuildLog = path.join(here, "rebuilt", `${name}.log`);
-          const kept = path.join(os.tmpdir(), `vm-images-verify-${name}-${process.pid}.log`);
-          let msg = session.redact((err as Error).message);
-          if (fs.existsSync(rebuildLog)) {
-            fs.copyFileSync(rebuildLog, kept);
-            msg = `${msg.split(rebuildLog).join(kept)}${msg.includes(rebuildLog) ? "" : `\n  log: ${kept}`}`;
-          }
+          // The rebuild's log goes with its directory: the tools' log has its lines.
+          const msg = session.redact((err as Error).message).split(path.join(here, "rebuilt", `${name}.log`)).join(toolsFile);
           console.error(`lvh: ${name}: not verified: ${msg}`);
         } finally {
           removeWork();
@@ -128,8 +128,11 @@ export async function runVerify(opts: VerifyOptions, where: string): Promise<num
     });
   } finally {
     session.close();
-    process.off("exit", removeWork);
+    process.off("exit", onExit);
+    await tools.close();
   }
   if (names.length > 1) console.log(`lvh: ${names.length - failed} of ${names.length} images reproduced`);
+  if (!failed) fs.rmSync(toolsFile, { force: true });
+  else console.error(`lvh: every line of the tools it ran: ${toolsFile}`);
   return failed ? 1 : 0;
 }

@@ -1,7 +1,8 @@
 // Two images' file systems compared file by file, pure: each file's facts
 // (type, mode, owner, size, content digest, link target, time) as listed
-// from the images, the paths that differ in order, and what differs in
-// each, for a verification that did not reproduce an image.
+// from the images, the paths that differ (those that hold other bytes
+// first), and what differs in each, for a verification that did not
+// reproduce an image.
 
 export interface FileFacts {
   type: string;
@@ -50,9 +51,20 @@ export function factDifferences(a: FileFacts, b: FileFacts): string[] {
 const short = (digest: string | undefined) => (digest ? digest.slice(0, 12) : "-");
 
 /**
+ * How much a difference says, for the order they are shown in: 0 what a
+ * file holds (content, type, link, a file in one image only), 1 its
+ * metadata (mode, owner), 2 its time alone. A build that stamps the time
+ * changes every file's time; the file that holds other bytes comes first.
+ */
+export function rank(d: FileDifference): 0 | 1 | 2 {
+  if (d.what.some((w) => /^(content|type|link|only in)/.test(w))) return 0;
+  return d.what.every((w) => w.startsWith("mtime")) ? 2 : 1;
+}
+
+/**
  * The files that differ between the published image's listing and the
- * rebuild's, in path order, with what differs in each; a file in only one
- * of them says so. All of them: the caller shows the first few.
+ * rebuild's, with what differs in each (a file in only one of them says so):
+ * by rank, then in path order. All of them: the caller shows the first few.
  */
 export function diffListings(published: FileListing, rebuilt: FileListing): FileDifference[] {
   const paths = [...new Set([...published.keys(), ...rebuilt.keys()])].sort();
@@ -67,7 +79,15 @@ export function diffListings(published: FileListing, rebuilt: FileListing): File
       if (what.length) out.push({ path: p, what });
     }
   }
-  return out;
+  // Paths are sorted already: a stable sort by rank keeps them so within one.
+  return out.sort((x, y) => rank(x) - rank(y));
+}
+
+/** How many differences there are of each rank, as a sentence's end. */
+export function summarize(diffs: readonly FileDifference[]): string {
+  const n = [0, 0, 0];
+  for (const d of diffs) n[rank(d)]++;
+  return `${n[0]} in what they hold, ${n[1]} in mode or owner, ${n[2]} in time only`;
 }
 
 /** The first `limit` differences as lines, and how many more there are. */

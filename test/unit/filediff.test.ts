@@ -1,5 +1,5 @@
 // Two images' files compared (model/filediff.ts): the paths as listed, what
-// differs in a file, the differing files in path order, and how many are
+// differs in a file, the differing files in order, and how many are
 // shown; and the owner and time the tar reader gives for a listing.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { readTar } from "../../provider/model/tar";
-import { diffListings, factDifferences, type FileFacts, type FileListing, formatDifferences, listedPath } from "../../provider/model/filediff";
+import { diffListings, factDifferences, type FileFacts, type FileListing, formatDifferences, listedPath, summarize } from "../../provider/model/filediff";
 
 const file = (extra: Partial<FileFacts> = {}): FileFacts => ({ type: "file", mode: 0o100644, uid: 0, gid: 0, size: 4, sha256: "a".repeat(64), mtime: 100, ...extra });
 const listing = (entries: Record<string, FileFacts>): FileListing => new Map(Object.entries(entries));
@@ -29,15 +29,23 @@ describe("filediff: two images' files compared", () => {
     expect(factDifferences(file(), file({ type: "dir", mode: 0o40755, sha256: undefined }))).to.deep.equal(["type file -> dir"]);
   });
 
-  it("lists the differing files in path order, with those in one image only", () => {
-    const published = listing({ "/etc/b": file(), "/etc/a": file({ mode: 0o100600 }), "/gone": file(), "/same": file() });
-    const rebuilt = listing({ "/etc/b": file({ sha256: "c".repeat(64) }), "/etc/a": file(), "/new": file({ type: "dir" }), "/same": file() });
-    expect(diffListings(published, rebuilt)).to.deep.equal([
-      { path: "/etc/a", what: ["mode 0600 -> 0644"] },
-      { path: "/etc/b", what: [`content (size 4 -> 4, sha256 ${"a".repeat(12)} -> ${"c".repeat(12)})`] },
+  it("lists the differing files, those that hold something else first, then mode or owner, then time only, each in path order", () => {
+    const published = listing({
+      "/a": file({ mtime: 1 }), "/etc/b": file(), "/etc/a": file({ mode: 0o100600 }), "/gone": file(), "/same": file(), "/z": file({ uid: 1, mtime: 1 }),
+    });
+    const rebuilt = listing({
+      "/a": file(), "/etc/b": file({ sha256: "c".repeat(64), mtime: 1 }), "/etc/a": file(), "/new": file({ type: "dir" }), "/same": file(), "/z": file(),
+    });
+    const diffs = diffListings(published, rebuilt);
+    expect(diffs).to.deep.equal([
+      { path: "/etc/b", what: [`content (size 4 -> 4, sha256 ${"a".repeat(12)} -> ${"c".repeat(12)})`, "mtime 100 -> 1"] },
       { path: "/gone", what: ["only in the published image (file)"] },
       { path: "/new", what: ["only in the rebuilt image (dir)"] },
+      { path: "/etc/a", what: ["mode 0600 -> 0644"] },
+      { path: "/z", what: ["owner 1:0 -> 0:0", "mtime 1 -> 100"] },
+      { path: "/a", what: ["mtime 1 -> 100"] },
     ]);
+    expect(summarize(diffs)).to.equal("3 in what they hold, 2 in mode or owner, 1 in time only");
   });
 
   it("shows the first few and says how many more there are", () => {

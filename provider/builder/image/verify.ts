@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { pipeline } from "node:stream/promises";
 import type { CheckedImageInputs } from "../../model/check";
 import { imageConfigOf } from "../../model/check";
-import { diffListings, formatDifferences } from "../../model/filediff";
+import { diffListings, formatDifferences, summarize } from "../../model/filediff";
 import { imageFormat } from "../../model/image";
 import type { NetworkMode } from "../../model/nethost";
 import { ANNOTATION_PREFIX, parseRef, TAG } from "../../model/oci";
@@ -37,9 +37,10 @@ export interface VerifyRequest {
   work: string;
   session: RegistrySession;
   signal: AbortSignal;
+  /** What the verification does (a line each: the artifact, the rebuild). */
   log: Logger;
-  /** Where the rebuild's tool lines go besides its log file (<work>/rebuilt/<name>.log). */
-  rebuildLog: Logger;
+  /** Every line of the tools it runs (crane, the rebuild's, guestfish, diffoscope). */
+  tools: Logger;
   /** libguestfs's environment (boot/accel.ts). */
   guestfsEnv: Record<string, string>;
   cacheDir: string;
@@ -68,7 +69,7 @@ export async function fileDigest(file: string): Promise<string> {
 
 /** The image file of the artifact tagged `buildKey`: the local copy when unchanged, else pulled into `into`. */
 async function publishedFile(req: VerifyRequest, name: string, buildKey: string, into: string): Promise<{ file: string; published: string }> {
-  const common = { log: req.log, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure };
+  const common = { log: req.tools, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure };
   let digest: string;
   try {
     digest = await resolveDigest({ ref: `${req.registry}:${buildKey}`, ...common }, { manifestOnly: true });
@@ -87,6 +88,7 @@ async function publishedFile(req: VerifyRequest, name: string, buildKey: string,
     req.log.line(`${name} verify`, `published ${published}: using the local copy ${local}`);
     return { file: local, published };
   }
+  req.log.line(`${name} verify`, `published ${published}: pulling it`);
   const pulled = await pullImages({ ref: published, dir: into, expect: [name], ...common });
   return { file: pulled.files[0].path, published };
 }
@@ -94,7 +96,7 @@ async function publishedFile(req: VerifyRequest, name: string, buildKey: string,
 /** The content digest the artifact's manifest states, if it states one. */
 async function statedDigest(req: VerifyRequest, published: string, name: string): Promise<string | undefined> {
   const out = await crane(`reading the manifest of ${published}`, parseRef(published).host, ["manifest", published], {
-    log: req.log, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure,
+    log: req.tools, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure,
   });
   const manifest = JSON.parse(out) as { annotations?: Record<string, string> };
   return manifest.annotations?.[`${ANNOTATION_PREFIX}.content-digest`];
@@ -124,7 +126,7 @@ export async function verifyImage(req: VerifyRequest): Promise<VerifyResult> {
     dir: path.join(req.work, "rebuilt"), image: imageConfigOf(inputs), parentPath, suite: inputs.suite, mirror: inputs.mirror,
     network: inputs.network as NetworkMode | undefined, allowHosts: inputs.allowHosts, baseDir: inputs.baseDir, hostPaths: inputs.hostPaths,
     mergeSteps: inputs.mergeSteps, backend: BACKENDS[inputs.backend], guestfsEnv: req.guestfsEnv, cacheDir: req.cacheDir, signal: req.signal,
-    echo: (_line, text) => req.rebuildLog.line(label, text),
+    echo: (_line, text) => req.tools.line(label, text),
     bounds: { buildMemory: inputs.buildMemory, buildTasks: inputs.buildTasks, buildCpus: inputs.buildCpus, buildTimeout: inputs.buildTimeout, buildFileSize: inputs.buildFileSize },
   });
   const rebuiltDigest = await fileDigest(built.path);
@@ -136,7 +138,8 @@ export async function verifyImage(req: VerifyRequest): Promise<VerifyResult> {
 /** What differs between the two image files, as lines. */
 async function differences(req: VerifyRequest, published: string, rebuilt: string): Promise<string[]> {
   const name = req.inputs.name;
-  const o = { env: req.guestfsEnv, log: req.log, label: `${name} compare`, signal: req.signal };
+  const o = { env: req.guestfsEnv, log: req.tools, label: `${name} compare`, signal: req.signal };
+  req.log.line(`${name} verify`, `not reproduced: comparing the files of both images`);
   if (onPath("diffoscope")) {
     const report = path.join(req.work, "diffoscope.txt");
     if (!(await diffoscope(published, rebuilt, report, o))) return ["diffoscope finds no difference"];
@@ -154,5 +157,6 @@ async function differences(req: VerifyRequest, published: string, rebuilt: strin
         "the images differ in what is not a file (the file system's metadata and block layout, the partition table, free space)",
     ];
   }
-  return [`${diffs.length} of ${new Set([...a.keys(), ...b.keys()]).size} files differ (published -> rebuilt):`, ...formatDifferences(diffs, req.maxDifferences)];
+  const all = new Set([...a.keys(), ...b.keys()]).size;
+  return [`${diffs.length} of ${all} files differ (published -> rebuilt): ${summarize(diffs)}`, ...formatDifferences(diffs, req.maxDifferences)];
 }
