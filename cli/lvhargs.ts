@@ -25,9 +25,12 @@ usage: npm run lvh -- images pull REF --dir DIR [--cache] [--platform OS/ARCH]
   --insecure         plain HTTP or unverified TLS for a registry not on loopback
 
 usage: npm run lvh -- images verify --dir DIR --registry REPO [--image NAME] [flags]
+       npm run lvh -- images verify --stack NAME [--image NAME] [flags]
 
   --dir DIR          the images of DIR/images.json; an unchanged local copy in DIR/images is used
   --registry REPO    the repository they are published to, tagged by build key (vm-images:registry)
+  --stack NAME       every setting from the stack's config (a flag given overrides its setting)
+  --cwd DIR          the Pulumi project of --stack (default: this repository)
   --image NAME       verify NAME only (default: every image, parents first)
   --pkg-repo SUITE   Debian suite of root images, as the stack that published them had it
   --mirror URL       Debian mirror, as the stack that published them had it
@@ -66,8 +69,11 @@ export interface PullOptions {
 /** `images verify --dir D --registry REPO`: rebuild published images and compare. */
 export interface VerifyOptions {
   command: "verify";
-  dir: string;
-  registry: string;
+  /** Without --stack, --dir and --registry are required. */
+  dir?: string;
+  registry?: string;
+  stack?: string;
+  cwd?: string;
   image?: string;
   suite?: string;
   mirror?: string;
@@ -144,6 +150,8 @@ function parseVerify(argv: string[]): VerifyOptions | { command: "help" } {
     switch (f.flag) {
       case "--dir": opts.dir = args.value(f); break;
       case "--registry": opts.registry = args.value(f); break;
+      case "--stack": opts.stack = args.value(f); break;
+      case "--cwd": opts.cwd = args.value(f); break;
       case "--image": opts.image = args.value(f); break;
       case "--pkg-repo": opts.suite = args.value(f); break;
       case "--mirror": opts.mirror = args.value(f); break;
@@ -160,8 +168,11 @@ function parseVerify(argv: string[]): VerifyOptions | { command: "help" } {
       default: throw unknown(f);
     }
   }
-  if (opts.dir === undefined) throw new UsageError("images verify needs --dir, the directory of images.json");
-  if (opts.registry === undefined) throw new UsageError("images verify needs --registry, the repository the images are published to");
+  if (opts.cwd !== undefined && opts.stack === undefined) throw new UsageError("--cwd is the project of --stack: give --stack too");
+  if (opts.stack === undefined) {
+    if (opts.dir === undefined) throw new UsageError("images verify needs --dir, the directory of images.json (or --stack)");
+    if (opts.registry === undefined) throw new UsageError("images verify needs --registry, the repository the images are published to (or --stack)");
+  }
   return { ...opts, command: "verify" } as VerifyOptions;
 }
 

@@ -1,5 +1,6 @@
-// `npm run lvh -- images verify --dir D --registry REPO [--image NAME]`:
-// each image of D/images.json (parents first) that REPO holds under its
+// `npm run lvh -- images verify --dir D --registry REPO [--image NAME]` (or
+// `--stack S`, with every setting from the stack's config): each image of
+// D/images.json (parents first) that REPO holds under its
 // build key is rebuilt from the same inputs in a temporary directory and
 // compared with the published bytes: "reproduced NAME sha256:..." or a
 // mismatch with the first files that differ. Exit code 1 if any image was
@@ -20,27 +21,49 @@ import { Forest } from "../provider/model/forest";
 import { loadLvhImagesFile } from "../provider/model/imagesfile";
 import { settingOf, settingsWhere } from "../provider/model/settings";
 import { parseStackConfig, type StackSettings } from "../provider/model/stackconfig";
+import { PACKAGE_ROOT } from "../provider/builder/run/packageroot";
 import { UsageError, type VerifyOptions } from "./lvhargs";
+import { pulumi } from "./pulumicli";
 
 const IMAGE_SETTINGS = settingsWhere({ image: ["required", "defaulted", "given"] });
 
-/** The settings the flags give, read as a stack's config is: the same defaults and the same refusals. */
-function settingsOf(opts: VerifyOptions, dir: string): StackSettings {
+/** The `vm-images:` settings of a stack's config, with the project they are relative to. */
+function stackConfig(stack: string, cwd: string | undefined, where: string): { project: string; config: Record<string, string> } {
+  const project = cwd !== undefined ? path.resolve(where, cwd) : PACKAGE_ROOT;
+  const r = pulumi(["config", "--stack", stack, "--json", "--non-interactive"], { cwd: project, output: "quiet" });
+  if (r.status !== 0) throw new UsageError(`--stack ${stack}: pulumi config failed in ${project}: ${(r.stderr || r.stdout).trim()}`);
+  const entries = Object.entries(JSON.parse(r.stdout || "{}") as Record<string, { value?: unknown; secret?: boolean }>);
+  const secret = entries.filter(([k, v]) => k.startsWith("vm-images:") && v.secret).map(([k]) => k);
+  if (secret.length) throw new UsageError(`--stack ${stack}: ${secret.join(", ")} is a secret, which verify does not read; give it with its flag (--mirror)`);
+  return { project, config: Object.fromEntries(entries.filter(([k]) => k.startsWith("vm-images:")).map(([k, v]) => [k, String(v.value)])) };
+}
+
+/**
+ * The settings of the stack (--stack) with those the flags give over them,
+ * read as a stack's config is: the same defaults and the same refusals.
+ */
+function settingsOf(opts: VerifyOptions, where: string): StackSettings {
+  const stack = opts.stack !== undefined ? stackConfig(opts.stack, opts.cwd, where) : { project: where, config: {} };
+  const dir = opts.dir !== undefined ? path.resolve(where, opts.dir) : undefined;
+  if (dir !== undefined && !fs.existsSync(path.join(dir, "images.json"))) throw new UsageError(`--dir ${opts.dir}: ${path.join(dir, "images.json")} does not exist`);
   const config: Record<string, string> = {
-    "vm-images:imagesFile": path.join(dir, "images.json"),
-    "vm-images:dir": path.join(dir, "images"),
-    "vm-images:registry": opts.registry,
+    ...stack.config,
+    ...(dir !== undefined ? { "vm-images:imagesFile": path.join(dir, "images.json"), "vm-images:dir": path.join(dir, "images") } : {}),
+    ...(opts.registry !== undefined ? { "vm-images:registry": opts.registry } : {}),
     ...(opts.suite !== undefined ? { "vm-images:suite": opts.suite } : {}),
     ...(opts.mirror !== undefined ? { "vm-images:mirror": opts.mirror } : {}),
     ...(opts.backend !== undefined ? { "vm-images:backend": opts.backend } : {}),
     ...(opts.insecure ? { "vm-images:insecureRegistry": "true" } : {}),
   };
+  let settings: StackSettings;
   try {
-    return parseStackConfig(config, dir);
+    settings = parseStackConfig(config, stack.project);
   } catch (err) {
     const problems = err instanceof ConfigErrors ? err.problems : [err as Error];
     throw new UsageError(problems.map((p) => p.message.replace(/vm-images:(\w+)/g, (m, key: string) => FLAG_OF[key] ?? m)).join("\n"));
   }
+  if (settings.registry === undefined) throw new UsageError(`--stack ${opts.stack}: the stack has no vm-images:registry; give --registry`);
+  return settings;
 }
 
 const FLAG_OF: Record<string, string> = { registry: "--registry", suite: "--pkg-repo", mirror: "--mirror", backend: "--backend", insecureRegistry: "--insecure" };
@@ -69,14 +92,13 @@ async function checkForest(forest: Forest, settings: StackSettings, baseDir: str
 
 /** Verify as `opts` says (a relative --dir is taken from `where`); resolves with the exit code. */
 export async function runVerify(opts: VerifyOptions, where: string): Promise<number> {
-  const dir = path.resolve(where, opts.dir);
-  if (!fs.existsSync(path.join(dir, "images.json"))) throw new UsageError(`--dir ${opts.dir}: ${path.join(dir, "images.json")} does not exist`);
-  const settings = settingsOf(opts, dir);
+  const settings = settingsOf(opts, where);
   const forest = Forest.of(loadLvhImagesFile(settings.imagesFile));
   if (opts.image !== undefined && !forest.has(opts.image)) {
     throw new UsageError(`--image ${opts.image}: no such image in ${settings.imagesFile}; the images are ${forest.names().join(", ")}`);
   }
-  const checked = await checkForest(forest, settings, dir);
+  // Relative local paths of actions resolve against the images file's directory, as lvh and a stack resolve them.
+  const checked = await checkForest(forest, settings, path.dirname(settings.imagesFile));
   const names = opts.image !== undefined ? [opts.image] : forest.buildOrder();
   // A rebuild that reads nothing a build before it left: no packages stage (the image cache is never asked).
   process.env.VM_IMAGES_CACHE_MAX = "0";
@@ -104,7 +126,7 @@ export async function runVerify(opts: VerifyOptions, where: string): Promise<num
         work = here;
         try {
           const r = await verifyImage({
-            inputs: checked.get(name)!, registry: settings.registry!, insecure: opts.insecure, localDir: settings.dir, work: here, session, signal,
+            inputs: checked.get(name)!, registry: settings.registry!, insecure: settings.insecureRegistry, localDir: settings.dir, work: here, session, signal,
             log, tools, guestfsEnv: accel.env, cacheDir: cache, maxDifferences: opts.maxDiffs,
           });
           if (r.reproduced) {

@@ -71,6 +71,13 @@ describe("e2e: lvh images verify (rebuild a published image and compare)", funct
     expect(r.stdout).not.to.match(/reproduced|mismatch/);
   });
 
+  it("--stack: the images file, the settings and so the build keys are the stack's (--registry overrides its registry)", async () => {
+    const other = `${reg.host}/nobody/images`;
+    const r = await project.script("dist/cli/lvh.js", "images", "verify", "--stack", "e2e", "--cwd", project.dir, "--registry", other, "--image", "child.qcow2");
+    expect(r.code, r.stdout + r.stderr).to.equal(1);
+    expect(r.stderr).to.include(`lvh: child.qcow2: not verified: child.qcow2: ${other} holds no image tagged ${built["child.qcow2"].buildKey}`);
+  });
+
   it("a bad command line: exit code 2 with the usage", async () => {
     const r = await verify("usage", "--registry", "no-host/images");
     expect(r.code).to.equal(2);
