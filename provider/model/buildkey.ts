@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "e2b0812aa87566d92227975ec5da423e4b3386674a7183d928cffb02f28e72a4";
+export const PIPELINE_SOURCES = "1c593a0485db295cbcb137e9a7d514a6130067425aa9861d375c75116b46988a";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
