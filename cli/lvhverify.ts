@@ -148,6 +148,10 @@ export async function runVerify(opts: VerifyOptions, where: string): Promise<num
         }
       }
     });
+  } catch (err) {
+    // Interrupted: nothing of it stays.
+    onExit();
+    throw err;
   } finally {
     session.close();
     process.off("exit", onExit);

@@ -27,7 +27,7 @@ const PROGRAM = `module.exports = require(${JSON.stringify(path.join(REPO, "dist
 
 const sha256 = (file: string) => `sha256:${crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex")}`;
 const mountsOfVerify = () => fs.readFileSync("/proc/self/mountinfo", "utf8").split("\n").filter((l) => l.includes("vm-images-verify-"));
-const verifyTemps = () => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("vm-images-verify-") && !f.endsWith(".log"));
+const verifyTemps = (logs = false) => fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith("vm-images-verify-") && (logs || !f.endsWith(".log")));
 
 describe("e2e: lvh images verify (rebuild a published image and compare)", function () {
   this.timeout(40 * 60_000);
@@ -126,8 +126,8 @@ describe("e2e: lvh images verify (rebuild a published image and compare)", funct
     expect(sha256(child.path)).not.to.equal(sha256(copy));
   });
 
-  it("Ctrl-C (SIGINT) during a rebuild: exit code 130, no temporary directory, no mount left", async () => {
-    const before = verifyTemps();
+  it("Ctrl-C (SIGINT) during a rebuild: exit code 130, no temporary directory, log or mount left", async () => {
+    const before = verifyTemps(true);
     const child = spawn(process.execPath, [path.join(REPO, "dist/cli/lvh.js"), "images", "verify", "--dir", project.dir, "--registry", repo, "--image", "base.qcow2"], {
       cwd: project.dir, env: (() => {
         const env = project.environment();
@@ -151,7 +151,7 @@ describe("e2e: lvh images verify (rebuild a published image and compare)", funct
     child.kill("SIGINT");
     expect(await exited, stderr).to.equal(130);
     expect(stderr).to.include("received SIGINT");
-    expect(verifyTemps()).to.deep.equal(before);
+    expect(verifyTemps(true)).to.deep.equal(before);
     expect(mountsOfVerify()).to.deep.equal([]);
   });
 });
