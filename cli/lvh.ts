@@ -1,12 +1,15 @@
 // `npm run lvh -- images build [flags]`: lvh's image build command line,
 // carried out by Pulumi on a stack. Prints the pulumi commands it runs, so
 // they can be used directly too. `npm run lvh -- images pull REF --dir D`:
-// lvh's pull, without a Docker daemon. See docs/coming-from-lvh.md.
+// lvh's pull, without a Docker daemon. `npm run lvh -- images verify --dir D
+// --registry REPO`: rebuild published images and compare their bytes. See
+// docs/coming-from-lvh.md.
 import * as path from "node:path";
 import { PACKAGE_ROOT } from "../provider/builder/run/packageroot";
 import { type LvhCommand, parseLvhArgs, USAGE, UsageError } from "./lvhargs";
 import { runBuild } from "./lvhbuild";
 import { runPull } from "./lvhpull";
+import { runVerify } from "./lvhverify";
 
 /** Where the user ran `npm run lvh`: npm itself runs us in the package's directory. */
 const where = process.env.INIT_CWD || process.cwd();
@@ -31,6 +34,13 @@ async function main(): Promise<void> {
       return;
     case "pull":
       await runPull(command, where).catch((err: unknown) => fail(err, 1));
+      return;
+    case "verify":
+      try {
+        process.exitCode = await runVerify(command, where);
+      } catch (err) {
+        fail(err, err instanceof UsageError ? 2 : 1);
+      }
       return;
     case "build":
       try {

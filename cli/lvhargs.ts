@@ -22,7 +22,22 @@ usage: npm run lvh -- images pull REF --dir DIR [--cache] [--platform OS/ARCH]
   --dir DIR          the images land in DIR/images, decompressed
   --cache            keep each DIR/images/<image>.zst too
   --platform P       the platform of a multi-platform image (default: the host's)
-  --insecure         plain HTTP or unverified TLS for a registry not on loopback`;
+  --insecure         plain HTTP or unverified TLS for a registry not on loopback
+
+usage: npm run lvh -- images verify --dir DIR --registry REPO [--image NAME] [flags]
+       npm run lvh -- images verify --stack NAME [--image NAME] [flags]
+
+  --dir DIR          the images of DIR/images.json; an unchanged local copy in DIR/images is used
+  --registry REPO    the repository they are published to, tagged by build key (vm-images:registry)
+  --stack NAME       every setting from the stack's config (a flag given overrides its setting)
+  --cwd DIR          the Pulumi project of --stack (default: this repository)
+  --image NAME       verify NAME only (default: every image, parents first)
+  --pkg-repo SUITE   Debian suite of root images, as the stack that published them had it
+  --mirror URL       Debian mirror, as the stack that published them had it
+  --backend B        auto, direct or guestfs, as the stack that published them had it
+  --max-diffs N      name at most N differing files of an image (default 20)
+  --insecure         plain HTTP or unverified TLS for a registry not on loopback
+  --verbose          every line of the rebuild on stderr`;
 
 /** A command line that cannot be carried out: shown with the usage, exit code 2. */
 export class UsageError extends Error {}
@@ -51,7 +66,24 @@ export interface PullOptions {
   insecure: boolean;
 }
 
-export type LvhCommand = BuildOptions | PullOptions | { command: "help" };
+/** `images verify --dir D --registry REPO`: rebuild published images and compare. */
+export interface VerifyOptions {
+  command: "verify";
+  /** Without --stack, --dir and --registry are required. */
+  dir?: string;
+  registry?: string;
+  stack?: string;
+  cwd?: string;
+  image?: string;
+  suite?: string;
+  mirror?: string;
+  backend?: string;
+  maxDiffs: number;
+  insecure: boolean;
+  verbose: boolean;
+}
+
+export type LvhCommand = BuildOptions | PullOptions | VerifyOptions | { command: "help" };
 
 /** The environment the defaults come from. */
 export interface LvhEnv {
@@ -61,6 +93,7 @@ export interface LvhEnv {
 /** What `argv` (the arguments after `npm run lvh --`) asks for; throws a UsageError. */
 export function parseLvhArgs(argv: readonly string[], env: LvhEnv): LvhCommand {
   if (argv[0] === "images" && argv[1] === "pull") return parsePull(argv.slice(2));
+  if (argv[0] === "images" && argv[1] === "verify") return parseVerify(argv.slice(2));
   // `images` and `build` may be left out: the build is what this command is for.
   const args = [...argv];
   if (args[0] === "images") args.shift();
@@ -108,6 +141,39 @@ function parsePull(argv: string[]): PullOptions {
   if (opts.ref === undefined) throw new UsageError("images pull needs a reference, such as quay.io/lvh-images/kind:6.6-main");
   if (opts.dir === undefined) throw new UsageError("images pull needs --dir");
   return { command: "pull", ref: opts.ref, dir: opts.dir, platform: opts.platform, cache: opts.cache!, insecure: opts.insecure! };
+}
+
+function parseVerify(argv: string[]): VerifyOptions | { command: "help" } {
+  const args = new Flags(argv);
+  const opts: Partial<VerifyOptions> = { maxDiffs: 20, insecure: false, verbose: false };
+  for (let f = args.next(); f; f = args.next()) {
+    switch (f.flag) {
+      case "--dir": opts.dir = args.value(f); break;
+      case "--registry": opts.registry = args.value(f); break;
+      case "--stack": opts.stack = args.value(f); break;
+      case "--cwd": opts.cwd = args.value(f); break;
+      case "--image": opts.image = args.value(f); break;
+      case "--pkg-repo": opts.suite = args.value(f); break;
+      case "--mirror": opts.mirror = args.value(f); break;
+      case "--backend": opts.backend = args.value(f); break;
+      case "--max-diffs": {
+        const v = args.value(f);
+        if (!/^[1-9][0-9]{0,5}$/.test(v)) throw new UsageError(`--max-diffs is a positive number, not ${JSON.stringify(v)}`);
+        opts.maxDiffs = Number(v);
+        break;
+      }
+      case "--insecure": opts.insecure = boolean(f); break;
+      case "--verbose": opts.verbose = boolean(f); break;
+      case "-h": case "--help": return { command: "help" };
+      default: throw unknown(f);
+    }
+  }
+  if (opts.cwd !== undefined && opts.stack === undefined) throw new UsageError("--cwd is the project of --stack: give --stack too");
+  if (opts.stack === undefined) {
+    if (opts.dir === undefined) throw new UsageError("images verify needs --dir, the directory of images.json (or --stack)");
+    if (opts.registry === undefined) throw new UsageError("images verify needs --registry, the repository the images are published to (or --stack)");
+  }
+  return { ...opts, command: "verify" } as VerifyOptions;
 }
 
 /** One argument: `--flag=value` split at its first `=`. */

@@ -24,7 +24,7 @@ export const PIPELINE_VERSION = 3;
  * Last updated for version 3 (reproducible images), with derived images
  * keyed by their parent's content digest, hashed once the file is final.
  */
-export const PIPELINE_SOURCES = "6331e5f80323d1630bfa86c16ae131a2a2637ef36185a0b6fe440b6c625dbcd3";
+export const PIPELINE_SOURCES = "3c91229ef83a42282bfa8bb21d48af0980212b27e1eb9f71769aad8d5da66261";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

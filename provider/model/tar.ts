@@ -10,6 +10,10 @@ export interface TarEntry {
   typeflag: string;  // the raw flag character
   size: number;      // bytes of data that follow
   mode: number;
+  /** Owner, group and modification time (seconds), after pax overrides. */
+  uid: number;
+  gid: number;
+  mtime: number;
   linkname: string;
 }
 
@@ -183,7 +187,15 @@ async function readEntries(
     const type = TYPES[typeflag] ?? "other";
     // Only regular files carry data in a flattened export; other types with a size are suspicious.
     if (type !== "file" && type !== "other" && size !== 0 && type !== "hardlink") throw new Error(`tar: ${name}: type ${typeflag} with data`);
-    const entry: TarEntry = { name, type, typeflag, size, mode: num(h.subarray(100, 108), "mode"), linkname };
+    const paxNumber = (key: string, header: number) => {
+      const v = pax.get(key);
+      return v !== undefined && /^[0-9]+(\.[0-9]+)?$/.test(v) ? Math.floor(Number(v)) : header;
+    };
+    const entry: TarEntry = {
+      name, type, typeflag, size, mode: num(h.subarray(100, 108), "mode"), linkname,
+      uid: paxNumber("uid", num(h.subarray(108, 116), "uid")), gid: paxNumber("gid", num(h.subarray(116, 124), "gid")),
+      mtime: paxNumber("mtime", num(h.subarray(136, 148), "mtime")),
+    };
     pax = new Map();
     longName = longLink = undefined;
 

@@ -1,10 +1,11 @@
 // lvh's command line as `npm run lvh` reads it: every accepted spelling of
-// `images build` and `images pull`, the stack each build goes to, and the
+// `images build`, `images pull` and `images verify`, the stack each build goes to, and the
 // message each bad command line gets (all shown with the usage, exit 2).
 import { expect } from "chai";
 import { type LvhCommand, parseLvhArgs, UsageError } from "../../cli/lvhargs";
 
 const build = (extra: object = {}): LvhCommand => ({ command: "build", stack: "dev", forceRebuild: false, dryRun: false, ...extra });
+const verify = (extra: object = {}): LvhCommand => ({ command: "verify", dir: "d", registry: "r.example/team/images", maxDiffs: 20, insecure: false, verbose: false, ...extra });
 const pull = (extra: object = {}): LvhCommand => ({ command: "pull", ref: "r.example/x:1", dir: "d", platform: undefined, cache: false, insecure: false, ...extra });
 
 describe("lvh's command line", () => {
@@ -34,6 +35,14 @@ describe("lvh's command line", () => {
     ["pull with --cache, --platform and --insecure", ["images", "pull", "r.example/x:1", "--dir", "d", "--cache", "--platform", "linux/arm64", "--insecure"],
       pull({ cache: true, platform: "linux/arm64", insecure: true })],
     ["pull with --cache=false", ["images", "pull", "r.example/x:1", "--dir", "d", "--cache=false"], pull()],
+    ["verify", ["images", "verify", "--dir", "d", "--registry", "r.example/team/images"], verify()],
+    ["verify with every flag", ["images", "verify", "--registry=r.example/team/images", "--dir=d", "--image", "k8s.qcow2", "--pkg-repo", "trixie",
+      "--mirror", "http://127.0.0.1:3142/debian", "--backend", "direct", "--max-diffs", "5", "--insecure", "--verbose"],
+    verify({ image: "k8s.qcow2", suite: "trixie", mirror: "http://127.0.0.1:3142/debian", backend: "direct", maxDiffs: 5, insecure: true, verbose: true })],
+    ["verify --help", ["images", "verify", "--help"], { command: "help" }],
+    ["verify --stack alone", ["images", "verify", "--stack", "ci"], { command: "verify", stack: "ci", maxDiffs: 20, insecure: false, verbose: false }],
+    ["verify --stack with --cwd and --dir", ["images", "verify", "--stack=ci", "--cwd", "/p", "--dir", "d"],
+      { command: "verify", stack: "ci", cwd: "/p", dir: "d", maxDiffs: 20, insecure: false, verbose: false }],
   ];
   for (const [what, argv, expected, env] of accepted) {
     it(`accepts ${what}`, () => expect(parseLvhArgs(argv, env ?? {})).to.deep.equal(expected));
@@ -57,6 +66,12 @@ describe("lvh's command line", () => {
     ["pull with a build flag", ["images", "pull", "r.example/x:1", "--dir", "d", "--dry-run"], 'unknown argument "--dry-run"'],
     ["pull --platform without a value", ["images", "pull", "r.example/x:1", "--dir", "d", "--platform"], "--platform needs a value"],
     ["pull --insecure=no", ["images", "pull", "r.example/x:1", "--dir", "d", "--insecure=no"], "--insecure is true or false"],
+    ["verify without --dir", ["images", "verify", "--registry", "r.example/team/images"], "images verify needs --dir, the directory of images.json (or --stack)"],
+    ["verify without --registry", ["images", "verify", "--dir", "d"], "images verify needs --registry, the repository the images are published to (or --stack)"],
+    ["verify --cwd without --stack", ["images", "verify", "--dir", "d", "--registry", "r.example/x", "--cwd", "/p"], "--cwd is the project of --stack: give --stack too"],
+    ["verify with a reference as a word", ["images", "verify", "r.example/team/images:1", "--dir", "d"], 'unknown argument "r.example/team/images:1"'],
+    ["verify --max-diffs 0", ["images", "verify", "--dir", "d", "--registry", "r.example/x", "--max-diffs", "0"], '--max-diffs is a positive number, not "0"'],
+    ["verify with a build flag", ["images", "verify", "--dir", "d", "--registry", "r.example/x", "--dry-run"], 'unknown argument "--dry-run"'],
   ];
   for (const [what, argv, message] of refused) {
     it(`refuses ${what}`, () => {

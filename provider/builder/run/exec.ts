@@ -168,7 +168,7 @@ export function start(cmd: string, args: readonly string[], opts: StartOptions):
   // A command that exits before reading all its input fails the write with
   // EPIPE: its exit code tells what happened, not the write error.
   child.stdin?.on("error", () => {});
-  const { out, tail } = logOutput(opts.stdout === undefined ? child.stdout : null, child.stderr, opts);
+  const { out, tail, ended: outputEnded } = logOutput(opts.stdout === undefined ? child.stdout : null, child.stderr, opts);
 
   let why: "interrupted" | "timed out" | "stopped" | undefined;
   // A killed command's PID namespace ends just after unshare: waited for
@@ -200,7 +200,7 @@ export function start(cmd: string, args: readonly string[], opts: StartOptions):
   const done = (async () => {
     try {
       const result = await exitOf(child);
-      await waitEnded(namespaceInit, KILLED_WAIT_MS);
+      await waitEnded(namespaceInit, KILLED_WAIT_MS).then(outputEnded);
       const secs = ((Date.now() - started) / 1000).toFixed(1);
       if (result.notFound) {
         const pkg = TOOL_PACKAGES[cmd];

@@ -12,9 +12,9 @@ export function quote(args: readonly string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
 }
 
-/** Split a stream into lines, calling `onLine` for each complete one. */
-function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
-  if (!stream) return;
+/** Split a stream into lines, calling `onLine` for each complete one; resolves once the last one was handed over. */
+function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): Promise<void> {
+  if (!stream) return Promise.resolve();
   let buf = "";
   stream.setEncoding("utf8");
   stream.on("data", (chunk: string) => {
@@ -26,7 +26,14 @@ function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => v
       if (line.trim() !== "") onLine(line);
     }
   });
-  stream.on("end", () => buf.trim() !== "" && onLine(buf));
+  return new Promise((resolve) => {
+    stream.on("end", () => {
+      if (buf.trim() !== "") onLine(buf);
+      resolve();
+    });
+    stream.on("close", resolve);
+    stream.on("error", () => resolve());
+  });
 }
 
 export interface OutputOptions {
@@ -38,28 +45,37 @@ export interface OutputOptions {
 }
 
 /**
+ * How long the end of a command's output is waited for once it has exited:
+ * the end hands over a last line without a newline (crane's JSON), and may
+ * come after the exit; not long, as a process it started may hold it open.
+ */
+const OUTPUT_END_WAIT_MS = 2_000;
+
+/**
  * Log `stdout` (null: the caller reads it) and `stderr` as they arrive.
  * `out` fills with stdout's lines (with `capture`), `tail` with the last
- * lines of stderr.
+ * lines of stderr; `ended()`, called at the command's exit, resolves once
+ * both have ended, or OUTPUT_END_WAIT_MS later.
  */
 export function logOutput(
   stdout: NodeJS.ReadableStream | null,
   stderr: NodeJS.ReadableStream | null,
   opts: OutputOptions,
-): { out: string[]; tail: string[] } {
+): { out: string[]; tail: string[]; ended: () => Promise<void> } {
   const { label, log } = opts;
   const redact = opts.redact ?? ((l: string) => l);
   const out: string[] = [];
   const tail: string[] = [];
-  lines(stdout, (l) => {
+  const outEnded = lines(stdout, (l) => {
     if (opts.capture) out.push(l);
     log.line(label, redact(l));
   });
-  lines(stderr, (raw) => {
+  const errEnded = lines(stderr, (raw) => {
     const l = redact(raw);
     tail.push(l);
     if (tail.length > TAIL_LINES) tail.shift();
     log.line(label, l);
   });
-  return { out, tail };
+  const both = Promise.all([outEnded, errEnded]);
+  return { out, tail, ended: () => Promise.race([both.then(() => undefined), new Promise<void>((r) => setTimeout(r, OUTPUT_END_WAIT_MS).unref())]) };
 }
