@@ -155,6 +155,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       mergeSteps: req.mergeSteps,
       guestfsEnv: guestfsToolEnv(req.guestfsEnv, p.work),
       cacheDir: req.cacheDir,
+      facts: {},
     };
     log.line(name, `building with the ${req.backend.name} backend into ${p.final}`);
     let timings: StepTiming[];

@@ -124,8 +124,8 @@ export function rootSteps(b: BackendBuild, disk: string): Step[] {
     {
       name: "keep packages stage (cache)",
       when: () => !fromCache && !inTree && stage !== undefined,
-      // Nothing writes to a disk without actions once it is made: a link is enough.
-      do: (ctx) => stage!.keep(disk, stageSourcesDir(b), b.image.actions.length === 0, ctx),
+      // A copy: the last step (ssh host keys) writes to every disk, even one without actions.
+      do: (ctx) => stage!.keep(disk, stageSourcesDir(b), ctx),
     },
     ...actionSteps(b, root).map((step) => ({ ...step, when: () => !inTree })),
     ...actionSteps(b, { dir: tree }).map((step) => ({ ...step, when: () => inTree })),
