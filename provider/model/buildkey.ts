@@ -29,7 +29,7 @@ export const PIPELINE_VERSION = 2;
  * without their backing chain (one that names a backing or data file is
  * refused): the same files again.
  */
-export const PIPELINE_SOURCES = "e2b0812aa87566d92227975ec5da423e4b3386674a7183d928cffb02f28e72a4";
+export const PIPELINE_SOURCES = "93ca2f67395f038dbfd1780f624cdca32b7f9d8e386e1970ecf9cf273c5e6463";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
