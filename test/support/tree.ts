@@ -79,7 +79,6 @@ export const VOLATILE = [
   /^\/var\/lib\/dbus\/machine-id$/,
   /^\/var\/lib\/systemd\/random-seed$/,
   /^\/etc\/(shadow|gshadow|passwd|group|subuid|subgid)-$/,
-  /^\/etc\/ssh\/ssh_host_/,
   /^\/tmp\//,
   /^\/lost\+found$/,
   /^\/boot\/extlinux\/ldlinux\.sys$/,

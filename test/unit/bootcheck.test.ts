@@ -2,7 +2,9 @@
 // PATH whose console depends on the image's name (the real boot is in
 // test/integration/direct.test.ts): a login prompt passes and qemu has
 // ended when the check returns; a panic, silence, an exit or qemu's own
-// error fail, each named.
+// error fail, each named. An image with sshd passes only once sshd has
+// reported its host keys, after the login prompt (on its line, as a real
+// console shows it) or before it.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -17,6 +19,10 @@ case $(basename "$image") in
   login*) printf 'Linux version 6.1.0\\r\\n\\033[0;32mWelcome to Debian GNU/Linux 12!\\033[0m\\r\\n\\r\\nbase login: ';;
   panic*) printf 'Kernel panic - not syncing: VFS: Unable to mount root fs\\n';;
   off*) printf 'reboot: Power down\\n'; exit 0;;
+  sshd*) printf 'Debian GNU/Linux 12 base ttyS0\\r\\n\\r\\nbase login: '; sleep 0.5
+    printf 'sshd: host key 256 SHA256:ZhKo3Mq5n0zrOj2Ye0e9mXxK6uVb8lq1sLQ3gR7mE0w root@base (ED25519)\\r\\n'
+    sleep 0.3; printf 'sshd: host key 256 SHA256:G0aCMygcargOM0YTU15qYSevVT98aNa+hTD2EyZKRJ8 root@base (ECDSA)\\r\\nsshd: started with 2 host keys\\r\\n';;
+  sshfail*) printf '\\033[0;1;31mFAILED\\033[0m] Failed to start ssh.service - OpenBSD Secure Shell server.\\r\\n';;
   broken*) echo "qemu-system-x86_64: -drive file=$image: Could not open" >&2; exit 1;;
 esac
 while :; do sleep 1; done
@@ -77,6 +83,33 @@ describe("boot check (a stand-in qemu)", () => {
     const err = await failure(check("broken"));
     expect(err.message).to.match(/^boot check failed: "qemu-system-x86_64 -machine q35 .*" returned non-zero exit code 1\n/);
     expect(err.message).to.include(`last lines of stderr:\n    qemu-system-x86_64: -drive file=${image("broken")}: Could not open`);
+  });
+
+  it("with sshd, waits past the login prompt for sshd's host keys, and returns them", async () => {
+    const log = memoryLogger();
+    const r = await bootToLogin({ image: image("sshd"), format: "raw", accel: "tcg", timeoutMs: 60_000, log, label: "b", sshd: true });
+    expect(r.hostKeys).to.deep.equal([
+      "256 SHA256:ZhKo3Mq5n0zrOj2Ye0e9mXxK6uVb8lq1sLQ3gR7mE0w root@base (ED25519)",
+      "256 SHA256:G0aCMygcargOM0YTU15qYSevVT98aNa+hTD2EyZKRJ8 root@base (ECDSA)",
+    ]);
+    expect(log.lines.at(-1)).to.match(/^b \| login prompt after \d+\.\d s; sshd started with host keys 256 SHA256:ZhKo\S+ root@base \(ED25519\), 256 SHA256:G0aC\S+ root@base \(ECDSA\)$/);
+    expect(stillRunning(image("sshd"))).to.equal(false);
+    // Without sshd, the login prompt is enough, and no keys are asked for.
+    expect((await check("sshd")).hostKeys).to.deep.equal([]);
+  });
+
+  it("with sshd, fails when a login prompt comes but sshd never reports host keys", async () => {
+    const err = await failure(bootToLogin({ image: image("login"), format: "raw", accel: "tcg", timeoutMs: 1_000, sshd: true }));
+    expect(err.message).to.match(/^boot check failed: a login prompt, but no ssh host keys from sshd \(the image has openssh-server; its keys are made at first boot\) within 1 s\n/);
+    const silent = await failure(bootToLogin({ image: image("silent"), format: "raw", accel: "tcg", timeoutMs: 1_000, sshd: true }));
+    expect(silent.message).to.match(/^boot check failed: no login prompt and no ssh host keys from sshd within 1 s\n/);
+  });
+
+  it("with sshd, fails at once when ssh.service fails to start", async () => {
+    const err = await failure(bootToLogin({ image: image("sshfail"), format: "raw", accel: "tcg", timeoutMs: 60_000, sshd: true }));
+    expect(err.message).to.equal("boot check failed: sshd did not start (Failed to start ssh.service - OpenBSD Secure Shell server.)\n"
+      + "  last lines of the console:\n    FAILED] Failed to start ssh.service - OpenBSD Secure Shell server.");
+    expect(stillRunning(image("sshfail"))).to.equal(false);
   });
 
   it("stops qemu when the build is interrupted", async () => {

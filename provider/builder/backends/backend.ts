@@ -22,6 +22,13 @@ export interface BackendBuild {
   guestfsEnv: Record<string, string>;
   /** Per-user cache directory (package downloads). */
   cacheDir: string;
+  /** What the steps found out about the image, for the boot check. */
+  facts: BuildFacts;
+}
+
+export interface BuildFacts {
+  /** The image has sshd (its host keys are made at first boot): set by the last step. */
+  sshd?: boolean;
 }
 
 export interface Backend {

@@ -24,12 +24,15 @@ import { bootstrapCommand } from "./mmdebstrap";
 import { bootstrapInSandbox, tarTree } from "./bootstrapsandbox";
 import { removeTree } from "./direct/disk";
 import { convertParent } from "./parentdisk";
+import { SSH_HOST_KEYS_STEP } from "./direct/actions";
+import { hasSshd } from "../sandbox/sandbox";
+import { scriptText } from "../run/shell";
 import type { BuildContext, Step } from "../run/steps";
 import type { Backend, BackendBuild } from "./backend";
 
 
-function guestfish(b: BackendBuild, ctx: BuildContext, label: string, args: string[], timeoutMs = 30 * MINUTE) {
-  return run("guestfish", args, { label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs, env: b.guestfsEnv });
+function guestfish(b: BackendBuild, ctx: BuildContext, label: string, args: string[], timeoutMs = 30 * MINUTE, capture = false) {
+  return run("guestfish", args, { label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs, env: b.guestfsEnv, capture });
 }
 
 function qemuImg(ctx: BuildContext, args: string[]) {
@@ -89,7 +92,7 @@ function rootSteps(b: BackendBuild): Step[] {
       cleanup: async () => fs.rmSync(tarball, { force: true }),
     },
   ];
-  steps.push(...customizeSteps(b, disk, "raw"));
+  steps.push(...customizeSteps(b, disk, "raw"), sshHostKeysStep(b, disk, "raw", async () => (bootable ? "/dev/sda1" : "/dev/sda")));
   if (b.format === "qcow2") {
     steps.push({
       name: "convert to qcow2 (qemu-img)",
@@ -133,6 +136,7 @@ function derivedSteps(b: BackendBuild): Step[] {
     });
   }
   steps.push(...customizeSteps(b, b.target, b.format, b.image.packages));
+  steps.push(sshHostKeysStep(b, b.target, b.format, async (ctx) => (await hasPartitionTable(parent, b.workDir, ctx) ? "/dev/sda1" : "/dev/sda")));
   return steps;
 }
 
@@ -158,6 +162,21 @@ function customizeSteps(b: BackendBuild, disk: string, format: string, packages:
       });
     },
   }));
+}
+
+/**
+ * The last step: where the image has sshd, its host keys removed and made at
+ * first boot instead (sh/ssh-host-keys.sh), by the guest's shell in the
+ * appliance (guestfish sh), whose output says whether it has sshd.
+ */
+function sshHostKeysStep(b: BackendBuild, disk: string, format: string, device: (ctx: BuildContext) => Promise<string>): Step {
+  return {
+    name: `${SSH_HOST_KEYS_STEP} (guestfish)`,
+    do: async (ctx) => {
+      const args = [`--format=${format}`, "-a", disk, "-m", await device(ctx), "--", "sh", scriptText("builder/sh/ssh-host-keys.sh")];
+      b.facts.sshd = hasSshd(await guestfish(b, ctx, "guestfish", args, 30 * MINUTE, true));
+    },
+  };
 }
 
 export const guestfsBackend: Backend = {

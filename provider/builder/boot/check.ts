@@ -2,7 +2,11 @@
 // own boot loader, kernel and initramfs) under qemu, kept only if its serial
 // console reaches a login prompt within a time limit. A console that shows a
 // failure it cannot recover from (a kernel panic, the initramfs shell,
-// systemd's emergency mode, a disk the BIOS cannot boot) fails at once.
+// systemd's emergency mode, a disk the BIOS cannot boot) fails at once. An
+// image with sshd must also show sshd started with its host keys, made at
+// this first boot: the "sshd: host key ..." lines, then "sshd: started
+// with N host keys", that sh/ssh-host-keys.sh's drop-in for ssh.service
+// prints once sshd runs.
 //
 // qemu is started with exec.start() rather than run(): the console is a
 // stream whose prompt ends without a newline, and success means stopping
@@ -23,8 +27,26 @@ const FATAL = [
   /Could not find kernel image/,
 ];
 
-/** A login prompt on the serial console (getty's "<hostname> login: "). */
+/**
+ * A login prompt on the serial console (getty's "<hostname> login: "), at
+ * the end of what the console has shown so far: remembered once seen, since
+ * what comes after it (sshd's host keys, kernel messages) may go on on the
+ * same line.
+ */
 const LOGIN = /login: *$/m;
+
+/**
+ * One host key sshd started with: "sshd: host key 256 SHA256:... root@debian
+ * (ED25519)", at the end of a line but not always at its start (the first
+ * often follows a login prompt on its line).
+ */
+const HOST_KEY = /sshd: host key (\d+ SHA256:[A-Za-z0-9+/]+ .*?\([A-Z0-9]+\))$/gm;
+
+/** The line after them: sshd runs, with that many host keys. */
+const SSHD_STARTED = /sshd: started with [1-9]\d* host keys$/m;
+
+/** Console text that means sshd will not start (systemd's status line). */
+const SSHD_FAILED = /Failed to start ssh\.service[^\n]*/;
 
 /** After a fatal message, how long to keep reading the console for the lines that explain it. */
 const FATAL_GRACE_MS = 2_000;
@@ -47,6 +69,20 @@ export interface BootCheckOptions {
   label?: string;
   /** Each console line, as it arrives (progress). */
   onLine?: (line: string) => void;
+  /** The image has sshd: pass only once sshd reports the host keys it started with. */
+  sshd?: boolean;
+}
+
+export interface BootResult {
+  console: string;
+  seconds: number;
+  /** The host keys sshd started with, as the console showed them ("256 SHA256:... root@debian (ED25519)"). */
+  hostKeys: string[];
+}
+
+/** The host keys sshd reported on a (cleaned) console. */
+export function hostKeysOf(console: string): string[] {
+  return [...console.matchAll(HOST_KEY)].map((m) => m[1]);
 }
 
 export class BootCheckError extends Error {
@@ -92,22 +128,30 @@ function clean(text: string): string {
   return text.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r/g, "");
 }
 
-/** What a qemu that failed or was stopped before a login prompt means. */
-function qemuFailure(err: unknown, timeoutMs: number): string {
+/** What a qemu that failed or was stopped before a login prompt (and, with sshd, its host keys) means. */
+function qemuFailure(err: unknown, timeoutMs: number, missing: string): string {
   if (!(err instanceof CommandError)) return (err as Error).message;
-  if (err.stopped === "timed out") return `no login prompt within ${Math.round(timeoutMs / 1000)} s`;
+  if (err.stopped === "timed out") return `${missing} within ${Math.round(timeoutMs / 1000)} s`;
   if (err.stopped === "interrupted") return "interrupted";
   // Not found, or exited with an error: the command, its exit code and stderr.
   return err.message;
 }
 
+/** What the console has not shown yet, of what the check waits for. */
+function missingOf(out: string, login: boolean, sshd: boolean): string {
+  const keys = !sshd || SSHD_STARTED.test(clean(out));
+  if (!login) return keys ? "no login prompt" : "no login prompt and no ssh host keys from sshd";
+  return "a login prompt, but no ssh host keys from sshd (the image has openssh-server; its keys are made at first boot)";
+}
+
 /**
- * Boot the image and wait for a login prompt. Resolves with the console
- * text and the seconds it took; rejects with a BootCheckError naming what
+ * Boot the image and wait for a login prompt (and, with `sshd`, sshd's
+ * host keys). Resolves with the console text, the seconds it took and the
+ * host keys; rejects with a BootCheckError naming what
  * happened and quoting the console's last lines. qemu has ended when it
  * settles.
  */
-export async function bootToLogin(opts: BootCheckOptions): Promise<{ console: string; seconds: number }> {
+export async function bootToLogin(opts: BootCheckOptions): Promise<BootResult> {
   const started = Date.now();
   const label = opts.label ?? "boot check";
   const log = opts.log ?? memoryLogger();
@@ -118,6 +162,7 @@ export async function bootToLogin(opts: BootCheckOptions): Promise<{ console: st
   });
   let out = "";
   let pending = "";
+  let login = false;
   // undefined: a login prompt; else why the guest will not reach one.
   const verdict = await new Promise<string | undefined>((resolve) => {
     let settled = false;
@@ -142,14 +187,19 @@ export async function bootToLogin(opts: BootCheckOptions): Promise<{ console: st
         opts.onLine?.(line);
       }
       if (settled) return;
-      if (LOGIN.test(out)) return settle();
-      const fatal = FATAL.find((re) => re.test(out));
+      login ||= LOGIN.test(out);
+      if (login && (!opts.sshd || SSHD_STARTED.test(clean(out)))) return settle();
+      const fatal = [...FATAL, ...(opts.sshd ? [SSHD_FAILED] : [])].find((re) => re.test(out));
       if (fatal && !fatalTimer) {
         const what = fatal.exec(out)![0].replace(/^\(initramfs\) $/, "dropped to the initramfs shell");
-        fatalTimer = setTimeout(() => settle(`the guest cannot reach a login prompt (${what.trim()})`), FATAL_GRACE_MS);
+        const cannot = fatal === SSHD_FAILED ? "sshd did not start" : "the guest cannot reach a login prompt";
+        fatalTimer = setTimeout(() => settle(`${cannot} (${what.trim()})`), FATAL_GRACE_MS);
       }
     });
-    qemu.done.then(() => settle("qemu exited (0) before a login prompt"), (err: unknown) => settle(qemuFailure(err, opts.timeoutMs)));
+    qemu.done.then(
+      () => settle(`qemu exited (0) before ${login ? "sshd reported its host keys" : "a login prompt"}`),
+      (err: unknown) => settle(qemuFailure(err, opts.timeoutMs, missingOf(out, login, opts.sshd === true))),
+    );
   });
   qemu.stop();
   await qemu.done.catch(() => {});
@@ -160,6 +210,7 @@ export async function bootToLogin(opts: BootCheckOptions): Promise<{ console: st
     log.line(label, `boot check failed after ${seconds.toFixed(1)} s: ${verdict}`);
     throw new BootCheckError(`boot check failed: ${verdict}\n  last lines of the console:\n    ${tail.join("\n    ")}`, tail);
   }
-  log.line(label, `login prompt after ${seconds.toFixed(1)} s`);
-  return { console: clean(out), seconds };
+  const hostKeys = hostKeysOf(clean(out));
+  log.line(label, `login prompt after ${seconds.toFixed(1)} s${opts.sshd ? `; sshd started with host keys ${hostKeys.join(", ")}` : ""}`);
+  return { console: clean(out), seconds, hostKeys };
 }

@@ -55,13 +55,14 @@ export class PackagesStage {
   /**
    * Keep `disk` as the stage, with the package indices its apt read (copied
    * to `sourcesDir` by mmdebstrap-hook.sh stage-sources); a failure to is a
-   * warning. A disk that nothing writes to afterwards is linked, not copied.
+   * warning. A copy (sparse, a reflink where the file system has them): the
+   * build goes on writing to its disk.
    */
-  async keep(disk: string, sourcesDir: string, link: boolean, ctx: BuildContext): Promise<void> {
+  async keep(disk: string, sourcesDir: string, ctx: BuildContext): Promise<void> {
     const resolved = readStageIndexes(sourcesDir);
     if (!resolved.indexes) return ctx.log.line(ctx.image, `packages stage not cached: ${resolved.reason}`);
     try {
-      await this.files.store(this.id, disk, link ? "link" : "copy", { indexes: JSON.stringify(resolved.indexes) }, opts(ctx));
+      await this.files.store(this.id, disk, "copy", { indexes: JSON.stringify(resolved.indexes) }, opts(ctx));
     } catch (err) {
       if (ctx.signal.aborted) throw err;
       ctx.log.line(ctx.image, `warning: packages stage not cached: ${(err as Error).message}`);

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import type { ImageConfig } from "../../model/config";
 import { type FileIdentity, identityOf, sameIdentity } from "../../model/identity";
 import { imageFormat, isBootable } from "../../model/image";
-import type { Backend, BackendBuild } from "../backends/backend";
+import type { Backend, BackendBuild, BuildFacts } from "../backends/backend";
 import { bootToLogin } from "../boot/check";
 import { contentDigest } from "./digest";
 import { guestfsToolEnv, removeOrphanSocketDirs } from "../backends/guestfstemp";
@@ -57,11 +57,12 @@ export interface ImageBuildRequest {
 }
 
 /** The step that boots the new image from its own disk, before it is renamed into place. */
-function bootCheckStep(disk: string, format: "raw" | "qcow2", opts: NonNullable<ImageBuildRequest["bootCheck"]>): Step {
+function bootCheckStep(disk: string, format: "raw" | "qcow2", opts: NonNullable<ImageBuildRequest["bootCheck"]>, facts: BuildFacts): Step {
   return {
     name: "boot check",
     do: async (ctx) => {
-      await bootToLogin({ image: disk, format, ...opts, signal: ctx.signal, log: ctx.log, label: `${ctx.image} boot check` });
+      // An image with sshd passes only once sshd has started with its new host keys.
+      await bootToLogin({ image: disk, format, ...opts, sshd: facts.sshd === true, signal: ctx.signal, log: ctx.log, label: `${ctx.image} boot check` });
     },
   };
 }
@@ -158,13 +159,14 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       mergeSteps: req.mergeSteps,
       guestfsEnv: guestfsToolEnv(req.guestfsEnv, p.work),
       cacheDir: req.cacheDir,
+      facts: {},
     };
     log.line(name, `building with the ${req.backend.name} backend into ${p.final}`);
     let timings: StepTiming[];
     let digest = "";
     try {
       const steps = req.backend.steps(build);
-      if (req.bootCheck && isBootable(req.image)) steps.push(bootCheckStep(p.temp, build.format, req.bootCheck));
+      if (req.bootCheck && isBootable(req.image)) steps.push(bootCheckStep(p.temp, build.format, req.bootCheck, build.facts));
       // Last, the file final (the boot check boots a snapshot and never writes to it), and before it is
       // named: an interrupt while it is hashed is an interrupted build.
       steps.push({ name: "digest", do: async (c) => void (digest = await contentDigest(p.temp, c.signal, name)) });

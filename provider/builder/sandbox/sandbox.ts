@@ -34,6 +34,8 @@ export interface ChrootOptions {
   /** An open host file streamed to the command's stdin, and closed after. */
   inputFd?: number;
   env?: Record<string, string>;
+  /** Resolve with the command's stdout. */
+  capture?: boolean;
 }
 
 /** Private mount and PID namespaces, with a /proc of the new PID namespace (slirp4netns finds the sandbox's network namespace there). */
@@ -56,6 +58,7 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
       timeoutMs: opts.timeoutMs ?? timeoutMs,
       inputFile: opts.inputFile,
       inputFd: opts.inputFd,
+      capture: opts.capture,
       // The kernel ends the namespace, and everything in it, with unshare.
       killSignal: "SIGKILL",
       // Nothing of the provider's environment: bwrap's --clearenv clears only
@@ -99,6 +102,19 @@ export async function aptInstall(root: RootFs, packages: readonly string[], cach
     fs.rmSync(downloaded, { recursive: true, force: true });
   }
 }
+
+/**
+ * The last step of a build: where the image has sshd, its host keys removed
+ * and generated at first boot instead (sh/ssh-host-keys.sh). Returns whether
+ * the image has sshd; without it, nothing changes.
+ */
+export async function sshHostKeysAtFirstBoot(root: RootFs, ctx: BuildContext): Promise<boolean> {
+  const out = await inChroot(root, guestSh("builder/sh/ssh-host-keys.sh", []), ctx, { label: "ssh host keys", capture: true });
+  return hasSshd(out);
+}
+
+/** What sh/ssh-host-keys.sh printed means: the image has sshd. */
+export const hasSshd = (out: string): boolean => /^sshd$/m.test(out);
 
 /** Apply one action inside the root, with the meaning virt-customize gives it. */
 export async function applyAction(root: RootFs, action: Action, ctx: BuildContext, actx: ActionContext): Promise<void> {

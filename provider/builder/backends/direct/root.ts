@@ -132,8 +132,8 @@ export function rootSteps(b: BackendBuild, disk: string): Step[] {
     {
       name: "keep packages stage (cache)",
       when: () => !fromCache && !inTree && stage !== undefined,
-      // A copy: the clean step writes to the disk, with actions or without.
-      do: (ctx) => stage!.keep(disk, stageSourcesDir(b), false, ctx),
+      // A copy: the last steps (ssh host keys, the clean) write to every disk, even one without actions.
+      do: (ctx) => stage!.keep(disk, stageSourcesDir(b), ctx),
     },
     ...actionSteps(b, root).map((step) => ({ ...step, when: () => !inTree })),
     ...actionSteps(b, { dir: tree }).map((step) => ({ ...step, when: () => inTree })),
