@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { guestfsEnvironment } from "../provider/builder/boot/accel";
 import { cacheDir } from "../provider/builder/cache/dirs";
-import { verifyImage } from "../provider/builder/image/verify";
+import { publishedDigest, type RegistryRequest, verifyImage } from "../provider/builder/image/verify";
 import { registrySession } from "../provider/builder/oci/crane";
 import { hostFacts } from "../provider/builder/run/host";
 import { interruptible } from "../provider/builder/run/interrupt";
@@ -68,26 +68,38 @@ function settingsOf(opts: VerifyOptions, where: string): StackSettings {
 
 const FLAG_OF: Record<string, string> = { registry: "--registry", suite: "--pkg-repo", mirror: "--mirror", backend: "--backend", insecureRegistry: "--insecure" };
 
-/** Every image's checked inputs (its build key among them), parents first, as a stack with these settings computes them. */
-async function checkForest(forest: Forest, settings: StackSettings, baseDir: string): Promise<Map<string, CheckedImageInputs>> {
+/**
+ * An image's checked inputs (its build key among them), as a stack with
+ * these settings computes them: a derived image's key takes its parent's
+ * content digest, here the published parent's (`parentDigest`). Each once.
+ */
+function forestInputs(forest: Forest, settings: StackSettings, baseDir: string, parentDigest: (parent: string, buildKey: string) => Promise<string>) {
   const host = hostFacts();
   const shared = Object.fromEntries(IMAGE_SETTINGS.map((name) => {
     const s = settingOf(name);
     return [name, (settings as unknown as Record<string, unknown>)[name] ?? (s.image === "defaulted" ? s.default : undefined)];
   }));
-  const checked = new Map<string, CheckedImageInputs>();
-  for (const name of forest.buildOrder()) {
-    const cfg = forest.get(name);
-    const parent = forest.inForestParent(name);
-    const news = {
-      ...shared, baseDir, name, parent: cfg.parent, size: cfg.size, bootable: cfg.bootable, packages: cfg.packages, actions: cfg.actions,
-      parentBuildKey: parent === undefined ? undefined : checked.get(parent)!.buildKey,
-    } as ImageInputs;
-    const outcome = await checkImageInputs(news, host);
-    if (!outcome.ok) throw new UsageError(outcome.failures.map((f) => f.reason).join("\n"));
-    checked.set(name, { ...outcome.inputs, rebuildReasons: [] });
-  }
-  return checked;
+  const checked = new Map<string, Promise<CheckedImageInputs>>();
+  const inputsOf = (name: string): Promise<CheckedImageInputs> => {
+    let known = checked.get(name);
+    if (!known) {
+      known = (async () => {
+        const cfg = forest.get(name);
+        const parent = forest.inForestParent(name);
+        const parentKey = parent === undefined ? undefined : (await inputsOf(parent)).buildKey;
+        const news = {
+          ...shared, baseDir, name, parent: cfg.parent, size: cfg.size, bootable: cfg.bootable, packages: cfg.packages, actions: cfg.actions,
+          parentBuildKey: parentKey, parentDigest: parent === undefined ? undefined : await parentDigest(parent, parentKey!),
+        } as ImageInputs;
+        const outcome = await checkImageInputs(news, host);
+        if (!outcome.ok) throw new UsageError(outcome.failures.map((f) => f.reason).join("\n"));
+        return { ...outcome.inputs, rebuildReasons: [] };
+      })();
+      checked.set(name, known);
+    }
+    return known;
+  };
+  return inputsOf;
 }
 
 /** Verify as `opts` says (a relative --dir is taken from `where`); resolves with the exit code. */
@@ -97,9 +109,16 @@ export async function runVerify(opts: VerifyOptions, where: string): Promise<num
   if (opts.image !== undefined && !forest.has(opts.image)) {
     throw new UsageError(`--image ${opts.image}: no such image in ${settings.imagesFile}; the images are ${forest.names().join(", ")}`);
   }
-  // Relative local paths of actions resolve against the images file's directory, as lvh and a stack resolve them.
-  const checked = await checkForest(forest, settings, path.dirname(settings.imagesFile));
   const names = opts.image !== undefined ? [opts.image] : forest.buildOrder();
+  // Relative local paths of actions resolve against the images file's directory, as lvh and a stack resolve them.
+  const baseDir = path.dirname(settings.imagesFile);
+  // Bad input is a usage error before anything is fetched: every image checked, its parent's digest a stand-in.
+  const check = forestInputs(forest, settings, baseDir, async () => `sha256:${"0".repeat(64)}`);
+  for (const name of forest.buildOrder()) await check(name);
+  // Then for real: a derived image keyed by its published parent's digest (the verified parent's, when it was).
+  const digests = new Map<string, string>();
+  let current: RegistryRequest | undefined;
+  const inputsOf = forestInputs(forest, settings, baseDir, async (parent, key) => digests.get(parent) ?? publishedDigest(current!, parent, key));
   // A rebuild that reads nothing a build before it left: no packages stage (the image cache is never asked).
   process.env.VM_IMAGES_CACHE_MAX = "0";
   const log: Logger = { file: "(stderr)", line: (label, text) => console.error(`${label} | ${text}`), close: async () => {} };
@@ -125,10 +144,12 @@ export async function runVerify(opts: VerifyOptions, where: string): Promise<num
         const here = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-verify-"));
         work = here;
         try {
-          const r = await verifyImage({
-            inputs: checked.get(name)!, registry: settings.registry!, insecure: settings.insecureRegistry, localDir: settings.dir, work: here, session, signal,
+          current = {
+            registry: settings.registry!, insecure: settings.insecureRegistry, localDir: settings.dir, work: here, session, signal,
             log, tools, guestfsEnv: accel.env, cacheDir: cache, maxDifferences: opts.maxDiffs,
-          });
+          };
+          const r = await verifyImage({ ...current, inputs: await inputsOf(name) });
+          digests.set(name, r.publishedDigest);
           if (r.reproduced) {
             console.log(`reproduced ${name} ${r.rebuiltDigest} (${r.published})`);
           } else {

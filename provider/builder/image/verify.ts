@@ -48,6 +48,9 @@ export interface VerifyRequest {
   maxDifferences: number;
 }
 
+/** What finding a published artifact takes: a verification's request but the image's inputs. */
+export type RegistryRequest = Omit<VerifyRequest, "inputs">;
+
 export interface VerifyResult {
   name: string;
   /** repository@digest of the artifact verified. */
@@ -68,7 +71,7 @@ export async function fileDigest(file: string): Promise<string> {
 }
 
 /** The image file of the artifact tagged `buildKey`: the local copy when unchanged, else pulled into `into`. */
-async function publishedFile(req: VerifyRequest, name: string, buildKey: string, into: string): Promise<{ file: string; published: string }> {
+async function publishedFile(req: RegistryRequest, name: string, buildKey: string, into: string): Promise<{ file: string; published: string }> {
   const common = { log: req.tools, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure };
   let digest: string;
   try {
@@ -94,12 +97,25 @@ async function publishedFile(req: VerifyRequest, name: string, buildKey: string,
 }
 
 /** The content digest the artifact's manifest states, if it states one. */
-async function statedDigest(req: VerifyRequest, published: string, name: string): Promise<string | undefined> {
+async function statedDigest(req: RegistryRequest, published: string, name: string): Promise<string | undefined> {
   const out = await crane(`reading the manifest of ${published}`, parseRef(published).host, ["manifest", published], {
     log: req.tools, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure,
   });
   const manifest = JSON.parse(out) as { annotations?: Record<string, string> };
   return manifest.annotations?.[`${ANNOTATION_PREFIX}.content-digest`];
+}
+
+/**
+ * The content digest of the artifact tagged `buildKey`, which its children's
+ * build keys take: as its manifest states it, else its image file's (the
+ * local copy, or pulled into the work directory).
+ */
+export async function publishedDigest(req: RegistryRequest, name: string, buildKey: string): Promise<string> {
+  const common = { log: req.tools, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure };
+  const published = `${req.registry}@${await resolveDigest({ ref: `${req.registry}:${buildKey}`, ...common }, { manifestOnly: true })}`;
+  const stated = await statedDigest(req, published, name);
+  if (stated !== undefined) return stated;
+  return fileDigest((await publishedFile(req, name, buildKey, path.join(req.work, "digest-of", name))).file);
 }
 
 /** Rebuild one published image and compare. Throws when it cannot (no such image, a failed build). */
