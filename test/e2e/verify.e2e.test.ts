@@ -76,10 +76,16 @@ describe("e2e: lvh images verify (rebuild a published image and compare)", funct
 
   it("--stack: the images file, the settings and so the build keys are the stack's (--registry overrides its registry)", async () => {
     const other = `${reg.host}/nobody/images`;
-    const r = await project.script("dist/cli/lvh.js", "images", "verify", "--stack", "e2e", "--cwd", project.dir, "--registry", other, "--image", "child.qcow2");
+    const run = (image: string) => project.script("dist/cli/lvh.js", "images", "verify", "--stack", "e2e", "--cwd", project.dir, "--registry", other, "--image", image);
+    const r = await run("base.qcow2");
     expect(r.code, r.stdout + r.stderr).to.equal(1);
-    expect(r.stderr).to.include(`lvh: child.qcow2: not verified: child.qcow2: ${other} holds no image tagged ${built["child.qcow2"].buildKey}`);
+    expect(r.stderr).to.include(`lvh: base.qcow2: not verified: base.qcow2: ${other} holds no image tagged ${built["base.qcow2"].buildKey}`);
     fs.rmSync(/every line of the tools it ran: (\S+)$/m.exec(r.stderr)![1]);
+    // A derived image's build key takes its parent's content digest: where the parent is not published, that says so.
+    const child = await run("child.qcow2");
+    expect(child.code, child.stdout + child.stderr).to.equal(1);
+    expect(child.stderr).to.include(`lvh: child.qcow2: not verified: base.qcow2: ${other} holds no image tagged ${built["base.qcow2"].buildKey}`);
+    fs.rmSync(/every line of the tools it ran: (\S+)$/m.exec(child.stderr)![1]);
   });
 
   it("a bad command line: exit code 2 with the usage", async () => {

@@ -70,12 +70,11 @@ export async function fileDigest(file: string): Promise<string> {
   return `sha256:${hash.digest("hex")}`;
 }
 
-/** The image file of the artifact tagged `buildKey`: the local copy when unchanged, else pulled into `into`. */
-async function publishedFile(req: RegistryRequest, name: string, buildKey: string, into: string): Promise<{ file: string; published: string }> {
+/** repository@digest of the artifact tagged `buildKey`; an error that says so when there is none. */
+async function taggedArtifact(req: RegistryRequest, name: string, buildKey: string): Promise<string> {
   const common = { log: req.tools, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure };
-  let digest: string;
   try {
-    digest = await resolveDigest({ ref: `${req.registry}:${buildKey}`, ...common }, { manifestOnly: true });
+    return `${req.registry}@${await resolveDigest({ ref: `${req.registry}:${buildKey}`, ...common }, { manifestOnly: true })}`;
   } catch (err) {
     if (err instanceof RegistryError && err.notFound) {
       throw new Error(
@@ -85,7 +84,12 @@ async function publishedFile(req: RegistryRequest, name: string, buildKey: strin
     }
     throw err;
   }
-  const published = `${req.registry}@${digest}`;
+}
+
+/** The image file of the artifact tagged `buildKey`: the local copy when unchanged, else pulled into `into`. */
+async function publishedFile(req: RegistryRequest, name: string, buildKey: string, into: string): Promise<{ file: string; published: string }> {
+  const common = { log: req.tools, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure };
+  const published = await taggedArtifact(req, name, buildKey);
   const local = path.join(req.localDir, name);
   if (isLocalCopy(local, published)) {
     req.log.line(`${name} verify`, `published ${published}: using the local copy ${local}`);
@@ -111,8 +115,7 @@ async function statedDigest(req: RegistryRequest, published: string, name: strin
  * local copy, or pulled into the work directory).
  */
 export async function publishedDigest(req: RegistryRequest, name: string, buildKey: string): Promise<string> {
-  const common = { log: req.tools, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure };
-  const published = `${req.registry}@${await resolveDigest({ ref: `${req.registry}:${buildKey}`, ...common }, { manifestOnly: true })}`;
+  const published = await taggedArtifact(req, name, buildKey);
   const stated = await statedDigest(req, published, name);
   if (stated !== undefined) return stated;
   return fileDigest((await publishedFile(req, name, buildKey, path.join(req.work, "digest-of", name))).file);
