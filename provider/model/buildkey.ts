@@ -25,7 +25,7 @@ export const PIPELINE_VERSION = 3;
  * keyed by their parent's content digest, hashed once the file is final,
  * and no ssh host keys in images (made at first boot).
  */
-export const PIPELINE_SOURCES = "8e14fcad58748705b6e02822e5fd0329246d758ab65b3424cd5972c59d4e5152";
+export const PIPELINE_SOURCES = "729937dffd7eabfcddebc53a4be0a58187559b4a2f1aab1858661b338763b5aa";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

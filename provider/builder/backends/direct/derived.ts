@@ -17,7 +17,7 @@ import type { BackendBuild } from "../backend";
 import { convertParent } from "../parentdisk";
 import { actionSteps } from "./actions";
 import { inMountNamespace, noLoopMount, removeTree } from "./disk";
-import { parentSourceDate, repackSteps } from "./reproducible";
+import { parentSourceDate, repackStep } from "./reproducible";
 
 /**
  * Copy the parent's disk as raw and grow it to the image's size: the disk,
@@ -89,6 +89,8 @@ export function derivedSteps(b: BackendBuild, disk: string): Step[] {
       do: async (ctx) => {
         const copied = await copyParentDisk(b, disk, ctx);
         offset = copied.offset;
+        // The source date of everything the build writes: the parent's (reproducible.ts).
+        ctx.sourceDateEpoch = await parentSourceDate(disk, offset, ctx);
         fs.mkdirSync(root.dir, { recursive: true });
         if (copied.loop) {
           root.disk = { file: disk, offset };
@@ -101,14 +103,10 @@ export function derivedSteps(b: BackendBuild, disk: string): Step[] {
       cleanup: (ctx) => removeTree(tree, ctx),
     },
     {
-      name: "source date (the parent's file system)",
-      do: async (ctx) => void (ctx.sourceDateEpoch = await parentSourceDate(disk, offset, ctx)),
-    },
-    {
       name: "install packages (apt-get in sandbox)",
       do: (ctx) => aptInstall(root, b.image.packages, { debs: debCacheDir(b.cacheDir), aptLists: aptListsCacheDir(b.cacheDir) }, ctx),
     },
     ...actionSteps(b, root),
-    ...repackSteps(b, disk, () => root, () => ({ bootable: offset > 0, bytes: fs.statSync(disk).size })),
+    repackStep(b, disk, () => root, () => ({ bootable: offset > 0, bytes: fs.statSync(disk).size })),
   ];
 }

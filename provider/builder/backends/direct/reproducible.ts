@@ -117,17 +117,18 @@ export async function repackDisk(b: BackendBuild, source: RepackSource, disk: st
   }
 }
 
-/** The last steps: what differs between builds emptied, then the disk made again from the files. */
-export function repackSteps(b: BackendBuild, disk: string, source: () => RootFs, layout: () => Layout): Step[] {
-  return [
-    { name: "clean for reproducibility (sandbox)", do: (ctx) => cleanForRepack(source(), ctx) },
-    {
-      name: "make disk again (mke2fs -d)",
-      do: (ctx) => {
-        const root = source();
-        const from = root.disk ? { disk: root.disk.file, offset: root.disk.offset } : { tree: root.dir };
-        return repackDisk(b, from, disk, layout(), ctx.sourceDateEpoch!, ctx);
-      },
+/**
+ * The last step: what differs between builds emptied (in the sandbox), then
+ * the disk made again from the files.
+ */
+export function repackStep(b: BackendBuild, disk: string, source: () => RootFs, layout: () => Layout): Step {
+  return {
+    name: "make disk again (mke2fs -d)",
+    do: async (ctx) => {
+      const root = source();
+      await cleanForRepack(root, ctx);
+      const from = root.disk ? { disk: root.disk.file, offset: root.disk.offset } : { tree: root.dir };
+      await repackDisk(b, from, disk, layout(), ctx.sourceDateEpoch!, ctx);
     },
-  ];
+  };
 }

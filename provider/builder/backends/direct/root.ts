@@ -20,7 +20,7 @@ import { bootstrapCommand, hook } from "../mmdebstrap";
 import { bootstrapInSandbox, handoffDir, takenDir } from "../bootstrapsandbox";
 import { actionSteps } from "./actions";
 import { type Layout, makeFileSystem, removeTree } from "./disk";
-import { repackSteps, rootSourceDate } from "./reproducible";
+import { repackStep, rootSourceDate } from "./reproducible";
 
 /**
  * The kernel's postinst and a dpkg trigger each build the initramfs (about
@@ -82,19 +82,27 @@ async function bootstrapRoot(b: BackendBuild, tree: string, layout: Layout, ctx:
 
 const BOOTSTRAP = "bootstrap root file system (mmdebstrap)";
 
-/** The first step: the source date (reproducible.ts), for mmdebstrap, the sandbox and the disk. */
-const sourceDateStep = (b: BackendBuild): Step => ({
-  name: "source date (the mirror's Release)",
-  do: async (ctx) => void (ctx.sourceDateEpoch = await rootSourceDate(b, ctx)),
-});
+/**
+ * The source date (reproducible.ts), for mmdebstrap, the sandbox and the
+ * disk: taken by the first step, the packages stage's look-up or mmdebstrap.
+ */
+async function withSourceDate(b: BackendBuild, ctx: BuildContext): Promise<void> {
+  ctx.sourceDateEpoch ??= await rootSourceDate(b, ctx);
+}
 
 /** Without root: in a directory, the actions on it, then mke2fs -d. */
 function unprivilegedRootSteps(b: BackendBuild, disk: string, tree: string, layout: Layout): Step[] {
   return [
-    sourceDateStep(b),
-    { name: BOOTSTRAP, do: (ctx) => bootstrapTree(b, tree, layout.bootable, ctx), cleanup: (ctx) => removeTree(tree, ctx) },
+    {
+      name: BOOTSTRAP,
+      do: async (ctx) => {
+        await withSourceDate(b, ctx);
+        await bootstrapTree(b, tree, layout.bootable, ctx);
+      },
+      cleanup: (ctx) => removeTree(tree, ctx),
+    },
     ...actionSteps(b, { dir: tree }),
-    ...repackSteps(b, disk, () => ({ dir: tree }), () => layout),
+    repackStep(b, disk, () => ({ dir: tree }), () => layout),
   ];
 }
 
@@ -108,19 +116,22 @@ export function rootSteps(b: BackendBuild, disk: string): Step[] {
   let inTree = false;
   const root: RootFs = { dir: path.join(b.workDir, "root"), disk: { file: disk, offset: layout.bootable ? PARTITION_OFFSET : 0 } };
   return [
-    sourceDateStep(b),
     {
       name: "look up packages stage (cache)",
       when: () => {
         fs.mkdirSync(root.dir, { recursive: true });
         return stage !== undefined;
       },
-      do: async (ctx) => void (fromCache = await stage!.takeInto(disk, ctx)),
+      do: async (ctx) => {
+        await withSourceDate(b, ctx);
+        fromCache = await stage!.takeInto(disk, ctx);
+      },
     },
     {
       name: BOOTSTRAP,
       when: () => !fromCache,
       do: async (ctx) => {
+        await withSourceDate(b, ctx);
         if (await bootstrapRoot(b, tree, layout, ctx, disk)) return;
         ctx.log.line(ctx.image, "no loop mount here; bootstrapping into a directory, then mke2fs -d");
         ctx.progress?.warn("no loop mount here; bootstrapping into a directory, then mke2fs -d");
@@ -137,6 +148,6 @@ export function rootSteps(b: BackendBuild, disk: string): Step[] {
     },
     ...actionSteps(b, root).map((step) => ({ ...step, when: () => !inTree })),
     ...actionSteps(b, { dir: tree }).map((step) => ({ ...step, when: () => inTree })),
-    ...repackSteps(b, disk, () => (inTree ? { dir: tree } : root), () => layout),
+    repackStep(b, disk, () => (inTree ? { dir: tree } : root), () => layout),
   ];
 }
