@@ -25,7 +25,7 @@ export const PIPELINE_VERSION = 3;
  * keyed by their parent's content digest, hashed once the file is final,
  * and no ssh host keys in images (made at first boot).
  */
-export const PIPELINE_SOURCES = "78fef144a137078b491a37c79197c597ba63ffa8779c0484827f2adffca8bd10";
+export const PIPELINE_SOURCES = "ed284568275081d0ee81adc228aafde18dd973015009402d37ad697501f4fe0f";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

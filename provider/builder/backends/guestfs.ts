@@ -19,7 +19,7 @@ import { parentOpenName } from "../../model/backing";
 import { DEFAULT_SIZE, imageFormat, isBootable } from "../../model/image";
 import { actionContexts } from "./actioncontext";
 import { EXTLINUX_CONF, FSTAB, partitionOffset, readSector0, SYSLINUX_MBR } from "../boot/layout";
-import { MINUTE, run } from "../run/exec";
+import { type CommandError, MINUTE, run } from "../run/exec";
 import { bootstrapCommand } from "./mmdebstrap";
 import { bootstrapInSandbox, tarTree } from "./bootstrapsandbox";
 import { removeTree } from "./direct/disk";
@@ -169,12 +169,22 @@ function customizeSteps(b: BackendBuild, disk: string, format: string, packages:
  * first boot instead (sh/ssh-host-keys.sh), by the guest's shell in the
  * appliance (guestfish sh), whose output says whether it has sshd.
  */
+/** guestfish's error where the image has no shell: "libguestfs: error: sh: /bin/sh: No such file or directory". */
+const NO_SHELL = /\bsh: \/bin\/sh: No such file or directory/;
+
 function sshHostKeysStep(b: BackendBuild, disk: string, format: string, device: (ctx: BuildContext) => Promise<string>): Step {
   return {
     name: `${SSH_HOST_KEYS_STEP} (guestfish)`,
     do: async (ctx) => {
       const args = [`--format=${format}`, "-a", disk, "-m", await device(ctx), "--", "sh", scriptText("builder/sh/ssh-host-keys.sh")];
-      b.facts.sshd = hasSshd(await guestfish(b, ctx, "guestfish", args, 30 * MINUTE, true));
+      try {
+        b.facts.sshd = hasSshd(await guestfish(b, ctx, "guestfish", args, 30 * MINUTE, true));
+      } catch (err) {
+        // A bare file system (a parent made by hand) has no shell, and no sshd.
+        if (ctx.signal.aborted || !NO_SHELL.test(`${(err as Error).message}\n${(err as CommandError).stderrTail?.join("\n") ?? ""}`)) throw err;
+        ctx.log.line(ctx.image, "the image has no /bin/sh: no guest script runs in it");
+        b.facts.sshd = false;
+      }
     },
   };
 }

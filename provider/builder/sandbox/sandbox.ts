@@ -109,8 +109,33 @@ export async function aptInstall(root: RootFs, packages: readonly string[], cach
  * the image has sshd; without it, nothing changes.
  */
 export async function sshHostKeysAtFirstBoot(root: RootFs, ctx: BuildContext): Promise<boolean> {
+  if (!(await hasShell(root, ctx))) return false;
   const out = await inChroot(root, guestSh("builder/sh/ssh-host-keys.sh", []), ctx, { label: "ssh host keys", capture: true });
   return hasSshd(out);
+}
+
+/**
+ * Whether the image has a /bin/sh for our guest scripts (a bare file system,
+ * such as a parent made by hand, has none, and nothing for them to do):
+ * looked up by debugfs in the disk's file system, which no run has mounted
+ * now, or in the directory.
+ */
+export async function hasShell(root: RootFs, ctx: BuildContext): Promise<boolean> {
+  if (!root.disk) return fs.existsSync(path.join(root.dir, "bin", "sh")) || isLink(path.join(root.dir, "bin", "sh"));
+  const out = await run("debugfs", ["-R", "stat /bin/sh", `${root.disk.file}?offset=${root.disk.offset}`], {
+    label: `${ctx.image} debugfs`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE, capture: true,
+  });
+  const found = /^Inode: \d+/m.test(out);
+  if (!found) ctx.log.line(ctx.image, "the image has no /bin/sh: no guest script runs in it");
+  return found;
+}
+
+function isLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** What sh/ssh-host-keys.sh printed means: the image has sshd. */

@@ -16,7 +16,7 @@ import { fetchInRelease } from "../../cache/rootstage";
 import { MINUTE, run } from "../../run/exec";
 import { hostScript, scriptText } from "../../run/shell";
 import type { BuildContext, Step } from "../../run/steps";
-import { inChroot, type RootFs } from "../../sandbox/sandbox";
+import { hasShell, inChroot, type RootFs } from "../../sandbox/sandbox";
 import type { BackendBuild } from "../backend";
 import { inMountNamespace, installBootloader, type Layout } from "./disk";
 
@@ -72,6 +72,7 @@ export async function parentSourceDate(disk: string, offset: number, ctx: BuildC
 
 /** What differs between builds and nothing needs, emptied in the image (sh/reproducible-clean.sh), in the sandbox. */
 export async function cleanForRepack(root: RootFs, ctx: BuildContext): Promise<void> {
+  if (!(await hasShell(root, ctx))) return;
   await inChroot(root, ["/bin/sh", "-c", scriptText("builder/sh/reproducible-clean.sh"), "sh"], ctx, { label: "clean" });
 }
 
