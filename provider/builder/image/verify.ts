@@ -6,10 +6,8 @@
 // verified at a time. Same sha256, reproduced; else the files that differ
 // (diffoscope's report where it is installed, else the two file systems
 // listed through libguestfs).
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { pipeline } from "node:stream/promises";
 import type { CheckedImageInputs } from "../../model/check";
 import { imageConfigOf } from "../../model/check";
 import { diffListings, formatDifferences, summarize } from "../../model/filediff";
@@ -22,6 +20,7 @@ import { pullImages, resolveDigest } from "../oci/pull";
 import { onPath } from "../run/host";
 import type { Logger } from "../run/log";
 import { BACKENDS } from "./create";
+import { contentDigest } from "./digest";
 import { diffoscope, listImageFiles } from "./filelist";
 import { buildImage } from "./safebuild";
 
@@ -61,13 +60,6 @@ export interface VerifyResult {
   reproduced: boolean;
   /** Lines that say what differs (the first differing files, or diffoscope's report). */
   differences: string[];
-}
-
-/** sha256:<hex> of a file's bytes. */
-export async function fileDigest(file: string): Promise<string> {
-  const hash = createHash("sha256");
-  await pipeline(fs.createReadStream(file), hash);
-  return `sha256:${hash.digest("hex")}`;
 }
 
 /** repository@digest of the artifact tagged `buildKey`; an error that says so when there is none. */
@@ -118,7 +110,7 @@ export async function publishedDigest(req: RegistryRequest, name: string, buildK
   const published = await taggedArtifact(req, name, buildKey);
   const stated = await statedDigest(req, published, name);
   if (stated !== undefined) return stated;
-  return fileDigest((await publishedFile(req, name, buildKey, path.join(req.work, "digest-of", name))).file);
+  return contentDigest((await publishedFile(req, name, buildKey, path.join(req.work, "digest-of", name))).file, req.signal, name);
 }
 
 /** Rebuild one published image and compare. Throws when it cannot (no such image, a failed build). */
@@ -127,7 +119,7 @@ export async function verifyImage(req: VerifyRequest): Promise<VerifyResult> {
   const name = inputs.name;
   const label = `${name} verify`;
   const published = await publishedFile(req, name, inputs.buildKey, path.join(req.work, "published"));
-  const publishedDigest = await fileDigest(published.file);
+  const publishedDigest = await contentDigest(published.file, req.signal, name);
   const stated = await statedDigest(req, published.published, name);
   if (stated !== undefined && stated !== publishedDigest) {
     throw new Error(`${name}: ${published.published} states the content digest ${stated}, but its image file is ${publishedDigest}`);
@@ -148,7 +140,8 @@ export async function verifyImage(req: VerifyRequest): Promise<VerifyResult> {
     echo: (_line, text) => req.tools.line(label, text),
     bounds: { buildMemory: inputs.buildMemory, buildTasks: inputs.buildTasks, buildCpus: inputs.buildCpus, buildTimeout: inputs.buildTimeout, buildFileSize: inputs.buildFileSize },
   });
-  const rebuiltDigest = await fileDigest(built.path);
+  // The build hashed its file as its last step.
+  const rebuiltDigest = built.digest;
   const result = { name, published: published.published, publishedDigest, rebuiltDigest };
   if (rebuiltDigest === publishedDigest) return { ...result, reproduced: true, differences: [] };
   return { ...result, reproduced: false, differences: await differences(req, published.file, built.path) };
