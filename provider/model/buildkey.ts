@@ -5,6 +5,7 @@ import type { ImageConfig } from "./config";
 import { canonicalJson, sha256 } from "./hash";
 import { canonicalSize } from "./sizes";
 import { DEFAULT_SIZE, imageFormat, isBootable, isRootBuild } from "./image";
+import { type Layering, layeredAsOverlay } from "./layers";
 
 /**
  * Bumped whenever the pipeline changes what it builds from the same inputs,
@@ -25,7 +26,7 @@ export const PIPELINE_VERSION = 3;
  * keyed by their parent's content digest, hashed once the file is final,
  * and no ssh host keys in images (made at first boot).
  */
-export const PIPELINE_SOURCES = "ed284568275081d0ee81adc228aafde18dd973015009402d37ad697501f4fe0f";
+export const PIPELINE_SOURCES = "900aaed8139f42f60ecbae9ba60cf24f76d4b3160e941e8c0cced745d6c21247";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
@@ -43,6 +44,8 @@ export interface BuildKeyInputs {
   parentKey?: string;
   /** Identity of an external parent image file (size, mtime, inode), when nothing else identifies it. */
   parentFile?: string;
+  /** How a qcow2 derived image is stored (layers.ts); only an overlay's key says it. */
+  layering?: Layering;
   /** hashLocalInputs() of the image. */
   fileHashes: Record<string, string>;
 }
@@ -67,6 +70,8 @@ export function buildKey(inputs: BuildKeyInputs): string {
     parentKey: inputs.parentKey,
     parentFile: inputs.parentFile,
     files: inputs.fileHashes,
+    // An overlay is other bytes than the flat file; roots, raw images and flat ones keep the keys they had.
+    ...(layeredAsOverlay(image, inputs.layering) ? { layering: "overlay" } : {}),
   };
   return sha256(canonicalJson(material));
 }

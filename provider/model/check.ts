@@ -5,6 +5,7 @@
 import * as path from "node:path";
 import type { Action } from "../actions";
 import { buildKey } from "./buildkey";
+import type { Layering } from "./layers";
 import { ConfigError, ConfigErrors, type ImageConfig, parseImageConfig } from "./config";
 import { UNKNOWN } from "./diff";
 import { type HostFacts, resolveBackend } from "./host";
@@ -113,7 +114,7 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
     ? UNKNOWN
     : buildKey({
       image, backend, suite: news.suite, mirror: news.mirror && splitUrlCredentials(news.mirror).url,
-      parentDigest, parentKey: external ? news.parentKey : undefined, parentFile, fileHashes,
+      parentDigest, parentKey: external ? news.parentKey : undefined, parentFile, fileHashes, layering: news.layering as Layering | undefined,
     });
   return {
     ok: true,

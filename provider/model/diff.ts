@@ -137,6 +137,7 @@ export interface ReasonInputs {
   suite?: string;
   mirror?: string;
   backend?: string;
+  layering?: string;
   rebuild?: string;
   fileHashes?: Record<string, string>;
   parent?: string;

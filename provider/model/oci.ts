@@ -8,7 +8,8 @@ import type { TarEntry } from "./tar";
 export const IMAGE_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,200}$/;
 /** An OCI tag (distribution spec): at most 128 characters. */
 export const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** A sha256 digest as OCI and sha256sum-like tools write it. */
+export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
 export interface ParsedRef {
   /** Registry host (with port), such as 127.0.0.1:5000 or quay.io. */
@@ -29,7 +30,7 @@ export function parseRef(ref: string): ParsedRef {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw new RefError(`${JSON.stringify(ref)}: the digest must be sha256:<64 hex digits>`);
+    if (!DIGEST_PATTERN.test(digest)) throw new RefError(`${JSON.stringify(ref)}: the digest must be sha256:<64 hex digits>`);
   }
   let tag: string | undefined;
   const colon = rest.lastIndexOf(":");
@@ -144,7 +145,7 @@ export function publishedContentDigest(manifest: string): string | undefined {
     return undefined;
   }
   const value = (parsed as { annotations?: Record<string, unknown> } | null)?.annotations?.[CONTENT_DIGEST_ANNOTATION];
-  return typeof value === "string" && DIGEST.test(value) ? value : undefined;
+  return typeof value === "string" && DIGEST_PATTERN.test(value) ? value : undefined;
 }
 
 export function publishAnnotations(f: PublishedImageFacts): Record<string, string> {
@@ -154,7 +155,7 @@ export function publishAnnotations(f: PublishedImageFacts): Record<string, strin
     [`${ANNOTATION_PREFIX}.build-key`]: f.buildKey,
     ...(f.digest ? { [CONTENT_DIGEST_ANNOTATION]: f.digest } : {}),
     ...(f.parentBuildKey ? { [`${ANNOTATION_PREFIX}.parent-build-key`]: f.parentBuildKey } : {}),
-    ...(f.parentDigest && DIGEST.test(f.parentDigest) ? { [`${ANNOTATION_PREFIX}.parent-content-digest`]: f.parentDigest } : {}),
+    ...(f.parentDigest && DIGEST_PATTERN.test(f.parentDigest) ? { [`${ANNOTATION_PREFIX}.parent-content-digest`]: f.parentDigest } : {}),
     [`${ANNOTATION_PREFIX}.suite`]: f.suite,
     [`${ANNOTATION_PREFIX}.backend`]: f.backend,
   };

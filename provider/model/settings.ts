@@ -8,6 +8,7 @@
 // Adding a setting means an entry here (and a use of it in the build).
 import { parseRef, TAG } from "./oci";
 import { BOUND_SETTINGS } from "./boundsettings";
+import { LAYERINGS } from "./layers";
 import { SANDBOX_SETTINGS } from "./sandboxsettings";
 import { absolutePath, choice, flag, type Kind, list, type Reading, refRefusal, type RuleContext, type Setting, text } from "./settingkinds";
 
@@ -140,6 +141,18 @@ export const SETTINGS = {
     doc: "with a registry: `true` keeps a copy of every image in the images directory (pulled when missing or changed); " +
       "`false` only the parents a build here needs; see [Fleets](registries-and-fleets.md#fleets-ci-runners-that-share-the-state-and-the-registry)",
     default: true,
+  },
+  /**
+   * How a qcow2 derived image is stored: "flat", a standalone file as lvh
+   * writes it, or "overlay", only what differs from its parent, on top of a
+   * copy of the parent named by its content digest. @default "flat"
+   */
+  layering: {
+    kind: choice(LAYERINGS), stack: true, image: "given", forest: true, buildKey: true,
+    doc: "`flat`: every image a standalone file, as lvh writes them; `overlay`: a `.qcow2` derived image holds only what differs " +
+      "from its parent (see [Copy-on-write children](building.md#copy-on-write-children))",
+    // Unset means flat, and is not sent: the inputs of existing stacks stay as they were.
+    defaultDoc: "`flat`",
   },
   ...BOUND_SETTINGS,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry's default is checked against its kind below

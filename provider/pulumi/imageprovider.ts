@@ -10,6 +10,7 @@ import { registrySession } from "../builder/oci/crane";
 import { forgetLocalCopy, isLocalCopy } from "../builder/oci/localcopy";
 import { hostFacts } from "../builder/run/host";
 import { removeImageIfOurs } from "../builder/image/safebuild";
+import { sweepLayers } from "../builder/image/layers";
 import { type CheckedImageInputs, checkImageInputs, type ImageInputs } from "../model/check";
 import { decideImageDiff, inRegistry, PARENT_MAY_CHANGE, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../model/diff";
 import { canonicalJson } from "../model/hash";
@@ -96,6 +97,15 @@ const madeHere = new Set<string>();
  * what was published.
  */
 export async function deleteImage(props: ImageOutputs): Promise<void> {
+  try {
+    await deleteImageFile(props);
+  } finally {
+    // The parent layers only this image read go with it.
+    sweepLayers(path.dirname(props.path));
+  }
+}
+
+async function deleteImageFile(props: ImageOutputs): Promise<void> {
   // A replacement made at the same path has a record of its own: leave it. Taken from the image
   // cache, it is the very file (a hard link of the entry it was stored as), so its identity is no help.
   if (madeHere.has(props.path)) return;

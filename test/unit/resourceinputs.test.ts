@@ -78,7 +78,7 @@ describe("resources an ImageForest registers", () => {
       "vm-images:dir": "out", "vm-images:suite": "trixie", "vm-images:mirror": "https://mirror.example/debian",
       "vm-images:backend": "direct", "vm-images:mergeSteps": "false", "vm-images:rebuild": "2",
       "vm-images:pull": "127.0.0.1:5000/lvh/kind:1", "vm-images:registry": "127.0.0.1:5000/team/images", "vm-images:tag": "main",
-      "vm-images:insecureRegistry": "true", "vm-images:verifyBoot": "false", "vm-images:verbose": "true", "vm-images:localCopies": "false",
+      "vm-images:insecureRegistry": "true", "vm-images:verifyBoot": "false", "vm-images:verbose": "true", "vm-images:localCopies": "false", "vm-images:layering": "overlay",
       "vm-images:network": "mirror", "vm-images:allowHosts": "proxy.example,10.1.0.0/16",
       "vm-images:hostPaths": "/srv/kernels",
     });
@@ -92,7 +92,7 @@ describe("resources an ImageForest registers", () => {
       dir: path.join(root, "out"), name: "base.img", packages: ["curl"], actions: [{ type: "run-command", cmd: "passwd -d root" }],
       baseDir: root, suite: "trixie", mirror: "https://mirror.example/debian", backend: "direct", mergeSteps: false,
       rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true, verifyBoot: false, verbose: true,
-      localCopies: false, network: "mirror", allowHosts: ["proxy.example", "10.1.0.0/16"],
+      localCopies: false, layering: "overlay", network: "mirror", allowHosts: ["proxy.example", "10.1.0.0/16"],
       hostPaths: ["/srv/kernels"],
     });
   });

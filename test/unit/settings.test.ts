@@ -47,6 +47,7 @@ describe("settings", () => {
     buildCpus: ["0", "0", '"0" must be a whole number of at least 1'],
     buildTimeout: ["1d", "1d", '"1d" must be a duration such as 90s, 30m or 2h'],
     buildFileSize: ["-1", "-1", '"-1" must be a size such as 512M, 4G or 1073741824'],
+    layering: ["cow", "cow", '"cow" must be one of flat, overlay'],
   };
   // dir is resolved against the project in the stack config, and rebuild takes any text: neither has a bad stack value.
   const noBadStackValue = ["dir", "rebuild"];
@@ -103,8 +104,12 @@ describe("settings", () => {
     dir: "/elsewhere", baseDir: "/elsewhere", suite: "trixie", mirror: "http://mirror.example/debian", backend: "direct",
     mergeSteps: false, rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true,
     verifyBoot: false, verbose: true, localCopies: false, network: "mirror", allowHosts: ["10.1.0.0/16"], hostPaths: ["/elsewhere"],
-    buildMemory: "512M", buildTasks: 64, buildCpus: 1, buildTimeout: "90s", buildFileSize: "1G",
+    buildMemory: "512M", buildTasks: 64, buildCpus: 1, buildTimeout: "90s", buildFileSize: "1G", layering: "overlay",
   };
+  // Layering decides the bytes of a derived qcow2 image only: such an image is its subject.
+  const subjectOf = (name: string) => name === "layering"
+    ? { name: "c.qcow2", parent: "base.img", parentBuildKey: "ab".repeat(32), parentDigest: `sha256:${"cd".repeat(32)}` }
+    : {};
 
   it("has another value for each Image setting here", () => {
     expect(Object.keys(changed).sort()).to.deep.equal([...settingsWhere({ image: ["required", "defaulted", "given"] })].sort());
@@ -113,8 +118,8 @@ describe("settings", () => {
   for (const [name, value] of Object.entries(changed)) {
     const inKey = (SETTINGS[name as SettingName] as { buildKey?: true }).buildKey === true;
     it(`${inKey ? "changes" : "keeps"} the build key when ${name} changes, as the table says`, async () => {
-      const before = (await checkImage(image())).inputs!.buildKey;
-      const after = (await checkImage(image({ [name]: value }))).inputs!.buildKey;
+      const before = (await checkImage(image(subjectOf(name)))).inputs!.buildKey;
+      const after = (await checkImage(image({ ...subjectOf(name), [name]: value }))).inputs!.buildKey;
       expect(after !== before).to.equal(inKey);
     });
   }

@@ -15,7 +15,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { customizeInvocations } from "../../actions/customize";
-import { parentOpenName } from "../../model/backing";
 import { DEFAULT_SIZE, imageFormat, isBootable } from "../../model/image";
 import { actionContexts } from "./actioncontext";
 import { EXTLINUX_CONF, FSTAB, partitionOffset, readSector0, SYSLINUX_MBR } from "../boot/layout";
@@ -23,7 +22,7 @@ import { type CommandError, MINUTE, run } from "../run/exec";
 import { bootstrapCommand } from "./mmdebstrap";
 import { bootstrapInSandbox, tarTree } from "./bootstrapsandbox";
 import { removeTree } from "./direct/disk";
-import { convertParent } from "./parentdisk";
+import { convertParent, openParent } from "./parentdisk";
 import { SSH_HOST_KEYS_STEP } from "./direct/actions";
 import { hasSshd } from "../sandbox/sandbox";
 import { scriptText } from "../run/shell";
@@ -144,7 +143,9 @@ function derivedSteps(b: BackendBuild): Step[] {
 async function hasPartitionTable(image: string, workDir: string, ctx: BuildContext): Promise<boolean> {
   if (imageFormat(image) === "raw") return partitionOffset(readSector0(image)) > 0;
   const out = path.join(workDir, "sector0");
-  await qemuImg(ctx, ["dd", "-O", "raw", "bs=512", "count=1", `if=${parentOpenName(image, "qcow2")}`, `of=${out}`]);
+  const source = await openParent(image, ctx);
+  const format = source.name.startsWith("json:") ? [] : ["-f", source.format];
+  await qemuImg(ctx, ["dd", ...format, "-O", "raw", "bs=512", "count=1", `if=${source.name}`, `of=${out}`]);
   return partitionOffset(readSector0(out)) > 0;
 }
 

@@ -25,7 +25,9 @@ import { registrySession } from "../oci/crane";
 import { ensureParent, publish, publishCached, pullFromCache, updateFromRegistry } from "./registry";
 import { onPath } from "../run/host";
 import { confirmEngine, interruptible, limiter } from "../run/interrupt";
-import { memoryLogger, toStderr } from "../run/log";
+import { fileLogger, memoryLogger, toStderr } from "../run/log";
+import { sweepLayers } from "./layers";
+import type { Layering } from "../../model/layers";
 import { type ImageOutputs, imageOutputs, round1 } from "./outputs";
 import { BuildProgress, type Cadence, LINES, NO_PROGRESS, type ProgressSink } from "../run/progress";
 import { buildImage } from "./safebuild";
@@ -80,7 +82,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
           network: inputs.network as NetworkMode | undefined, allowHosts: inputs.allowHosts,
           baseDir: inputs.baseDir, hostPaths: inputs.hostPaths, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
           cacheDir: cache, signal, progress, bootCheck, echo: isVerbose(inputs) ? toStderr : undefined,
-          beforeCommit: confirmEngine,
+          beforeCommit: confirmEngine, layering: inputs.layering as Layering | undefined, parentDigest: inputs.parentDigest,
           bounds: { buildMemory: inputs.buildMemory, buildTasks: inputs.buildTasks, buildCpus: inputs.buildCpus, buildTimeout: inputs.buildTimeout, buildFileSize: inputs.buildFileSize },
         });
         const outs = imageOutputs(inputs, {
@@ -88,6 +90,10 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
           stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, round1(t.seconds)])), seconds: built.seconds, source: "built",
         });
         await toImageCache(outs, files, bootCheck !== undefined, signal);
+        // A parent's layer that the image before this one read, and nothing else does now, goes.
+        const layerLog = fileLogger(built.logFile, undefined, { append: true });
+        sweepLayers(inputs.dir, layerLog, `${inputs.name} layers`);
+        await layerLog.close();
         return session ? await publish(outs, session, signal) : outs;
       } finally {
         session?.close();

@@ -19,7 +19,6 @@ import { InterruptedError } from "../run/steps";
 const CHUNK = 8 * 2 ** 20;
 const ZEROS = Buffer.alloc(CHUNK);
 
-export const DIGEST_PATTERN = /^sha256:[0-9a-f]{64}$/;
 
 /** A stretch of a file: data to read, or a hole, which reads as zeros. */
 export interface Extent {

@@ -8,6 +8,8 @@ import { imageFormat } from "../../model/image";
 import { type ImageOutputs, imageOutputs, round1 } from "./outputs";
 import { InterruptedError } from "../run/steps";
 import { contentDigest } from "./digest";
+import { ensureLayer } from "./layers";
+import { type Layering, layeredAsOverlay } from "../../model/layers";
 import { imagePaths } from "./safebuild";
 import { confirmEngine } from "../run/interrupt";
 import { fileLogger, stderrLogger, toStderr } from "../run/log";
@@ -37,6 +39,19 @@ export async function fromImageCache(
     if (!(await files.take(id, p.temp, "link", { log, label: `${name} cache`, signal }))) return undefined;
     // The digest it was stored with (an entry is no entry once its file changed); hashed for an entry stored without one.
     const digest = typeof facts.digest === "string" ? facts.digest : await contentDigest(p.temp, signal, name);
+    // An overlay reads its parent's layer: made from the parent (whose digest its key holds) when missing.
+    if (layeredAsOverlay(inputs, inputs.layering as Layering | undefined) && inputs.parentPath && inputs.parentDigest) {
+      try {
+        const layer = await ensureLayer({
+          dir: inputs.dir, parentName: inputs.parent!, parentPath: inputs.parentPath, digest: inputs.parentDigest, image: name, log, signal,
+        });
+        layer.unpin();
+      } catch (err) {
+        if (signal.aborted) throw err;
+        log.line(name, `image cache: not taken, its parent's layer cannot be made: ${(err as Error).message}`);
+        return undefined;
+      }
+    }
     await confirmEngine();
     if (signal.aborted) throw new InterruptedError(name);
     fs.renameSync(p.temp, p.final);

@@ -13,6 +13,8 @@ import { imageFormat, isBootable } from "../../model/image";
 import type { Backend, BackendBuild, BuildFacts } from "../backends/backend";
 import { bootToLogin } from "../boot/check";
 import { contentDigest } from "./digest";
+import { overlayStep } from "./layers";
+import { type Layering, layeredAsOverlay } from "../../model/layers";
 import { guestfsToolEnv, removeOrphanSocketDirs } from "../backends/guestfstemp";
 import { type Echo, fileLogger, type Logger } from "../run/log";
 import { InterruptedError, runSteps, type Step, type StepTiming } from "../run/steps";
@@ -54,6 +56,10 @@ export interface ImageBuildRequest {
   beforeCommit?: () => Promise<void>;
   /** The bounds of the build's sandbox runs (the direct backend's); unset ones take their defaults. */
   bounds?: BoundSettings;
+  /** How a qcow2 derived image is stored (model/layers.ts); unset: flat. */
+  layering?: Layering;
+  /** The parent's content digest, when known ("sha256:<hex>"); an overlay's parent without one is hashed. */
+  parentDigest?: string;
 }
 
 /** The step that boots the new image from its own disk, before it is renamed into place. */
@@ -85,7 +91,7 @@ export interface BuiltImage {
 /** How long a failed build waits for an interrupt that may be on its way before calling it a failure. */
 const INTERRUPT_GRACE_MS = 500;
 
-const TEMP_TAG = /\.(building|work|log)-(\d+)$/;
+const TEMP_TAG = /\.(building|work|log|overlay)-(\d+)$/;
 
 export function imagePaths(dir: string, name: string, pid = process.pid) {
   return {
@@ -135,6 +141,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
   const ctx = { image: name, log, signal: req.signal, progress: req.progress, network, bounds };
   const started = Date.now();
   let interrupted = false;
+  const pins: (() => void)[] = [];
   try {
     sweepStaleTemps(req.dir, name, log);
     sweepGuestfsSockets(log, name);
@@ -166,6 +173,9 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     let digest = "";
     try {
       const steps = req.backend.steps(build);
+      if (layeredAsOverlay(req.image, req.layering)) {
+        steps.push(overlayStep({ dir: req.dir, parentName: req.image.parent!, parentPath: req.parentPath!, parentDigest: req.parentDigest, target: p.temp }, pins));
+      }
       if (req.bootCheck && isBootable(req.image)) steps.push(bootCheckStep(p.temp, build.format, req.bootCheck, build.facts));
       // Last, the file final (the boot check boots a snapshot and never writes to it), and before it is
       // named: an interrupt while it is hashed is an interrupted build.
@@ -204,6 +214,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     log.line(name, `built ${p.final} (${identity.size} bytes, ${digest}) in ${seconds.toFixed(1)} s`);
     return { path: p.final, format: build.format, identity, digest, sizeBytes: identity.size, allocatedBytes, seconds, logFile: p.log, timings };
   } finally {
+    for (const unpin of pins) unpin();
     await bounds.close();
     fs.rmSync(p.work, { recursive: true, force: true });
     sweepGuestfsSockets(log, name);

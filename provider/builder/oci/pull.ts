@@ -11,7 +11,7 @@ import { once } from "node:events";
 import { pipeline } from "node:stream/promises";
 import { MINUTE, start } from "../run/exec";
 import { type FileIdentity, identityOf } from "../../model/identity";
-import { imageEntry, parseRef, registryRefusal } from "../../model/oci";
+import { DIGEST_PATTERN, imageEntry, parseRef, registryRefusal } from "../../model/oci";
 import { crane, craneExport, type RegistrySession } from "./crane";
 import type { Logger } from "../run/log";
 import { readTar } from "../../model/tar";
@@ -84,7 +84,7 @@ export async function resolveDigest(req: Omit<PullRequest, "dir">, opts: { manif
     log: req.log, label: req.label, signal: req.signal, session: req.session, insecure: req.insecure, timeoutMs: 2 * 60_000,
   });
   const digest = out.trim().split("\n").pop() ?? "";
-  if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`registry ${parsed.host}: ${req.ref} gave no digest (${JSON.stringify(digest.slice(0, 80))})`);
+  if (!DIGEST_PATTERN.test(digest)) throw new Error(`registry ${parsed.host}: ${req.ref} gave no digest (${JSON.stringify(digest.slice(0, 80))})`);
   return digest;
 }
 
