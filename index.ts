@@ -25,7 +25,7 @@ const forest = reportConfigErrors(() => {
   });
 });
 
-/** Per image: its path, format, size, build key, content digest, backend, parent, and where it came from and is published. */
+/** Per image: its path, format, sizes (file, disk, on disk, and an overlay's flat file's), build key, content digest, backend, parent, and where it came from and is published. */
 export const images = Object.fromEntries(
   Object.entries(forest.images).map(([name, img]) => [
     name,
@@ -33,6 +33,9 @@ export const images = Object.fromEntries(
       path: img.path,
       format: img.format,
       sizeBytes: img.sizeBytes,
+      virtualBytes: img.virtualBytes,
+      allocatedBytes: img.allocatedBytes,
+      flatBytes: img.flatBytes,
       buildKey: img.buildKey,
       digest: img.digest,
       backend: img.backend,
@@ -53,19 +56,22 @@ export const pulled = Object.fromEntries(
 /**
  * Per image, what this `up` did: "built" or "reused" (unchanged, kept from
  * an earlier build), the seconds its build took, its boot check's share,
- * its file size and the bytes it takes on disk, and its content digest.
+ * its disk's size, its file size and the bytes it takes on disk (for an
+ * overlay, against its flat file's), and its content digest.
  * `npm start` prints it as a table.
  */
 export const summary = Object.fromEntries(
   Object.entries(forest.images).map(([name, img]) => [
     name,
-    pulumi.all([img.builtAt, img.buildSeconds, img.stepSeconds, img.sizeBytes, img.allocatedBytes, img.digest]).apply(
-      ([builtAt, seconds, steps, sizeBytes, allocatedBytes, digest]) => ({
+    pulumi.all([img.builtAt, img.buildSeconds, img.stepSeconds, img.sizeBytes, img.allocatedBytes, img.virtualBytes, img.flatBytes, img.digest]).apply(
+      ([builtAt, seconds, steps, sizeBytes, allocatedBytes, virtualBytes, flatBytes, digest]) => ({
         result: builtAt !== undefined && Date.parse(builtAt) >= started ? "built" : "reused",
         seconds,
         bootCheckSeconds: steps?.["boot check"],
         sizeBytes,
         allocatedBytes,
+        virtualBytes,
+        flatBytes,
         digest,
       }),
     ),

@@ -1,6 +1,7 @@
 // The stack's `summary` output (index.ts) as the table `npm start` ends
 // with: per image, what the update did, its build time (with the boot
-// check's share), its size (with the bytes it takes on disk) and its
+// check's share), its disk's size, its file's size (with the bytes it takes
+// on disk, and an overlay's share of its flat file's) and its
 // content digest, shortened as git shortens commits (the stack output
 // `images` has it whole). Pure.
 
@@ -11,6 +12,10 @@ export interface ImageSummary {
   bootCheckSeconds?: number;
   sizeBytes?: number;
   allocatedBytes?: number;
+  /** The disk's size as the guest sees it. */
+  virtualBytes?: number;
+  /** For an overlay: what the same image took on disk as a standalone file. */
+  flatBytes?: number;
   /** "sha256:<64 hex>". */
   digest?: string;
 }
@@ -33,13 +38,21 @@ export function bytes(n: number | undefined): string {
   return `${n.toFixed(i ? 1 : 0)} ${UNITS[i]}`;
 }
 
+/** The file's size and what it takes on disk; for an overlay, that as a share of its flat file's. */
+function fileColumn(s: ImageSummary): string {
+  const flat = typeof s.flatBytes === "number" && s.flatBytes > 0 && typeof s.allocatedBytes === "number"
+    ? `, ${Math.max(1, Math.round((100 * s.allocatedBytes) / s.flatBytes))}% of flat ${bytes(s.flatBytes)}`
+    : "";
+  return `${bytes(s.sizeBytes)} (${bytes(s.allocatedBytes)}${flat})`;
+}
+
 /** The summary as aligned columns under a header line, in the output's order. */
 export function summaryTable(summary: Record<string, ImageSummary>): string {
-  const rows = [["image", "result", "build time", "size (on disk)", "digest"]];
+  const rows = [["image", "result", "build time", "disk", "file (on disk)", "digest"]];
   for (const [name, s] of Object.entries(summary)) {
     const time = typeof s.seconds === "number" ? `${s.seconds.toFixed(1)} s` : "-";
     const boot = typeof s.bootCheckSeconds === "number" ? ` (boot check ${s.bootCheckSeconds.toFixed(1)} s)` : "";
-    rows.push([name, s.result, time + boot, `${bytes(s.sizeBytes)} (${bytes(s.allocatedBytes)})`, shortDigest(s.digest)]);
+    rows.push([name, s.result, time + boot, bytes(s.virtualBytes), fileColumn(s), shortDigest(s.digest)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");

@@ -14,19 +14,21 @@ import { type Layering, layeredAsOverlay } from "./layers";
  * octal in both backends; uploads keep their mode and owner. 3: the direct
  * backend's images are reproducible (the file system made again from its
  * files, times at the source date, fixed ids, no build logs or caches).
+ * 4: the direct backend's derived images are their parent's file system
+ * with the changes written in (its blocks, ids and journal kept), not a new
+ * file system made from their files.
  */
-export const PIPELINE_VERSION = 3;
+export const PIPELINE_VERSION = 4;
 
 /**
  * The sources of the pipeline that PIPELINE_VERSION was decided for: a
  * fingerprint of every file that decides what an image contains
  * (test/unit/pipeline.test.ts computes it and says what to do when it
  * changes). Updating it without bumping the version says "same images".
- * Last updated for version 3 (reproducible images), with derived images
- * keyed by their parent's content digest, hashed once the file is final,
- * and no ssh host keys in images (made at first boot).
+ * Last updated for version 4 (derived images edited in place, with
+ * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "900aaed8139f42f60ecbae9ba60cf24f76d4b3160e941e8c0cced745d6c21247";
+export const PIPELINE_SOURCES = "98b3a7bed15577dd37088350a1af6235734d8f7e9a6b3a560bfdc8d2d39afc04";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

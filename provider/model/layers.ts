@@ -34,6 +34,8 @@ export function parseLayerName(file: string): { name: string; digest: string } |
 
 /** What a qcow2 file's header says of its backing file; undefined for a file that is no qcow2. */
 export interface Qcow2Header {
+  /** The disk's size as the guest sees it, in bytes. */
+  virtualBytes: number;
   backingFile?: string;
 }
 
@@ -46,11 +48,13 @@ const QCOW2_MAGIC = 0x514649fb;
  */
 export function parseQcow2Header(head: Buffer): Qcow2Header | undefined {
   if (head.length < 20 || head.readUInt32BE(0) !== QCOW2_MAGIC) return undefined;
+  if (head.length < 32) return undefined;
   const offset = Number(head.readBigUInt64BE(8));
   const size = head.readUInt32BE(16);
-  if (offset === 0 || size === 0) return {};
+  const virtualBytes = Number(head.readBigUInt64BE(24));
+  if (offset === 0 || size === 0) return { virtualBytes };
   if (offset + size > head.length) throw new Error(`qcow2 backing file name at ${offset} (+${size}) is past the header's first ${head.length} bytes`);
-  return { backingFile: head.subarray(offset, offset + size).toString("utf8") };
+  return { virtualBytes, backingFile: head.subarray(offset, offset + size).toString("utf8") };
 }
 
 /** Whether a backing file name is one of our layers: a plain name in the same directory. */

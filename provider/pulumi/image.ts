@@ -11,7 +11,7 @@ import { dynamicType, MODULE, TYPES } from "./tokens";
 
 /** Properties of an Image that are outputs of its build, not inputs. */
 const IMAGE_OUTPUTS_ONLY = [
-  "accel", "allocatedBytes", "buildSeconds", "builtAt", "digest", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds",
+  "accel", "allocatedBytes", "virtualBytes", "flatBytes", "buildSeconds", "builtAt", "digest", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds",
   "source", "published", "publishedTag", "publishError",
 ];
 
@@ -114,6 +114,10 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly builtAt: pulumi.Output<string>;
   /** Bytes the image file takes on disk (raw images are sparse). */
   declare readonly allocatedBytes: pulumi.Output<number>;
+  /** The disk's size as the guest sees it, in bytes (a qcow2's virtual size). */
+  declare readonly virtualBytes: pulumi.Output<number | undefined>;
+  /** For an overlay (vm-images:layering overlay) built here: the bytes the same image took on disk as a standalone file. */
+  declare readonly flatBytes: pulumi.Output<number | undefined>;
   /** Why the last build replaced the image before it, such as "file bootstrap/net.sh changed" or "parent's content changed". */
   declare readonly rebuildReasons: pulumi.Output<string[]>;
   /** "built", or "pulled REPOSITORY@DIGEST" when the registry already had its build key ("registry REPOSITORY@DIGEST" without a local copy). */
@@ -168,6 +172,8 @@ export class Image extends pulumi.dynamic.Resource {
       published: undefined,
       publishError: undefined,
       allocatedBytes: undefined,
+      virtualBytes: undefined,
+      flatBytes: undefined,
       buildSeconds: undefined,
       builtAt: undefined,
     };

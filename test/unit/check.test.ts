@@ -72,15 +72,15 @@ describe("Image check", () => {
   // Build keys of images built before: a change here rebuilds every existing image, so it must be a decision.
   const pinned: [string, Partial<ImageInputs>, string][] = [
     ["a root image", { packages: ["curl", "vim"], actions: [{ type: "run-command", cmd: "passwd -d root", comment: "c" }] },
-      "3591597ef78758df5c9360085e0438a9851be4188c5a8071bdb8812fb576ac90"],
+      "e61abee672f1eefb3d4ad032d303f62f3e3f770bd05ac863f5a2cb74aa3f475e"],
     ["a root image with every setting", {
       name: "base.qcow2", suite: "trixie", backend: "direct", mergeSteps: false, mirror: "https://user:pw@mirror.example/debian",
       size: "10G", bootable: false, registry: "127.0.0.1:5000/team/images", tag: "main", verifyBoot: false, verbose: true,
       localCopies: false, insecureRegistry: true, rebuild: "1", packages: [],
-    }, "4965481d967f4ffc24a5eaea8260039e03484826aa6ffbc3071364f7a1c01033"],
+    }, "73a91c4fc7fa5c8973b18f9999bcb5baca6ccc476647f0f5dac55b43e4cbddb8"],
     ["a derived image", {
       name: "k8s.qcow2", parent: "base.img", parentBuildKey: "ab".repeat(32), parentDigest: `sha256:${"cd".repeat(32)}`, packages: ["docker.io"], size: "+2G",
-    }, "46215287da9addaec40dc416912f4475c2007dad3b23f35b1198d9dff3a5b808"],
+    }, "2d8eddf5495f338c473645b4b99f8d0325583d37f07eb3925d43a783b22ca2da"],
   ];
   for (const [what, over, key] of pinned) {
     it(`keeps the build key of ${what}`, async () => {

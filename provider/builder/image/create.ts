@@ -86,7 +86,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
           bounds: { buildMemory: inputs.buildMemory, buildTasks: inputs.buildTasks, buildCpus: inputs.buildCpus, buildTimeout: inputs.buildTimeout, buildFileSize: inputs.buildFileSize },
         });
         const outs = imageOutputs(inputs, {
-          path: built.path, identity: built.identity, digest: built.digest, logFile: built.logFile, accel: accel.accel,
+          path: built.path, identity: built.identity, digest: built.digest, flatBytes: built.flatBytes, logFile: built.logFile, accel: accel.accel,
           stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, round1(t.seconds)])), seconds: built.seconds, source: "built",
         });
         await toImageCache(outs, files, bootCheck !== undefined, signal);

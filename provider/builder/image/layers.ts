@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { identityOf, sameIdentity } from "../../model/identity";
 import { imageFormat } from "../../model/image";
-import { layerName, parseLayerName, parseQcow2Header, unusedLayers } from "../../model/layers";
+import { layerName, parseLayerName, parseQcow2Header, type Qcow2Header, unusedLayers } from "../../model/layers";
 import { alive } from "../run/proc";
 import type { Logger } from "../run/log";
 import { writeFileAtomicSync } from "../run/files";
@@ -20,16 +20,26 @@ import { contentDigest } from "./digest";
 import type { Step } from "../run/steps";
 import { DIGEST_PATTERN } from "../../model/oci";
 
-/** The backing file name a qcow2 file's header holds; undefined for none, or a file that is no qcow2. */
-export function backingFileOf(file: string): string | undefined {
+/** A qcow2 file's header; undefined for a file that is no qcow2. */
+function headerOf(file: string): Qcow2Header | undefined {
   const fd = fs.openSync(file, "r");
   try {
     const head = Buffer.alloc(4096);
     const n = fs.readSync(fd, head, 0, head.length, 0);
-    return parseQcow2Header(head.subarray(0, n))?.backingFile;
+    return parseQcow2Header(head.subarray(0, n));
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The backing file name a qcow2 file's header holds; undefined for none, or a file that is no qcow2. */
+export function backingFileOf(file: string): string | undefined {
+  return headerOf(file)?.backingFile;
+}
+
+/** The size of the disk an image file holds, as the guest sees it: a qcow2's virtual size, a raw file's size. */
+export function virtualBytesOf(file: string): number {
+  return headerOf(file)?.virtualBytes ?? fs.statSync(file).size;
 }
 
 const verifiedPath = (layer: string) => `${layer}.verified`;
@@ -214,10 +224,11 @@ export async function writeOverlay(flat: string, layer: string, ctx: { image: st
  * The step that makes a derived qcow2 image (`target`, flat, in `dir`) an
  * overlay on its parent's layer: the layer made (or found) first, and
  * pinned until the build ends (the unpin goes to `pins`). A parent without
- * a known digest (a file given by name) is hashed.
+ * a known digest (a file given by name) is hashed. `flat` is told the
+ * bytes the flat file took.
  */
 export function overlayStep(
-  o: { dir: string; parentName: string; parentPath: string; parentDigest?: string; target: string }, pins: (() => void)[],
+  o: { dir: string; parentName: string; parentPath: string; parentDigest?: string; target: string; flat: (bytes: number) => void }, pins: (() => void)[],
 ): Step {
   return {
     name: "write as overlay (qemu-img rebase)",
@@ -225,6 +236,8 @@ export function overlayStep(
       const digest = o.parentDigest && DIGEST_PATTERN.test(o.parentDigest) ? o.parentDigest : await contentDigest(o.parentPath, ctx.signal, ctx.image);
       const layer = await ensureLayer({ dir: o.dir, parentName: o.parentName, parentPath: o.parentPath, digest, image: ctx.image, log: ctx.log, signal: ctx.signal });
       pins.push(layer.unpin);
+      // What the same image takes on disk as a standalone file, for the summary's comparison.
+      o.flat(fs.statSync(o.target).blocks * 512);
       await writeOverlay(o.target, layer.name, ctx);
     },
   };

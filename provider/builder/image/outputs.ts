@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import type { CheckedImageInputs } from "../../model/check";
 import type { FileIdentity } from "../../model/identity";
 import { imageFormat } from "../../model/image";
+import { virtualBytesOf } from "./layers";
 
 export interface ImageOutputs extends CheckedImageInputs {
   path: string;
@@ -13,6 +14,10 @@ export interface ImageOutputs extends CheckedImageInputs {
   sizeBytes?: number;
   /** Bytes the file takes on disk. */
   allocatedBytes?: number;
+  /** The disk's size as the guest sees it (a qcow2's virtual size). */
+  virtualBytes?: number;
+  /** For an overlay built here: the bytes the same image took on disk as a standalone file. */
+  flatBytes?: number;
   identity?: FileIdentity;
   /** The file's content digest, "sha256:<hex>"; for an artifact without a local copy, the one it was published with (if it was). */
   digest?: string;
@@ -40,6 +45,8 @@ export interface Outcome {
   identity?: FileIdentity;
   /** The file's content digest (digest.ts), hashed once the file is final. */
   digest?: string;
+  /** For an overlay built here, what its flat file took on disk. */
+  flatBytes?: number;
   logFile: string;
   /** libguestfs's acceleration, for a build ("none" otherwise). */
   accel?: string;
@@ -58,6 +65,8 @@ export function imageOutputs(inputs: CheckedImageInputs, o: Outcome): ImageOutpu
     format: imageFormat(inputs.name),
     sizeBytes: o.identity?.size,
     allocatedBytes: o.identity ? fs.statSync(o.path).blocks * 512 : undefined,
+    virtualBytes: o.identity ? virtualBytesOf(o.path) : undefined,
+    flatBytes: o.flatBytes,
     identity: o.identity,
     digest: o.digest,
     logFile: o.logFile,

@@ -82,6 +82,8 @@ export interface BuiltImage {
   sizeBytes: number;
   /** Bytes the file takes on disk (raw images are sparse). */
   allocatedBytes: number;
+  /** For an overlay, the bytes the same image took on disk as a standalone file. */
+  flatBytes?: number;
   /** Seconds the whole build took. */
   seconds: number;
   logFile: string;
@@ -171,10 +173,11 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     log.line(name, `building with the ${req.backend.name} backend into ${p.final}`);
     let timings: StepTiming[];
     let digest = "";
+    let flatBytes: number | undefined;
     try {
       const steps = req.backend.steps(build);
       if (layeredAsOverlay(req.image, req.layering)) {
-        steps.push(overlayStep({ dir: req.dir, parentName: req.image.parent!, parentPath: req.parentPath!, parentDigest: req.parentDigest, target: p.temp }, pins));
+        steps.push(overlayStep({ dir: req.dir, parentName: req.image.parent!, parentPath: req.parentPath!, parentDigest: req.parentDigest, target: p.temp, flat: (n) => void (flatBytes = n) }, pins));
       }
       if (req.bootCheck && isBootable(req.image)) steps.push(bootCheckStep(p.temp, build.format, req.bootCheck, build.facts));
       // Last, the file final (the boot check boots a snapshot and never writes to it), and before it is
@@ -212,7 +215,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     const seconds = (Date.now() - started) / 1000;
     const allocatedBytes = fs.statSync(p.final).blocks * 512;
     log.line(name, `built ${p.final} (${identity.size} bytes, ${digest}) in ${seconds.toFixed(1)} s`);
-    return { path: p.final, format: build.format, identity, digest, sizeBytes: identity.size, allocatedBytes, seconds, logFile: p.log, timings };
+    return { path: p.final, format: build.format, identity, digest, sizeBytes: identity.size, allocatedBytes, flatBytes, seconds, logFile: p.log, timings };
   } finally {
     for (const unpin of pins) unpin();
     await bounds.close();

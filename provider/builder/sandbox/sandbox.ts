@@ -19,10 +19,14 @@ import { noSyncEnv } from "./nosync";
 import type { BuildContext } from "../run/steps";
 import { hostScript, scriptText } from "../run/shell";
 
-/** Where a chroot's files are: a directory, or a raw disk whose file system (at `offset` bytes) is mounted on `dir`. */
+/**
+ * Where a chroot's files are: a directory, or a raw disk whose file system
+ * (at `offset` bytes) is mounted on `dir`; with `changes`, read-only, below
+ * an overlay whose upper directory (`changes`/upper) takes every change.
+ */
 export interface RootFs {
   dir: string;
-  disk?: { file: string; offset: number };
+  disk?: { file: string; offset: number; changes?: string };
 }
 
 
@@ -43,7 +47,10 @@ const NAMESPACES = ["--mount", "--propagation", "private", "--pid", "--fork", "-
 
 /** Run argv inside `root`, in the sandbox, with the network its policy allows (network.ts) and DNS. */
 export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, opts: ChrootOptions): Promise<string> {
-  const disk = root.disk ? { VM_IMAGES_DISK: root.disk.file, VM_IMAGES_DISK_OFFSET: String(root.disk.offset) } : {};
+  const disk = root.disk ? {
+    VM_IMAGES_DISK: root.disk.file, VM_IMAGES_DISK_OFFSET: String(root.disk.offset),
+    ...(root.disk.changes ? { VM_IMAGES_DISK_CHANGES: root.disk.changes } : {}),
+  } : {};
   // The run's scratch files live in the build's work directory, removed with it.
   const runDir = path.join(path.dirname(root.dir), "sandbox");
   const network = await networkEnv(ctx.network ?? { mode: "public", allowHosts: [] }, ctx.image);
@@ -122,12 +129,23 @@ export async function sshHostKeysAtFirstBoot(root: RootFs, ctx: BuildContext): P
  */
 export async function hasShell(root: RootFs, ctx: BuildContext): Promise<boolean> {
   if (!root.disk) return fs.existsSync(path.join(root.dir, "bin", "sh")) || isLink(path.join(root.dir, "bin", "sh"));
+  // A run may have made one (in the overlay's upper directory: a whiteout, a character device, is a removal).
+  const upper = root.disk.changes && ["bin/sh", "usr/bin/sh"].map((p) => lstatOrUndefined(path.join(root.disk!.changes!, "upper", p))).find(Boolean);
+  if (upper) return !upper.isCharacterDevice();
   const out = await run("debugfs", ["-R", "stat /bin/sh", `${root.disk.file}?offset=${root.disk.offset}`], {
     label: `${ctx.image} debugfs`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE, capture: true,
   });
   const found = /^Inode: \d+/m.test(out);
   if (!found) ctx.log.line(ctx.image, "the image has no /bin/sh: no guest script runs in it");
   return found;
+}
+
+function lstatOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch {
+    return undefined;
+  }
 }
 
 function isLink(file: string): boolean {

@@ -7,7 +7,8 @@
 #
 # Exit code 64: no loop mount here (the caller falls back to libguestfs).
 set -eo pipefail
-mount -o loop,nodev,nosuid,offset="$2" "$1" "$3" || exit 64
+# Read-only, without the journal: the copy keeps the parent's bytes (a child is written in later, by debugfs).
+mount -o loop,ro,noload,nodev,nosuid,offset="$2" "$1" "$3" || exit 64
 if [ "$4" = grow ]; then
   # Online growth needs CAP_SYS_RESOURCE: hold the loop device open while
   # its file system is unmounted, and grow it offline.

@@ -7,7 +7,10 @@
 #   sandbox-run.sh ROOT RUNDIR -- COMMAND [ARG...]
 #
 # ROOT: the image's root directory, or the mount point of its disk when
-#   VM_IMAGES_DISK (and VM_IMAGES_DISK_OFFSET) name a raw disk to mount.
+#   VM_IMAGES_DISK (and VM_IMAGES_DISK_OFFSET) name a raw disk to mount;
+#   with VM_IMAGES_DISK_CHANGES=DIR, the disk is mounted read-only and the
+#   run's changes go to an overlay's upper directory, upper/ in the file
+#   system DIR/changes.img.
 # RUNDIR: a scratch directory of the build, for this run's files.
 # VM_IMAGES_DEB_CACHE: the shared .deb cache, bound read-only; apt sees a
 #   per-run archive directory of links into it, at /run/vm-images/archives. With VM_IMAGES_NEW_DEBS=DIR,
@@ -54,14 +57,27 @@ keyctl new_session >/dev/null
 for cg in ${VM_IMAGES_CGROUPS:-}; do echo 0 > "$cg/cgroup.procs"; done
 tmpfs=${VM_IMAGES_TMPFS_SIZE:-1073741824}
 
-if [ -n "${VM_IMAGES_DISK:-}" ]; then
+changes=${VM_IMAGES_DISK_CHANGES:-}
+if [ -n "${VM_IMAGES_DISK:-}" ] && [ -n "$changes" ]; then
+  # The disk stays as it is: its file system read-only below an overlay
+  # whose upper directory collects every change (applied after, with
+  # debugfs: direct/changes.ts). The upper directory is in a file system of
+  # its own, DIR/changes.img, no larger than the disk: a run fills that, not
+  # the build host's disk.
+  mkdir -p "$changes/lower" "$changes/fs"
+  mount -o "loop,ro,noload,nodev,nosuid,offset=${VM_IMAGES_DISK_OFFSET:-0}" "$VM_IMAGES_DISK" "$changes/lower" || exit 64
+  mount -o loop,nodev,nosuid "$changes/changes.img" "$changes/fs" || exit 64
+  mkdir -p "$changes/fs/upper" "$changes/fs/work"
+  mount -t overlay -o "lowerdir=$changes/lower,upperdir=$changes/fs/upper,workdir=$changes/fs/work,nodev,nosuid" overlay "$root" || exit 64
+elif [ -n "${VM_IMAGES_DISK:-}" ]; then
   mount -o "loop,nodev,nosuid,offset=${VM_IMAGES_DISK_OFFSET:-0}" "$VM_IMAGES_DISK" "$root" || exit 64
 fi
 unmount() {
   [ -n "${VM_IMAGES_DISK:-}" ] || return 0
   # Unmounted here, cleanly, before the next command mounts the disk again.
-  for _ in 1 2 3 4 5 6 7 8 9 10; do umount "$root" 2>/dev/null && return 0; sleep 0.2; done
-  umount "$root" || { echo "vm-images: could not unmount the image from $root" >&2; return 1; }
+  for _ in 1 2 3 4 5 6 7 8 9 10; do umount "$root" 2>/dev/null && break; sleep 0.2; done
+  if mountpoint -q "$root"; then umount "$root" || { echo "vm-images: could not unmount the image from $root" >&2; return 1; }; fi
+  [ -z "$changes" ] || umount "$changes/lower" "$changes/fs" || { echo "vm-images: could not unmount the image from $changes" >&2; return 1; }
 }
 
 # bwrap resolves its mount points while the host's root is its /oldroot: a

@@ -1,8 +1,9 @@
 // The direct backend's derived images: the parent's disk copied (qemu-img
 // convert to raw) and grown if a size is set; apt-get install and the
-// actions in the sandbox on its file system, loop-mounted for each command.
-// As lvh and the guestfs backend do, the parent's file system is edited, not
-// remade. Where loop mounts fail (some containers), the parent's files are
+// actions in the sandbox on its file system, loop-mounted read-only below an
+// overlay for each command, and the changes written in at the end
+// (changes.ts). As lvh and the guestfs backend do, the parent's file system
+// is edited, not remade. Where loop mounts fail (some containers), the parent's files are
 // copied out with libguestfs and a new file system is made, and the build
 // says so.
 import * as fs from "node:fs";
@@ -18,6 +19,7 @@ import { convertParent } from "../parentdisk";
 import { actionSteps } from "./actions";
 import { inMountNamespace, noLoopMount, removeTree } from "./disk";
 import { parentSourceDate, repackStep } from "./reproducible";
+import { applyChangesStep, changesDir, prepareChanges } from "./changes";
 
 /**
  * Copy the parent's disk as raw and grow it to the image's size: the disk,
@@ -77,6 +79,17 @@ async function copyParentTree(b: BackendBuild, disk: string, offset: number, tre
   fs.rmSync(path.join(tree, "lost+found"), { recursive: true, force: true });
 }
 
+/**
+ * The last step: the changes written into the parent's file system (its
+ * blocks kept); where loop mounts fail, and the files are in a directory,
+ * a new file system made from them.
+ */
+function lastStep(b: BackendBuild, disk: string, root: () => RootFs, layout: () => { bootable: boolean; bytes: number }, inTree: () => boolean): Step {
+  const apply = applyChangesStep(b, disk, root);
+  const repack = repackStep(b, disk, root, layout);
+  return { name: apply.name, do: (ctx) => (inTree() ? repack.do(ctx) : apply.do(ctx)) };
+}
+
 export function derivedSteps(b: BackendBuild, disk: string): Step[] {
   const tree = path.join(b.workDir, "rootfs");
   // The parent's file system in the copied disk, or, where loop mounts fail, its files in a directory.
@@ -93,7 +106,9 @@ export function derivedSteps(b: BackendBuild, disk: string): Step[] {
         ctx.sourceDateEpoch = await parentSourceDate(disk, offset, ctx);
         fs.mkdirSync(root.dir, { recursive: true });
         if (copied.loop) {
-          root.disk = { file: disk, offset };
+          // Edited in place: the disk is read-only to every run, and their changes are written in at the end (changes.ts).
+          await prepareChanges(changesDir(b), fs.statSync(disk).size, ctx);
+          root.disk = { file: disk, offset, changes: changesDir(b) };
           return;
         }
         await copyParentTree(b, disk, offset, tree, ctx);
@@ -107,6 +122,6 @@ export function derivedSteps(b: BackendBuild, disk: string): Step[] {
       do: (ctx) => aptInstall(root, b.image.packages, { debs: debCacheDir(b.cacheDir), aptLists: aptListsCacheDir(b.cacheDir) }, ctx),
     },
     ...actionSteps(b, root),
-    repackStep(b, disk, () => root, () => ({ bootable: offset > 0, bytes: fs.statSync(disk).size })),
+    lastStep(b, disk, () => root, () => ({ bootable: offset > 0, bytes: fs.statSync(disk).size }), () => inTree),
   ];
 }

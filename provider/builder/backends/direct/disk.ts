@@ -21,11 +21,12 @@ export interface Layout {
 
 /** A script of builder/sh/ run by bash, with `args` as "$1"..., in a private mount namespace. */
 export function inMountNamespace(
-  ctx: BuildContext, label: string, script: string, args: string[], opts: { env?: Record<string, string>; cleanEnv?: boolean; timeoutMs?: number } = {},
+  ctx: BuildContext, label: string, script: string, args: string[],
+  opts: { env?: Record<string, string>; cleanEnv?: boolean; timeoutMs?: number; capture?: boolean } = {},
 ) {
   return run("unshare", ["--mount", "--propagation", "private", "--", "/bin/bash", hostScript(script), ...args], {
     label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs: opts.timeoutMs ?? 30 * MINUTE,
-    env: opts.env, cleanEnv: opts.cleanEnv,
+    env: opts.env, cleanEnv: opts.cleanEnv, capture: opts.capture,
   });
 }
 

@@ -101,21 +101,30 @@ export async function repackDisk(b: BackendBuild, source: RepackSource, disk: st
       await installBootloader(b, fresh, ctx);
       installMbrCode(fresh);
     }
-    // Its group listing only (a few lines a group): not the log's.
-    const groups = await run("/bin/sh", ["-c", 'exec dumpe2fs "$1" 2>&1 >"$2"', "sh", fsPath, path.join(b.workDir, "groups.txt")], {
-      label: `${ctx.image} dumpe2fs`, log: ctx.log, signal: ctx.signal, timeoutMs: 5 * MINUTE,
-    }).then(() => fs.readFileSync(path.join(b.workDir, "groups.txt"), "utf8"));
-    const script = path.join(b.workDir, "clock-free.debugfs");
-    fs.writeFileSync(script, clockFreeCommands(usedInodes(groups), epoch, layout.bootable));
-    // debugfs echoes each command: its errors only.
-    await run("/bin/sh", ["-c", 'exec debugfs -w -f "$1" "$2" >/dev/null', "sh", script, fsPath], {
-      label: `${ctx.image} debugfs`, log: ctx.log, signal: ctx.signal, timeoutMs: 10 * MINUTE, env: fake,
-    });
+    await settleClock(b.workDir, fsPath, epoch, layout.bootable, ctx);
     await run("tune2fs", ["-j", fsPath], { label: `${ctx.image} tune2fs`, log: ctx.log, signal: ctx.signal, timeoutMs: 10 * MINUTE, env: fake });
     fs.renameSync(fresh, disk);
   } finally {
     fs.rmSync(fresh, { force: true });
   }
+}
+
+/**
+ * What the clock still decided in a finished file system (`fsPath`, as
+ * debugfs names it), set by debugfs: every used inode's change time, a
+ * bootable image's loader files, the superblock's mount and write records.
+ */
+export async function settleClock(workDir: string, fsPath: string, epoch: number, bootable: boolean, ctx: BuildContext): Promise<void> {
+  // Its group listing only (a few lines a group): not the log's.
+  const groups = await run("/bin/sh", ["-c", 'exec dumpe2fs "$1" 2>&1 >"$2"', "sh", fsPath, path.join(workDir, "groups.txt")], {
+    label: `${ctx.image} dumpe2fs`, log: ctx.log, signal: ctx.signal, timeoutMs: 5 * MINUTE,
+  }).then(() => fs.readFileSync(path.join(workDir, "groups.txt"), "utf8"));
+  const script = path.join(workDir, "clock-free.debugfs");
+  fs.writeFileSync(script, clockFreeCommands(usedInodes(groups), epoch, bootable));
+  // debugfs echoes each command: its errors only.
+  await run("/bin/sh", ["-c", 'exec debugfs -w -f "$1" "$2" >/dev/null', "sh", script, fsPath], {
+    label: `${ctx.image} debugfs`, log: ctx.log, signal: ctx.signal, timeoutMs: 10 * MINUTE, env: { E2FSPROGS_FAKE_TIME: String(epoch) },
+  });
 }
 
 /**
