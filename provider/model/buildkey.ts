@@ -26,7 +26,7 @@ export const PIPELINE_VERSION = 3;
  * keyed by their parent's content digest, hashed once the file is final,
  * and no ssh host keys in images (made at first boot).
  */
-export const PIPELINE_SOURCES = "900aaed8139f42f60ecbae9ba60cf24f76d4b3160e941e8c0cced745d6c21247";
+export const PIPELINE_SOURCES = "a0e776f7de782c62bc2caa7e560074fd9246c5814af6ff86c188810f68065a9d";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
