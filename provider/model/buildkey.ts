@@ -26,7 +26,7 @@ export const PIPELINE_VERSION = 3;
  * keyed by their parent's content digest, hashed once the file is final,
  * and no ssh host keys in images (made at first boot).
  */
-export const PIPELINE_SOURCES = "a0e776f7de782c62bc2caa7e560074fd9246c5814af6ff86c188810f68065a9d";
+export const PIPELINE_SOURCES = "f7eea80a520c79b65d756cfadf5050e1c9961e184815f5c876dbbb7cba0c91ed";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

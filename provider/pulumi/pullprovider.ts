@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { registrySession } from "../builder/oci/crane";
 import { hostPlatform, pullImages, resolveDigest } from "../builder/oci/pull";
+import { chainPresent } from "../builder/image/layercheck";
 import { sweepLayers } from "../builder/image/layers";
 import { interruptible } from "../builder/run/interrupt";
 import { memoryLogger, stderrLogger } from "../builder/run/log";
@@ -85,8 +86,9 @@ async function checkPull(
   return { inputs: { ...news, platform, digest, pullReasons }, failures: [] };
 }
 
+/** The files as pulled, each overlay with the parent layers it reads. */
 function filesIntact(olds: PullOutputs): boolean {
-  return Object.values(olds.files ?? {}).every((f) => sameIdentity(identityOf(f.path), f.identity));
+  return Object.values(olds.files ?? {}).every((f) => sameIdentity(identityOf(f.path), f.identity) && chainPresent(f.path));
 }
 
 function diffPull(olds: PullOutputs, news: CheckedPullInputs): { changes: boolean; replaces: string[] } {

@@ -2,11 +2,12 @@
 // (no mmdebstrap: the images are small file systems made by mke2fs and
 // qemu-io writes). A chain of three (a raw parent, an overlay on it, an
 // overlay on that) is written by the build's own code (ensureLayer,
-// writeOverlay), published by the publish path's (overlayFacts,
-// publishImage), and pulled into empty directories: the parents come by
+// writeOverlay), published by an Image's publish (which looks the parent's
+// artifact up), and pulled into empty directories: the parents come by
 // digest, the content is the original's, --flatten gives a standalone file
 // with the same content (the same bytes twice), a registry without the
-// parent is named in the error, an altered layer is fetched again.
+// parent is named in the error, an altered layer is fetched again, a local
+// copy without its layers is no copy.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -15,10 +16,13 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { runPull } from "../../cli/lvhpull";
 import { contentDigest } from "../../provider/builder/image/digest";
-import { backingFileOf, layerState } from "../../provider/builder/image/layercheck";
+import { backingFileOf, chainPresent, layerState } from "../../provider/builder/image/layercheck";
 import { ensureLayer, writeOverlay } from "../../provider/builder/image/layers";
-import { overlayFacts } from "../../provider/builder/oci/chain";
+import type { ImageOutputs } from "../../provider/builder/image/outputs";
+import { publish, pullFromCache } from "../../provider/builder/image/registry";
+import type { CheckedImageInputs } from "../../provider/model/check";
 import { registrySession } from "../../provider/builder/oci/crane";
+import { isLocalCopy, recordLocalCopy } from "../../provider/builder/oci/localcopy";
 import { publishImage } from "../../provider/builder/oci/publish";
 import { pullImages } from "../../provider/builder/oci/pull";
 import { memoryLogger } from "../../provider/builder/run/log";
@@ -36,6 +40,8 @@ describe("integration: overlays published as deltas, pulled as chains", function
   const published: Record<string, string> = {};
   const key = (c: string) => c.repeat(64);
   const keys: Record<string, string> = { "base.img": key("a"), "mid.qcow2": key("b"), "top.qcow2": key("c") };
+  // Published under another key than its child names: the child finds it by its content tag.
+  const midPublishedAs = key("e");
   const qemuImg = (...args: string[]) => execFileSync("qemu-img", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const ctx = () => ({ log: memoryLogger(), label: "test", session: registrySession() });
   const pull = async (dir: string, o: { ref?: string; flatten?: boolean } = {}) => {
@@ -62,21 +68,19 @@ describe("integration: overlays published as deltas, pulled as chains", function
     digests[name] = await contentDigest(file);
   };
 
-  /** Publish as an Image's publish does: the overlay's facts looked up first. */
-  const publish = async (name: string, repo: string, parent?: string) => {
-    const c = ctx();
+  /** Publish with an Image's own publish (registry.ts): the overlay's parent looked up, its facts annotated. Resolves with the artifact, or its error. */
+  const publishOutputs = async (name: string, repo: string, parent?: string) => {
+    const session = registrySession();
     try {
-      const file = path.join(src, name);
-      const overlay = await overlayFacts(file, name, repo, parent ? keys[parent] : undefined, c);
-      return await publishImage({
-        file, repository: repo, ...c,
-        facts: {
-          name, buildKey: keys[name], digest: digests[name], parentBuildKey: parent ? keys[parent] : undefined, parentDigest: parent ? digests[parent] : undefined,
-          suite: "bookworm", backend: "direct", created: "2026-01-01T00:00:00.000Z", ...overlay,
-        },
-      });
+      const outs = {
+        name, path: path.join(src, name), registry: repo, buildKey: name === "mid.qcow2" ? midPublishedAs : keys[name], digest: digests[name],
+        parentBuildKey: parent ? keys[parent] : undefined, parentDigest: parent ? digests[parent] : undefined,
+        suite: "bookworm", backend: "direct", logFile: path.join(work, `${name}.log`),
+      } as unknown as ImageOutputs;
+      const r = await publish(outs, session, undefined, memoryLogger());
+      return { published: r.published, error: r.publishError };
     } finally {
-      c.session.close();
+      session.close();
     }
   };
 
@@ -100,15 +104,16 @@ describe("integration: overlays published as deltas, pulled as chains", function
   });
 
   it("refuses to publish an overlay before its parent", async () => {
-    const error = await publish("mid.qcow2", `${reg.host}/team/orphans`, "base.img").catch((e: Error) => e);
-    expect((error as Error).message).to.match(/mid\.qcow2 is an overlay on base\.img at sha256:[0-9a-f]{64}, which is not in .*team\/orphans.*its parent is published first/);
+    const r = await publishOutputs("mid.qcow2", `${reg.host}/team/orphans`, "base.img");
+    expect(r.published).to.equal(undefined);
+    expect(r.error).to.match(/mid\.qcow2 is an overlay on base\.img at sha256:[0-9a-f]{64}, which is not in .*team\/orphans.*its parent is published first/);
   });
 
   it("publishes each overlay as its delta, naming its parent's artifact and layer, and tags every image by content digest", async () => {
-    published["base.img"] = await publish("base.img", repository);
-    published["mid.qcow2"] = await publish("mid.qcow2", repository, "base.img");
-    // Without the parent's build key: found by its content tag.
-    published["top.qcow2"] = await publish("top.qcow2", repository);
+    published["base.img"] = (await publishOutputs("base.img", repository)).published!;
+    published["mid.qcow2"] = (await publishOutputs("mid.qcow2", repository, "base.img")).published!;
+    // Its parent's build key tag is not there: found by its content tag.
+    published["top.qcow2"] = (await publishOutputs("top.qcow2", repository, "mid.qcow2")).published!;
     for (const name of Object.keys(published)) {
       expect(`${repository}@${craneSync(["digest", `${repository}:${contentTag(digests[name])}`])}`).to.equal(published[name]);
     }
@@ -170,6 +175,20 @@ describe("integration: overlays published as deltas, pulled as chains", function
     expect(fs.readdirSync(path.dirname(again))).to.deep.equal(["top.qcow2"]);
   });
 
+  it("an Image's copy from the registry cache, flattened: its digest output stays the published image's", async () => {
+    const dir = path.join(work, "cache");
+    // An Image's create makes its directory first.
+    fs.mkdirSync(dir);
+    const inputs = { name: "top.qcow2", dir, registry: repository, buildKey: keys["top.qcow2"], localCopies: true, flatten: true } as unknown as CheckedImageInputs;
+    const session = registrySession();
+    const outs = await pullFromCache(inputs, session, new AbortController().signal).finally(() => session.close());
+    expect(outs?.source).to.equal(`pulled ${published["top.qcow2"]}`);
+    expect(outs?.digest).to.equal(digests["top.qcow2"]);
+    expect(backingFileOf(outs!.path)).to.equal(undefined);
+    expect(isLocalCopy(outs!.path, published["top.qcow2"])).to.equal(true);
+    expect(qemuImg("compare", outs!.path, path.join(src, "top.qcow2"))).to.include("Images are identical");
+  });
+
   it("says which parent a registry lacks, and writes no image", async () => {
     const partial = `${reg.host}/team/partial`;
     craneSync(["copy", published["top.qcow2"], `${partial}:top`]);
@@ -180,6 +199,20 @@ describe("integration: overlays published as deltas, pulled as chains", function
     expect(message).to.include(`${partial}:${contentTag(digests["mid.qcow2"])} is not there`);
     expect(fs.existsSync(path.join(dir, "top.qcow2"))).to.equal(false);
     expect(leftovers(dir)).to.deep.equal([]);
+  });
+
+  it("counts a local copy whose parent layer is gone as no copy: it is fetched again, whole", async () => {
+    const dir = path.join(work, "copy");
+    const r = await pull(dir);
+    const file = r.files[0].path;
+    recordLocalCopy(file, r.pinned);
+    expect(isLocalCopy(file, r.pinned)).to.equal(true);
+    fs.rmSync(path.join(dir, layerName("base.img", digests["base.img"])));
+    expect(chainPresent(file)).to.equal(false);
+    expect(isLocalCopy(file, r.pinned)).to.equal(false);
+    const again = await pull(dir);
+    recordLocalCopy(file, again.pinned);
+    expect(isLocalCopy(file, again.pinned)).to.equal(true);
   });
 
   it("refuses an image whose backing file is not a layer name", async () => {

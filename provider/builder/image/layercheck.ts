@@ -23,6 +23,27 @@ export function backingFileOf(file: string): string | undefined {
   }
 }
 
+/**
+ * Whether every backing file along `file`'s chain is a layer beside it that
+ * exists (its digest is not checked: a cheap test of whether a copy is
+ * whole). True for a file that names no backing file.
+ */
+export function chainPresent(file: string): boolean {
+  const seen = new Set<string>();
+  for (let at = file; ;) {
+    let backing: string | undefined;
+    try {
+      backing = backingFileOf(at);
+    } catch {
+      return false;
+    }
+    if (backing === undefined) return true;
+    if (!parseLayerName(backing) || seen.has(backing) || seen.size > 64) return false;
+    seen.add(backing);
+    at = path.join(path.dirname(file), backing);
+  }
+}
+
 /** Where a layer's verified identity is recorded. */
 export const verifiedPath = (layer: string) => `${layer}.verified`;
 
