@@ -1,7 +1,8 @@
 // An Image and the registry: the build key looked up before a build (a hit
 // is pulled instead of built), a built image published after (a failed push
-// keeps the image; the next `up` retries it), a parent fetched when a build
-// needs its file, and an image whose state follows its published artifact.
+// keeps the image; the next `up` retries it; an overlay names its parent's
+// artifact), a parent fetched when a build needs its file, and an image
+// whose state follows its published artifact.
 // Registry work is short and says what it did: its lines go to the image's
 // log and to the CLI.
 import * as path from "node:path";
@@ -152,12 +153,12 @@ export async function publish(outs: ImageOutputs, session: RegistrySession, sign
     const common = { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry };
     const overlay = await overlayFacts(outs.path, outs.name, outs.registry, outs.parentBuildKey, common);
     const published = await publishImage({
-      file: outs.path, repository: outs.registry, tag: outs.tag, insecure: outs.insecureRegistry,
+      file: outs.path, repository: outs.registry, tag: outs.tag,
       facts: {
         name: outs.name, buildKey: outs.buildKey, digest: outs.digest, parentBuildKey: outs.parentBuildKey, parentDigest: outs.parentDigest, suite: outs.suite,
         backend: outs.backend, created: new Date().toISOString(), ...overlay,
       },
-      log, label: `${outs.name} publish`, signal, session,
+      ...common,
     });
     recordLocalCopy(outs.path, published);
     return { ...outs, published, publishedTag: outs.tag, publishError: undefined };
