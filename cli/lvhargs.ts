@@ -16,10 +16,11 @@ export const USAGE = `usage: npm run lvh -- images build [flags]
   --stack NAME       the Pulumi stack (default: lvh with --dir, else $VM_IMAGES_STACK or dev)
   --cwd DIR          the Pulumi project (default: this repository)
 
-usage: npm run lvh -- images pull REF --dir DIR [--cache] [--platform OS/ARCH]
+usage: npm run lvh -- images pull REF --dir DIR [--cache] [--flatten] [--platform OS/ARCH]
 
   REF                a published lvh image, such as quay.io/lvh-images/kind:6.6-main
-  --dir DIR          the images land in DIR/images, decompressed
+  --dir DIR          the images land in DIR/images, decompressed (an overlay with its parents)
+  --flatten          an overlay becomes a standalone file, as lvh expects (no backing file)
   --cache            keep each DIR/images/<image>.zst too
   --platform P       the platform of a multi-platform image (default: the host's)
   --insecure         plain HTTP or unverified TLS for a registry not on loopback
@@ -63,6 +64,8 @@ export interface PullOptions {
   dir: string;
   platform?: string;
   cache: boolean;
+  /** Overlays made standalone files. */
+  flatten: boolean;
   insecure: boolean;
 }
 
@@ -126,12 +129,13 @@ function parseBuild(argv: string[], env: LvhEnv): BuildOptions | { command: "hel
 
 function parsePull(argv: string[]): PullOptions {
   const args = new Flags(argv);
-  const opts: Partial<PullOptions> = { cache: false, insecure: false };
+  const opts: Partial<PullOptions> = { cache: false, flatten: false, insecure: false };
   for (let f = args.next(); f; f = args.next()) {
     switch (f.flag) {
       case "--dir": opts.dir = args.value(f); break;
       case "--platform": opts.platform = args.value(f); break;
       case "--cache": opts.cache = boolean(f); break;
+      case "--flatten": opts.flatten = boolean(f); break;
       case "--insecure": opts.insecure = boolean(f); break;
       default:
         if (f.arg.startsWith("-") || opts.ref !== undefined) throw unknown(f);
@@ -140,7 +144,7 @@ function parsePull(argv: string[]): PullOptions {
   }
   if (opts.ref === undefined) throw new UsageError("images pull needs a reference, such as quay.io/lvh-images/kind:6.6-main");
   if (opts.dir === undefined) throw new UsageError("images pull needs --dir");
-  return { command: "pull", ref: opts.ref, dir: opts.dir, platform: opts.platform, cache: opts.cache!, insecure: opts.insecure! };
+  return { command: "pull", ref: opts.ref, dir: opts.dir, platform: opts.platform, cache: opts.cache!, flatten: opts.flatten!, insecure: opts.insecure! };
 }
 
 function parseVerify(argv: string[]): VerifyOptions | { command: "help" } {

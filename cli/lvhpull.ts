@@ -1,5 +1,6 @@
 // `npm run lvh -- images pull REF --dir D`: lvh's pull, without a Docker
-// daemon; D/images/<image> for each image of REF.
+// daemon; D/images/<image> for each image of REF (an overlay with the
+// parent layers it reads, or with --flatten a standalone file).
 import * as path from "node:path";
 import { registrySession } from "../provider/builder/oci/crane";
 import { pullImages } from "../provider/builder/oci/pull";
@@ -14,7 +15,7 @@ export async function runPull(opts: PullOptions, where: string): Promise<void> {
   try {
     const r = await pullImages({
       ref: opts.ref, dir: path.join(path.resolve(where, opts.dir), "images"), platform: opts.platform,
-      cache: opts.cache, insecure: opts.insecure, log, label: "pull", session,
+      cache: opts.cache, flatten: opts.flatten, insecure: opts.insecure, log, label: "pull", session,
     });
     console.log(`lvh: pulled ${r.pinned}: ${r.files.map((f) => f.path).join(" ")}`);
   } finally {

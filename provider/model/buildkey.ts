@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "98b3a7bed15577dd37088350a1af6235734d8f7e9a6b3a560bfdc8d2d39afc04";
+export const PIPELINE_SOURCES = "2372da96f2f180466b38bfc62439d0efec7544f3b464db6c936b17a7a1fac62a";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -6,7 +6,7 @@
 // other bytes is another layer, so an existing child never reads what it
 // was not built on. A layer goes once no image or layer names it.
 import { imageFormat } from "./image";
-import { DIGEST_PATTERN } from "./oci";
+import { BACKING_FILE_ANNOTATION, contentTag, DIGEST_PATTERN, PARENT_ARTIFACT_ANNOTATION, parseRef } from "./oci";
 
 /** How qcow2 children are stored: standalone files, as lvh writes them, or overlays on their parent. */
 export const LAYERINGS = ["flat", "overlay"] as const;
@@ -80,4 +80,36 @@ export function unusedLayers(files: ReadonlyMap<string, string | undefined>, pin
   for (const [file, backing] of files) if (!parseLayerName(file)) follow(backing);
   for (const pin of [...used]) follow(files.get(pin));
   return layers.filter((l) => !used.has(l)).sort();
+}
+
+/**
+ * Where a pulled overlay's parent is published, from the overlay's
+ * repository, its manifest's annotations and the backing file name its
+ * header holds: the artifact the annotation names when it is pinned in the
+ * same repository, else the content tag of the digest the layer name holds
+ * (an image copied to another repository finds its parent there).
+ * `ignored` says why an annotated artifact is not used. Throws for a
+ * backing file that is no layer name, or that the annotation names otherwise.
+ */
+export function parentArtifactRef(
+  repository: string, annotations: Readonly<Record<string, string>>, backingFile: string,
+): { ref: string; layer: { name: string; digest: string }; ignored?: string } {
+  const layer = parseLayerName(backingFile);
+  if (!layer) throw new Error(`its backing file ${JSON.stringify(backingFile)} is not a layer name (.<parent>@sha256-<hex>): refused`);
+  const annotated = annotations[BACKING_FILE_ANNOTATION];
+  if (annotated !== undefined && annotated !== backingFile) {
+    throw new Error(`its header names the backing file ${backingFile}, its annotation ${annotated}: refused`);
+  }
+  const byContent = `${repository}:${contentTag(layer.digest)}`;
+  const artifact = annotations[PARENT_ARTIFACT_ANNOTATION];
+  if (artifact === undefined) return { ref: byContent, layer };
+  let ignored: string;
+  try {
+    const parsed = parseRef(artifact);
+    if (parsed.digest && !parsed.tag && parsed.repository === repository) return { ref: artifact, layer };
+    ignored = parsed.repository !== repository ? `its parent artifact ${artifact} is in another repository` : `its parent artifact ${artifact} is not pinned by digest`;
+  } catch {
+    ignored = `its parent artifact ${JSON.stringify(artifact)} is no reference`;
+  }
+  return { ref: byContent, layer, ignored };
 }

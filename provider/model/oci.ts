@@ -126,6 +126,9 @@ export interface PublishedImageFacts {
   /** A parent of the forest's build key (its artifact's tag) and content digest (part of this image's build key). */
   parentBuildKey?: string;
   parentDigest?: string;
+  /** An overlay's: its parent's artifact (repository@digest) and the layer name its header holds. */
+  parentArtifact?: string;
+  backingFile?: string;
   suite: string;
   backend: string;
   created: string;
@@ -136,16 +139,32 @@ export const ANNOTATION_PREFIX = "io.github.pulumi-vm-images";
 /** The annotation that holds the image file's content digest. */
 export const CONTENT_DIGEST_ANNOTATION = `${ANNOTATION_PREFIX}.content-digest`;
 
-/** The content digest a published manifest (`crane manifest`'s JSON) says its image has; undefined when it says none. */
-export function publishedContentDigest(manifest: string): string | undefined {
+/** An overlay's annotations: its parent's artifact, and the backing file (layer) name its header holds. */
+export const PARENT_ARTIFACT_ANNOTATION = `${ANNOTATION_PREFIX}.parent-artifact`;
+export const BACKING_FILE_ANNOTATION = `${ANNOTATION_PREFIX}.backing-file`;
+
+/** The string annotations of a published manifest (`crane manifest`'s JSON); none for one that does not parse. */
+export function manifestAnnotations(manifest: string): Record<string, string> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(manifest);
   } catch {
-    return undefined;
+    return {};
   }
-  const value = (parsed as { annotations?: Record<string, unknown> } | null)?.annotations?.[CONTENT_DIGEST_ANNOTATION];
-  return typeof value === "string" && DIGEST_PATTERN.test(value) ? value : undefined;
+  const all = (parsed as { annotations?: Record<string, unknown> } | null)?.annotations ?? {};
+  return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
+/** The content digest a published manifest (`crane manifest`'s JSON) says its image has; undefined when it says none. */
+export function publishedContentDigest(manifest: string): string | undefined {
+  const value = manifestAnnotations(manifest)[CONTENT_DIGEST_ANNOTATION];
+  return value !== undefined && DIGEST_PATTERN.test(value) ? value : undefined;
+}
+
+/** The tag that finds a published image by its content digest ("sha256:<hex>"): `content-sha256-<hex>`, 79 characters. */
+export function contentTag(digest: string): string {
+  if (!DIGEST_PATTERN.test(digest)) throw new Error(`not a content digest: ${digest}`);
+  return `content-sha256-${digest.slice("sha256:".length)}`;
 }
 
 export function publishAnnotations(f: PublishedImageFacts): Record<string, string> {
@@ -156,6 +175,8 @@ export function publishAnnotations(f: PublishedImageFacts): Record<string, strin
     ...(f.digest ? { [CONTENT_DIGEST_ANNOTATION]: f.digest } : {}),
     ...(f.parentBuildKey ? { [`${ANNOTATION_PREFIX}.parent-build-key`]: f.parentBuildKey } : {}),
     ...(f.parentDigest && DIGEST_PATTERN.test(f.parentDigest) ? { [`${ANNOTATION_PREFIX}.parent-content-digest`]: f.parentDigest } : {}),
+    ...(f.parentArtifact ? { [PARENT_ARTIFACT_ANNOTATION]: f.parentArtifact } : {}),
+    ...(f.backingFile ? { [BACKING_FILE_ANNOTATION]: f.backingFile } : {}),
     [`${ANNOTATION_PREFIX}.suite`]: f.suite,
     [`${ANNOTATION_PREFIX}.backend`]: f.backend,
   };

@@ -154,6 +154,18 @@ export const SETTINGS = {
     // Unset means flat, and is not sent: the inputs of existing stacks stay as they were.
     defaultDoc: "`flat`",
   },
+  /**
+   * Pulled overlays (a PulledImage's, and the local copies of images pulled
+   * from the registry) made standalone files, as lvh expects them: no
+   * backing file, the layers they read swept. @default false
+   */
+  flatten: {
+    kind: flag, stack: true, image: "given", forest: true, howOnly: true,
+    doc: "`true`: a pulled overlay (from `vm-images:pull`, or an image's copy from the registry) is made a standalone file, as lvh expects; " +
+      "see [Copy-on-write children](building.md#copy-on-write-children)",
+    // Unset is false, and is not sent: the inputs of existing stacks stay as they were.
+    defaultDoc: "`false`",
+  },
   ...BOUND_SETTINGS,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry's default is checked against its kind below
 } as const satisfies Record<string, Setting<any>>;

@@ -69,7 +69,7 @@ export class ImageForest extends pulumi.ComponentResource {
     this.pulled = {};
     for (const ref of args.pull ?? []) {
       this.pulled[ref] = new PulledImage(ref, {
-        ref, dir: args.dir, insecureRegistry: args.insecureRegistry, builds: this.forest.names(),
+        ref, dir: args.dir, insecureRegistry: args.insecureRegistry, builds: this.forest.names(), flatten: args.flatten,
       }, { parent: this });
     }
     const pulls = Object.values(this.pulled);

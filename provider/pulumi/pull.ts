@@ -17,6 +17,8 @@ export interface PulledImageArgs {
   insecureRegistry?: pulumi.Input<boolean>;
   /** File names of images built in the same directory: pulling one of them fails instead of overwriting it. @default [] */
   builds?: pulumi.Input<string[]>;
+  /** Overlays made standalone files, as lvh expects them (vm-images:flatten). @default false */
+  flatten?: pulumi.Input<boolean>;
 }
 
 /**
@@ -46,6 +48,7 @@ export class PulledImage extends pulumi.dynamic.Resource {
       platform: args.platform,
       insecureRegistry: args.insecureRegistry,
       builds: args.builds,
+      flatten: args.flatten,
       digest: undefined, pullReasons: undefined, pinned: undefined, images: undefined, files: undefined,
     };
     const hideDiffs = ["pinned", "images", "files", ...(opts?.hideDiffs ?? [])];

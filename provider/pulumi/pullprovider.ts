@@ -6,6 +6,8 @@ import * as fs from "node:fs";
 import type * as pulumi from "@pulumi/pulumi";
 import { registrySession } from "../builder/oci/crane";
 import { hostPlatform, pullImages, resolveDigest } from "../builder/oci/pull";
+import { chainPresent } from "../builder/image/layercheck";
+import { sweepLayers } from "../builder/image/layers";
 import { interruptible } from "../builder/run/interrupt";
 import { memoryLogger, stderrLogger } from "../builder/run/log";
 import { type FileIdentity, identityOf, sameIdentity } from "../model/identity";
@@ -23,6 +25,8 @@ export interface PullInputs {
   insecureRegistry?: boolean;
   /** Images the stack builds itself: a pull that holds one of them fails rather than overwrite it. */
   builds?: string[];
+  /** Overlays made standalone files (vm-images:flatten). */
+  flatten?: boolean;
 }
 
 export interface CheckedPullInputs extends PullInputs {
@@ -82,13 +86,16 @@ async function checkPull(
   return { inputs: { ...news, platform, digest, pullReasons }, failures: [] };
 }
 
+/** The files as pulled, each overlay with the parent layers it reads. */
 function filesIntact(olds: PullOutputs): boolean {
-  return Object.values(olds.files ?? {}).every((f) => sameIdentity(identityOf(f.path), f.identity));
+  return Object.values(olds.files ?? {}).every((f) => sameIdentity(identityOf(f.path), f.identity) && chainPresent(f.path));
 }
 
 function diffPull(olds: PullOutputs, news: CheckedPullInputs): { changes: boolean; replaces: string[] } {
-  const replaces = (["ref", "dir", "platform", "digest"] as const).filter((k) => olds[k] !== news[k]);
-  if (!filesIntact(olds)) replaces.push("images" as never);
+  const replaces: string[] = (["ref", "dir", "platform", "digest"] as const).filter((k) => olds[k] !== news[k]);
+  // Flattened or not, the files are others: pulled again.
+  if (!!olds.flatten !== !!news.flatten) replaces.push("flatten");
+  if (!filesIntact(olds)) replaces.push("images");
   return { changes: replaces.length > 0 || olds.insecureRegistry !== news.insecureRegistry, replaces };
 }
 
@@ -99,7 +106,7 @@ function createPull(inputs: CheckedPullInputs): Promise<PullOutputs> {
       // Pinned to the digest the check resolved: what preview showed is what lands.
       const ref = `${parseRef(inputs.ref).repository}@${inputs.digest}`;
       const r = await pullImages({
-        ref, dir: inputs.dir, platform: inputs.platform, insecure: inputs.insecureRegistry,
+        ref, dir: inputs.dir, platform: inputs.platform, insecure: inputs.insecureRegistry, flatten: inputs.flatten,
         refuse: inputs.builds?.length ? { names: inputs.builds, why: "which the images file builds: remove it from the images file or the pull" } : undefined,
         log: stderrLogger(), label: `pull ${inputs.ref}`, signal, session,
       });
@@ -120,11 +127,12 @@ function readPull(id: string, props: PullOutputs | undefined): { id?: string; pr
   return filesIntact(props) ? { id, props } : {};
 }
 
-/** Remove the pulled files that are still the ones this resource pulled. */
+/** Remove the pulled files that are still the ones this resource pulled, and the layers nothing reads any more. */
 function deletePull(props: PullOutputs): void {
   for (const f of Object.values(props.files ?? {})) {
     if (sameIdentity(identityOf(f.path), f.identity)) fs.rmSync(f.path, { force: true });
   }
+  sweepLayers(props.dir, stderrLogger(), `pull ${props.ref}`);
 }
 
 export const pullProvider: pulumi.dynamic.ResourceProvider<PullInputs, PullOutputs> = {

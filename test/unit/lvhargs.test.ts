@@ -6,7 +6,7 @@ import { type LvhCommand, parseLvhArgs, UsageError } from "../../cli/lvhargs";
 
 const build = (extra: object = {}): LvhCommand => ({ command: "build", stack: "dev", forceRebuild: false, dryRun: false, ...extra });
 const verify = (extra: object = {}): LvhCommand => ({ command: "verify", dir: "d", registry: "r.example/team/images", maxDiffs: 20, insecure: false, verbose: false, ...extra });
-const pull = (extra: object = {}): LvhCommand => ({ command: "pull", ref: "r.example/x:1", dir: "d", platform: undefined, cache: false, insecure: false, ...extra });
+const pull = (extra: object = {}): LvhCommand => ({ command: "pull", ref: "r.example/x:1", dir: "d", platform: undefined, cache: false, flatten: false, insecure: false, ...extra });
 
 describe("lvh's command line", () => {
   const accepted: [string, string[], LvhCommand, Record<string, string>?][] = [
@@ -34,6 +34,7 @@ describe("lvh's command line", () => {
     ["pull, --dir first", ["images", "pull", "--dir=d", "r.example/x:1"], pull()],
     ["pull with --cache, --platform and --insecure", ["images", "pull", "r.example/x:1", "--dir", "d", "--cache", "--platform", "linux/arm64", "--insecure"],
       pull({ cache: true, platform: "linux/arm64", insecure: true })],
+    ["pull with --flatten", ["images", "pull", "r.example/x:1", "--dir", "d", "--flatten"], pull({ flatten: true })],
     ["pull with --cache=false", ["images", "pull", "r.example/x:1", "--dir", "d", "--cache=false"], pull()],
     ["verify", ["images", "verify", "--dir", "d", "--registry", "r.example/team/images"], verify()],
     ["verify with every flag", ["images", "verify", "--registry=r.example/team/images", "--dir=d", "--image", "k8s.qcow2", "--pkg-repo", "trixie",

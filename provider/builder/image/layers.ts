@@ -3,88 +3,26 @@
 // that read them. A layer is a hard link to the parent's file where it can
 // be (no copy; a rebuilt parent is a new file, the old one lives on as the
 // layer), else a copy, and is hashed once when made: it holds the digest its
-// name says. Its identity then is recorded beside it (`<layer>.verified`),
-// so a later use trusts an unchanged file without reading it again, and
-// hashes a changed one, which fails with its name. Layers that no image in
-// the directory reads any more are removed (sweepLayers).
+// name says (layercheck.ts records it, and checks it on later uses). Layers
+// that no image in the directory reads any more are removed (sweepLayers).
+// A pulled overlay can be made a standalone file (flattenImage).
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { identityOf, sameIdentity } from "../../model/identity";
 import { imageFormat } from "../../model/image";
-import { layerName, parseLayerName, parseQcow2Header, type Qcow2Header, unusedLayers } from "../../model/layers";
+import { layerName, parseLayerName, unusedLayers } from "../../model/layers";
 import { alive } from "../run/proc";
 import type { Logger } from "../run/log";
-import { writeFileAtomicSync } from "../run/files";
 import { MINUTE, run } from "../run/exec";
+import { renameDurably } from "../run/files";
+import { backingFileOf, checkChain, virtualBytesOf, pinLayer, recordVerified, verifiedPath, verifyLayer } from "./layercheck";
 import { contentDigest } from "./digest";
 import type { Step } from "../run/steps";
 import { DIGEST_PATTERN } from "../../model/oci";
 
-/** A qcow2 file's header; undefined for a file that is no qcow2. */
-function headerOf(file: string): Qcow2Header | undefined {
-  const fd = fs.openSync(file, "r");
-  try {
-    const head = Buffer.alloc(4096);
-    const n = fs.readSync(fd, head, 0, head.length, 0);
-    return parseQcow2Header(head.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+export { backingFileOf, checkChain, virtualBytesOf };
 
-/** The backing file name a qcow2 file's header holds; undefined for none, or a file that is no qcow2. */
-export function backingFileOf(file: string): string | undefined {
-  return headerOf(file)?.backingFile;
-}
-
-/** The size of the disk an image file holds, as the guest sees it: a qcow2's virtual size, a raw file's size. */
-export function virtualBytesOf(file: string): number {
-  return headerOf(file)?.virtualBytes ?? fs.statSync(file).size;
-}
-
-const verifiedPath = (layer: string) => `${layer}.verified`;
+/** What a build or pull in progress holds of a layer: `<layer>.part-<pid>` (being made), `<layer>.pin-<pid>` (in use). */
 const PART = /^(\..+@sha256-[0-9a-f]{64})\.(part|pin)-(\d+)$/;
-
-/** A layer's digest checked against its name: by its recorded identity when unchanged, else by hashing it (and recorded). */
-async function verifyLayer(layer: string, what: string, signal?: AbortSignal): Promise<void> {
-  const parsed = parseLayerName(path.basename(layer))!;
-  if (!fs.existsSync(layer)) {
-    throw new Error(`${what}: its parent layer ${layer} is missing (the parent ${parsed.name} at ${parsed.digest}); ` +
-      "pull the image again (its parent comes with it) or rebuild it");
-  }
-  try {
-    const recorded = JSON.parse(fs.readFileSync(verifiedPath(layer), "utf8"));
-    if (sameIdentity(identityOf(layer), recorded)) return;
-  } catch {
-    // no record: hashed below
-  }
-  const digest = await contentDigest(layer, signal);
-  if (digest !== parsed.digest) {
-    throw new Error(`${what}: its parent layer ${layer} is altered: its content is ${digest}, its name says ${parsed.digest} ` +
-      "(was the parent's file written to in place?); rebuild the image");
-  }
-  writeFileAtomicSync(verifiedPath(layer), JSON.stringify(identityOf(layer)));
-}
-
-/**
- * Check a file's backing chain, as qemu will follow it: each backing file
- * one of our layers (a plain name in the same directory), present, and
- * holding the digest its name says. Returns the layers, nearest first.
- * A file that is no qcow2, or names no backing file, has an empty chain.
- */
-export async function checkChain(file: string, what: string, signal?: AbortSignal): Promise<string[]> {
-  const chain: string[] = [];
-  for (let at = file, backing = backingFileOf(file); backing !== undefined; at = chain[chain.length - 1], backing = backingFileOf(at)) {
-    if (!parseLayerName(backing)) {
-      throw new Error(`${what}: ${at} names a backing file (${backing}) that is not a layer of ours: refused`);
-    }
-    const layer = path.join(path.dirname(file), backing);
-    if (chain.includes(layer) || chain.length > 64) throw new Error(`${what}: the backing chain of ${file} loops at ${backing}`);
-    await verifyLayer(layer, what, signal);
-    chain.push(layer);
-  }
-  return chain;
-}
 
 export interface LayerRequest {
   /** The directory of the overlay that will read the layer. */
@@ -108,9 +46,7 @@ export interface LayerRequest {
 export async function ensureLayer(req: LayerRequest): Promise<{ name: string; unpin: () => void }> {
   const name = layerName(req.parentName, req.digest);
   const layer = path.join(req.dir, name);
-  const pin = `${layer}.pin-${process.pid}`;
-  fs.writeFileSync(pin, "");
-  const unpin = () => fs.rmSync(pin, { force: true });
+  const unpin = pinLayer(layer);
   try {
     if (fs.existsSync(layer)) {
       await verifyLayer(layer, `image "${req.image}"`, req.signal);
@@ -141,7 +77,7 @@ export async function ensureLayer(req: LayerRequest): Promise<{ name: string; un
     } finally {
       fs.rmSync(part, { force: true });
     }
-    writeFileAtomicSync(verifiedPath(layer), JSON.stringify(identityOf(layer)));
+    recordVerified(layer);
     req.log.line(req.image, `parent layer ${name} (${req.parentName} as it is now)`);
     return { name, unpin };
   } catch (err) {
@@ -241,4 +177,23 @@ export function overlayStep(
       await writeOverlay(o.target, layer.name, ctx);
     },
   };
+}
+
+/**
+ * Make `file` (a qcow2 overlay whose chain checkChain has checked) a
+ * standalone file with the same content: `qemu-img convert` without a
+ * backing file, in order (no -W), so the same content gives the same
+ * bytes; the result replaces `file`. The layers it read stay until a sweep.
+ */
+export async function flattenImage(file: string, ctx: { label: string; log: Logger; signal?: AbortSignal }): Promise<void> {
+  const flat = path.join(path.dirname(file), `.${path.basename(file)}.flat-${process.pid}`);
+  try {
+    await run("qemu-img", ["convert", "-q", "-f", "qcow2", "-O", "qcow2", file, flat], {
+      label: `${ctx.label} qemu-img`, log: ctx.log, signal: ctx.signal, timeoutMs: 60 * MINUTE,
+    });
+    fs.chmodSync(flat, 0o644);
+    renameDurably(flat, file);
+  } finally {
+    fs.rmSync(flat, { force: true });
+  }
 }

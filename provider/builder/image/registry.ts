@@ -1,7 +1,8 @@
 // An Image and the registry: the build key looked up before a build (a hit
 // is pulled instead of built), a built image published after (a failed push
-// keeps the image; the next `up` retries it), a parent fetched when a build
-// needs its file, and an image whose state follows its published artifact.
+// keeps the image; the next `up` retries it; an overlay names its parent's
+// artifact), a parent fetched when a build needs its file, and an image
+// whose state follows its published artifact.
 // Registry work is short and says what it did: its lines go to the image's
 // log and to the CLI.
 import * as path from "node:path";
@@ -13,6 +14,7 @@ import { type ImageOutputs, imageOutputs, round1 } from "./outputs";
 import { imagePaths } from "./safebuild";
 import { fileLogger, type Logger, memoryLogger, stderrLogger, toStderr } from "../run/log";
 import { crane, RegistryError, type RegistrySession } from "../oci/crane";
+import { overlayFacts } from "../oci/chain";
 import { isLocalCopy, recordLocalCopy } from "../oci/localcopy";
 import { publishImage, tagPublished } from "../oci/publish";
 import { pullImages, resolveDigest } from "../oci/pull";
@@ -54,12 +56,15 @@ async function annotatedDigest(
   }
 }
 
-/** Pull `published` (repository@digest) as `name` into `dir`, and record the file as its local copy. */
+/**
+ * Pull `published` (repository@digest) as `name` into `dir` (an overlay with
+ * its parent layers, or flattened), and record the file as its local copy.
+ */
 async function fetchLocalCopy(
-  published: string, dir: string, name: string, insecure: boolean | undefined, session: RegistrySession, signal: AbortSignal, log: Logger,
+  published: string, dir: string, name: string, insecure: boolean | undefined, session: RegistrySession, signal: AbortSignal, log: Logger, flatten?: boolean,
 ) {
   const started = Date.now();
-  const pulled = await pullImages({ ref: published, dir, expect: [name], log, label: `${name} registry`, signal, session, insecure });
+  const pulled = await pullImages({ ref: published, dir, expect: [name], log, label: `${name} registry`, signal, session, insecure, flatten });
   const file = pulled.files[0];
   recordLocalCopy(file.path, pulled.pinned);
   log.line(name, `local copy: pulled ${pulled.pinned} in ${round1((Date.now() - started) / 1000)} s`);
@@ -109,12 +114,13 @@ export async function pullFromCache(inputs: CheckedImageInputs, session: Registr
   const started = Date.now();
   const log = fileLogger(p.log, toStderr);
   try {
-    const pulled = await pullImages({ ref, dir: inputs.dir, expect: [name], ...common, log });
+    const pulled = await pullImages({ ref, dir: inputs.dir, expect: [name], ...common, log, flatten: inputs.flatten });
     const file = pulled.files[0];
     recordLocalCopy(file.path, pulled.pinned);
-    // Hashed here, not taken from the annotation: the digest is of the bytes this machine has. The file is
-    // in place already: an interrupt now would leave it unrecorded, so the few seconds are waited for.
-    const hashed = await contentDigest(file.path);
+    // Hashed here, not taken from the annotation: the digest is of the bytes this machine has (as pulled, for a
+    // flattened overlay). The file is in place already: an interrupt now would leave it unrecorded, so the few
+    // seconds are waited for.
+    const hashed = file.publishedDigest ?? await contentDigest(file.path);
     const seconds = round1((Date.now() - started) / 1000);
     log.line(name, `source: pulled ${pulled.pinned} (build key ${inputs.buildKey}, ${hashed}) in ${seconds} s`);
     const outs = imageOutputs(inputs, {
@@ -144,13 +150,15 @@ export async function publish(outs: ImageOutputs, session: RegistrySession, sign
       await tagPublished(outs.published!, outs.name, outs.tag, { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry });
       return { ...outs, publishedTag: outs.tag, publishError: undefined };
     }
+    const common = { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry };
+    const overlay = await overlayFacts(outs.path, outs.name, outs.registry, outs.parentBuildKey, common);
     const published = await publishImage({
-      file: outs.path, repository: outs.registry, tag: outs.tag, insecure: outs.insecureRegistry,
+      file: outs.path, repository: outs.registry, tag: outs.tag,
       facts: {
         name: outs.name, buildKey: outs.buildKey, digest: outs.digest, parentBuildKey: outs.parentBuildKey, parentDigest: outs.parentDigest, suite: outs.suite,
-        backend: outs.backend, created: new Date().toISOString(),
+        backend: outs.backend, created: new Date().toISOString(), ...overlay,
       },
-      log, label: `${outs.name} publish`, signal, session,
+      ...common,
     });
     recordLocalCopy(outs.path, published);
     return { ...outs, published, publishedTag: outs.tag, publishError: undefined };
@@ -192,14 +200,16 @@ export async function updateFromRegistry(olds: ImageOutputs, news: CheckedImageI
     if (current === UNREACHABLE) throw new Error(`${news.name}: its local copy is missing or changed and the registry ${news.registry} is not available to fetch it again`);
     const log = fileLogger(p.log, toStderr, { append: true });
     try {
-      const file = await fetchLocalCopy(published, news.dir, news.name, news.insecureRegistry, session, signal, log);
-      outs = { ...outs, identity: file.identity, sizeBytes: file.identity.size, source: `pulled ${published}`, digest: await contentDigest(file.path) };
+      const file = await fetchLocalCopy(published, news.dir, news.name, news.insecureRegistry, session, signal, log, news.flatten);
+      const digest = file.publishedDigest ?? await contentDigest(file.path);
+      outs = { ...outs, identity: file.identity, sizeBytes: file.identity.size, source: `pulled ${published}`, digest };
     } finally {
       await log.close();
     }
   }
   if (outs.digest === undefined) {
-    outs.digest = news.localCopies !== false && isLocalCopy(p.final, published)
+    // A flattened copy's bytes are not the published image's: its digest is the annotation's.
+    outs.digest = news.localCopies !== false && !news.flatten && isLocalCopy(p.final, published)
       ? await contentDigest(p.final)
       : await annotatedDigest(published, news.insecureRegistry, session, stderrLogger(p.log), `${news.name} registry`, signal);
   }

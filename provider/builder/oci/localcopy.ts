@@ -4,11 +4,13 @@
 // only (the shared state cannot know another runner's files): a hidden
 // `.<name>.published` holding the artifact and the file's identity when it
 // was built or pulled. A copy is good while both still match; anything else
-// (no file, no record, a changed file) is fetched again, never rebuilt.
+// (no file, no record, a changed file, an overlay whose parent layers are
+// not all there) is fetched again, never rebuilt.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type FileIdentity, identityOf, sameIdentity } from "../../model/identity";
 import { writeFileAtomicSync } from "../run/files";
+import { chainPresent } from "../image/layercheck";
 
 interface LocalRecord {
   published: string;
@@ -26,7 +28,7 @@ export function recordLocalCopy(file: string, published: string): void {
   writeFileAtomicSync(localRecordPath(file), `${JSON.stringify({ published, identity } satisfies LocalRecord)}\n`);
 }
 
-/** Whether `file` is, unchanged, a copy of `published`. */
+/** Whether `file` is, unchanged, a copy of `published`, with the parent layers it reads if it is an overlay. */
 export function isLocalCopy(file: string, published: string): boolean {
   let record: LocalRecord;
   try {
@@ -34,7 +36,7 @@ export function isLocalCopy(file: string, published: string): boolean {
   } catch {
     return false;
   }
-  return record.published === published && sameIdentity(record.identity, identityOf(file));
+  return record.published === published && sameIdentity(record.identity, identityOf(file)) && chainPresent(file);
 }
 
 export function forgetLocalCopy(file: string): void {

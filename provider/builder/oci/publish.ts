@@ -2,17 +2,20 @@
 // image zstd-compressed as data/images/<name>.zst in one reproducible layer
 // (fixed owner, time and order), a config with a platform and a command (so
 // `docker create`, which `lvh images pull` uses, accepts it), annotations
-// that say what it is, and tags: its build key and, optionally, a human tag.
+// that say what it is, and tags: its build key, its content digest
+// (`content-sha256-<hex>`, by which an overlay's parent is found) and,
+// optionally, a human tag. An overlay is published as it is, its delta only;
+// its annotations name its parent (chain.ts).
 // The tags appear only once the image is complete: it is pushed under a
 // staging tag first, which is deleted after.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { humanTag, parseRef, publishAnnotations, type PublishedImageFacts } from "../../model/oci";
+import { contentTag, humanTag, parseRef, publishAnnotations, type PublishedImageFacts } from "../../model/oci";
 import { crane, type RegistrySession } from "./crane";
 import { MINUTE, run } from "../run/exec";
 import type { Logger } from "../run/log";
-import { hostPlatform } from "./pull";
+import { hostPlatform } from "./fetch";
 
 export interface PublishRequest {
   file: string;
@@ -55,6 +58,7 @@ export async function publishImage(req: PublishRequest): Promise<string> {
       "mutate", `${req.repository}@${staged}`, "--set-platform", hostPlatform(), "--cmd", "/bin/true", ...annotations,
     ], opts));
     await crane(what, host, ["tag", `${req.repository}@${final}`, req.facts.buildKey], opts);
+    if (req.facts.digest) await crane(what, host, ["tag", `${req.repository}@${final}`, contentTag(req.facts.digest)], opts);
     if (req.tag) await crane(what, host, ["tag", `${req.repository}@${final}`, humanTag(req.tag, name)], opts);
     try {
       await crane(what, host, ["delete", `${req.repository}@${staged}`], opts);

@@ -1,47 +1,37 @@
 // Pulling published images without a Docker daemon (lvh's `images pull`):
-//   crane digest REF           the manifest digest, resolved for the platform
-//   crane export REPO@DIGEST - the flattened file system, pinned to that digest
-// Only regular files data/images/<name>.zst are used (model/oci.ts), each
-// decompressed by zstd into a fresh staging directory beside the images;
-// they are renamed into place only after crane and every zstd succeeded, so
-// an existing image is replaced whole or not at all.
+// the reference resolved to a manifest digest and its images extracted
+// (fetch.ts) into a fresh staging directory beside the images; an overlay's
+// parent layers installed beside it first (chain.ts); then the images are
+// renamed into place, only after crane and every zstd succeeded, so an
+// existing image is replaced whole or not at all. With `flatten`, an
+// overlay is made a standalone file before it is renamed into place, and the
+// layers nothing reads any more are swept.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { once } from "node:events";
-import { pipeline } from "node:stream/promises";
-import { MINUTE, start } from "../run/exec";
 import { type FileIdentity, identityOf } from "../../model/identity";
-import { DIGEST_PATTERN, imageEntry, parseRef, registryRefusal } from "../../model/oci";
-import { crane, craneExport, type RegistrySession } from "./crane";
-import type { Logger } from "../run/log";
-import { readTar } from "../../model/tar";
+import { parseRef } from "../../model/oci";
 import { renameDurably } from "../run/files";
+import { contentDigest } from "../image/digest";
+import { backingFileOf } from "../image/layercheck";
+import { flattenImage, sweepLayers } from "../image/layers";
+import { annotationsOf, type ChainTarget, installChain } from "./chain";
+import { extractImages, type FetchRequest, resolveDigest } from "./fetch";
 
-export interface PullRequest {
-  ref: string;
+export { hostPlatform, MAX_IMAGE_BYTES, resolveDigest } from "./fetch";
+
+export interface PullRequest extends FetchRequest {
   /** The images directory: files land here (lvh's `--dir D` means D/images). */
   dir: string;
-  /** os/arch[/variant] of a multi-platform index. @default the host's, linux/amd64 */
-  platform?: string;
-  /** Keep `<name>.zst` next to each image (lvh's --cache). */
-  cache?: boolean;
-  insecure?: boolean;
-  /** Only these images: they must be in it, and others are not extracted (the registry cache pulls one image). */
-  expect?: string[];
-  /** Images it must not hold (those a stack builds itself), with why. */
-  refuse?: { names: string[]; why: string };
-  log: Logger;
-  label: string;
-  signal?: AbortSignal;
-  session: RegistrySession;
-  /** The most bytes one image may decompress to. @default MAX_IMAGE_BYTES */
-  maxImageBytes?: number;
+  /** Overlays made standalone files (no backing file), as lvh expects them. @default false */
+  flatten?: boolean;
 }
 
 export interface PulledFile {
   name: string;
   path: string;
   identity: FileIdentity;
+  /** A flattened overlay's: the content digest of the image as published (the file's own differs). */
+  publishedDigest?: string;
 }
 
 export interface PullResult {
@@ -52,137 +42,48 @@ export interface PullResult {
   files: PulledFile[];
 }
 
-/**
- * How long crane may stream an image, and each zstd that it feeds may run:
- * lvh images are gigabytes.
- */
-const PULL_TIMEOUT_MS = 60 * MINUTE;
-
-/**
- * The most bytes one pulled image may decompress to: a few kilobytes of
- * zstd can hold terabytes of zeros, which would fill the images' disk. lvh
- * images are a few gigabytes.
- */
-export const MAX_IMAGE_BYTES = 64 * 2 ** 30;
-
-export function hostPlatform(): string {
-  const arch = ({ x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" } as Record<string, string>)[process.arch] ?? process.arch;
-  return `linux/${arch}`;
-}
-
-/**
- * The digest `ref` points to now, for the platform. Rejects with a
- * RegistryError (`notFound` for a missing tag). `manifestOnly`: the digest of
- * the manifest itself, whatever it is, from one HEAD request (for what we
- * publish ourselves: a single-platform manifest, never an index).
- */
-export async function resolveDigest(req: Omit<PullRequest, "dir">, opts: { manifestOnly?: boolean } = {}): Promise<string> {
-  const parsed = parseRef(req.ref);
-  const refusal = registryRefusal(parsed.host, !!req.insecure);
-  if (refusal) throw new Error(refusal);
-  const out = await crane("looking up " + req.ref, parsed.host, ["digest", ...(opts.manifestOnly ? [] : ["--platform", req.platform ?? hostPlatform()]), req.ref], {
-    log: req.log, label: req.label, signal: req.signal, session: req.session, insecure: req.insecure, timeoutMs: 2 * 60_000,
-  });
-  const digest = out.trim().split("\n").pop() ?? "";
-  if (!DIGEST_PATTERN.test(digest)) throw new Error(`registry ${parsed.host}: ${req.ref} gave no digest (${JSON.stringify(digest.slice(0, 80))})`);
-  return digest;
-}
-
-async function writeAll(w: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
-  if (!w.write(chunk)) await once(w, "drain");
-}
-
-/** Pull the images of `ref` into `dir`. Nothing is left behind on failure, and no existing file is touched. */
+/** Pull the images of `ref` into `dir`. Nothing but the layers overlays read is left behind on failure, and no existing image is touched. */
 export async function pullImages(req: PullRequest): Promise<PullResult> {
-  const { host, repository } = parseRef(req.ref);
+  const { repository } = parseRef(req.ref);
   const digest = await resolveDigest(req);
   // Pinned: a tag that moves meanwhile cannot mix two images.
   const pinned = `${repository}@${digest}`;
   fs.mkdirSync(req.dir, { recursive: true });
   const staging = fs.mkdtempSync(path.join(req.dir, ".pull-"));
-  const names: string[] = [];
+  const target: ChainTarget = { dir: req.dir, repository, unpins: [] };
+  const hidden: string[] = [];
   try {
-    const exp = craneExport(`pulling ${pinned}`, host, pinned, { ...req, platform: req.platform ?? hostPlatform(), timeoutMs: PULL_TIMEOUT_MS });
-    let refusal: unknown;
-    // Whether we refused what crane sent (an entry we will not write), rather than failed to read or write it.
-    let ours = false;
-    try {
-      await readTar(exp.stdout as AsyncIterable<Buffer>, async (entry, data) => {
-        let image: string | undefined;
-        try {
-          image = imageEntry(entry);
-          if (image === undefined || (req.expect && !req.expect.includes(image))) return;
-          if (req.refuse?.names.includes(image)) throw new Error(`it holds ${image}, ${req.refuse.why}`);
-          if (names.includes(image)) throw new Error(`${entry.name}: the image holds it twice`);
-        } catch (err) {
-          ours = true;
-          throw err;
-        }
-        names.push(image);
-        await extractOne(image, entry.size, data, staging, req);
-      });
-    } catch (err) {
-      refusal = err;
-      exp.stop();
+    const names = await extractImages(pinned, staging, req.dir, req);
+    const overlays = names.filter((n) => backingFileOf(path.join(staging, n)) !== undefined);
+    const annotations = overlays.length ? await annotationsOf(pinned, req) : {};
+    for (const name of overlays) await installChain(path.join(staging, name), name, annotations, target, req);
+    const published = new Map<string, string>();
+    if (req.flatten) {
+      for (const name of overlays) {
+        // Beside its layers, where its backing name resolves; back to staging once it is standalone.
+        const beside = path.join(req.dir, `.${name}.pulled-${process.pid}`);
+        hidden.push(beside);
+        fs.renameSync(path.join(staging, name), beside);
+        published.set(name, await contentDigest(beside, req.signal, name));
+        await flattenImage(beside, req);
+        fs.renameSync(beside, path.join(staging, name));
+        req.log.line(req.label, `${name}: flattened (a standalone file, no backing file)`);
+      }
     }
-    // A crane that failed on its own is the cause of a broken stream: its
-    // RegistryError first. After a refusal of ours, crane's end (a broken
-    // pipe, if it wrote on before it was stopped) is only its consequence.
-    await (ours ? exp.done.catch(() => undefined) : exp.done);
-    if (refusal) throw new Error(`${req.ref}: refused: ${(refusal as Error).message}; nothing was written to ${req.dir}`);
-    if (names.length === 0) throw new Error(`${req.ref}: no data/images/<image>.zst in the image: not an lvh image`);
-    const missing = (req.expect ?? []).filter((n) => !names.includes(n));
-    if (missing.length) throw new Error(`${req.ref}: does not hold ${missing.join(", ")} (it holds ${names.join(", ")})`);
     const files: PulledFile[] = [];
     // Each on the disk before it is named, and named before the state records it.
     for (const f of fs.readdirSync(staging)) renameDurably(path.join(staging, f), path.join(req.dir, f));
     for (const name of names) {
       const p = path.join(req.dir, name);
-      files.push({ name, path: p, identity: identityOf(p)! });
+      files.push({ name, path: p, identity: identityOf(p)!, ...(published.has(name) ? { publishedDigest: published.get(name) } : {}) });
       req.log.line(req.label, `pulled ${p} from ${pinned}`);
     }
+    for (const unpin of target.unpins.splice(0)) unpin();
+    if (published.size) sweepLayers(req.dir, req.log, req.label);
     return { digest, pinned, files };
   } finally {
+    for (const unpin of target.unpins) unpin();
+    for (const f of hidden) fs.rmSync(f, { force: true });
     fs.rmSync(staging, { recursive: true, force: true });
   }
-}
-
-/** Decompress one image's .zst data into the staging directory (and keep the .zst with `cache`). */
-async function extractOne(image: string, size: number, data: AsyncIterable<Buffer>, staging: string, req: PullRequest): Promise<void> {
-  const exclusive = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
-  const keep = req.cache ? fs.createWriteStream("", { fd: fs.openSync(path.join(staging, `${image}.zst`), exclusive, 0o644) }) : undefined;
-  const out = fs.openSync(path.join(staging, image), exclusive, 0o644);
-  const bound = req.maxImageBytes ?? MAX_IMAGE_BYTES;
-  let n = 0;
-  try {
-    // The kernel holds the bound while zstd writes (RLIMIT_FSIZE: a write
-    // past it fails), with no copy of the output through us; no core file.
-    const z = start("prlimit", [`--fsize=${bound}`, "--core=0", "--", "zstd", "-d", "-q", "-c"], {
-      label: req.label, log: req.log, signal: req.signal, timeoutMs: PULL_TIMEOUT_MS, stdin: "pipe", stdout: out,
-    });
-    const fed = pipeline(async function* () {
-      for await (const chunk of data) {
-        n += chunk.length;
-        if (keep) await writeAll(keep, chunk);
-        yield chunk;
-      }
-    }, z.stdin!).then(() => undefined, (err: unknown) => err);
-    const feedError = await fed;
-    // zstd's own failure (its exit code and stderr) says more than the EPIPE
-    // of a write to a zstd that has ended.
-    await z.done.catch((err: Error) => {
-      if (fs.fstatSync(out).size >= bound) {
-        throw new Error(`data/images/${image}.zst decompresses to more than ${bound} bytes, the most a pulled image may have`);
-      }
-      throw new Error(`data/images/${image}.zst: ${err.message}`);
-    });
-    if (feedError) throw feedError;
-  } finally {
-    fs.closeSync(out);
-    if (keep) {
-      keep.end();
-      await once(keep, "close");
-    }
-  }
-  if (n !== size) throw new Error(`data/images/${image}.zst: ${n} of ${size} bytes`);
 }

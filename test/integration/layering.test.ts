@@ -1,0 +1,130 @@
+// Copy-on-write children with the real tools, on a forest shaped like
+// lvh-images' kind images: a bootable root, a child with packages, and
+// three grandchildren each installing another Debian kernel. Built as
+// overlays and as flat files: the same content, a fraction of the bytes,
+// bootable through the chain; a parent's file replaced leaves its children
+// reading what they were built on; a missing or altered layer is named.
+import { expect } from "chai";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { directBackend } from "../../provider/builder/backends/direct";
+import { aptListsCacheDir, cacheDir } from "../../provider/builder/cache/dirs";
+import { contentDigest } from "../../provider/builder/image/digest";
+import { backingFileOf, checkChain, sweepLayers } from "../../provider/builder/image/layers";
+import { type BuiltImage, buildImage } from "../../provider/builder/image/safebuild";
+import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
+import { layerName } from "../../provider/model/layers";
+import { bootToLogin } from "../support/guest";
+
+/** Two versioned cloud kernels of the mirror's indexes (the oldest two), besides the current one. */
+function cloudKernels(): string[] {
+  const lists = aptListsCacheDir(cacheDir());
+  const abis = new Set<number>();
+  for (const f of fs.readdirSync(lists).filter((n) => n.endsWith("_binary-amd64_Packages"))) {
+    for (const m of fs.readFileSync(path.join(lists, f), "utf8").matchAll(/^Package: linux-image-6\.1\.0-(\d+)-cloud-amd64$/gm)) abis.add(Number(m[1]));
+  }
+  const sorted = [...abis].sort((a, b) => a - b);
+  expect(sorted.length, "versioned cloud kernels in the mirror's indexes").to.be.greaterThan(2);
+  return ["linux-image-cloud-amd64", ...sorted.slice(0, 2).map((n) => `linux-image-6.1.0-${n}-cloud-amd64`)];
+}
+
+describe("integration: copy-on-write children (layering overlay), a forest like lvh-images' kind images", function () {
+  this.timeout(60 * 60_000);
+  let work: string;
+  const built: Record<string, BuiltImage> = {};
+
+  const build = (dir: string, config: ImageConfigInput, parentPath: string | undefined, layering: "flat" | "overlay", parentDigest?: string) =>
+    buildImage({
+      dir, image: parseImageConfig(config), parentPath, parentDigest, suite: "bookworm", baseDir: work, mergeSteps: true,
+      backend: directBackend, guestfsEnv: {}, cacheDir: cacheDir(), signal: new AbortController().signal, layering,
+    });
+  const allocated = (file: string) => fs.statSync(file).blocks * 512;
+  const compare = (a: string, b: string) => spawnSync("qemu-img", ["compare", a, b], { encoding: "utf8" });
+
+  before(() => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-layering-"));
+  });
+  after(() => fs.rmSync(work, { recursive: true, force: true }));
+
+  it("builds the forest as overlays: each holds what the flat build holds, in under a tenth of its bytes, and boots through its chain", async () => {
+    const overlay = path.join(work, "overlay");
+    const flat = path.join(work, "flat");
+    const root = await build(overlay, { name: "base.img", actions: [{ type: "run-command", cmd: "passwd -d root" }] }, undefined, "overlay");
+    const kind: ImageConfigInput = { name: "kind.qcow2", parent: "base.img", packages: ["docker.io", "golang-1.19-go"] };
+    built["kind.qcow2"] = await build(overlay, kind, root.path, "overlay", root.digest);
+    const flatKind = await build(flat, kind, root.path, "flat", root.digest);
+    expect(backingFileOf(built["kind.qcow2"].path)).to.equal(layerName("base.img", root.digest));
+    expect(backingFileOf(flatKind.path)).to.equal(undefined);
+
+    const kernels = cloudKernels();
+    for (const [i, kernel] of kernels.entries()) {
+      const name = `kind_${i}.qcow2`;
+      const config: ImageConfigInput = { name, parent: "kind.qcow2", packages: [kernel] };
+      built[name] = await build(overlay, config, built["kind.qcow2"].path, "overlay", built["kind.qcow2"].digest);
+      const flatOne = await build(flat, config, flatKind.path, "flat", flatKind.digest);
+      expect(backingFileOf(built[name].path)).to.equal(layerName("kind.qcow2", built["kind.qcow2"].digest));
+      const same = compare(built[name].path, flatOne.path);
+      expect(same.stdout + same.stderr, `${name}: overlay against flat`).to.include("Images are identical");
+      const share = allocated(built[name].path) / allocated(flatOne.path);
+      expect(share, `${name}: its overlay's bytes against its flat file's`).to.be.lessThan(0.1);
+      // The summary's "% of flat": the flat file the overlay was made from, the same bytes as the flat build.
+      expect(built[name].flatBytes! / allocated(flatOne.path)).to.be.closeTo(1, 0.01);
+    }
+    const same = compare(built["kind.qcow2"].path, flatKind.path);
+    expect(same.stdout + same.stderr, "kind.qcow2: overlay against flat").to.include("Images are identical");
+    // The chain reads as one disk: a grandchild boots its own kernel, through kind.qcow2's and base.img's layers.
+    const consoleText = await bootToLogin(built["kind_1.qcow2"].path, "qcow2", 8 * 60_000, path.join(work, "console.log"));
+    expect(consoleText).to.match(new RegExp(`Linux version ${kernels[1].replace("linux-image-", "").replace(/\./g, "\\.")}`));
+  });
+
+  it("keeps a grandchild reading its own parent's bytes when that parent's file is replaced, and sweeps the layer once nothing reads it", async () => {
+    const dir = path.join(work, "overlay");
+    const child = built["kind.qcow2"].path;
+    const layer = path.join(dir, layerName("kind.qcow2", built["kind.qcow2"].digest));
+    const before = await contentDigest(path.join(dir, "kind_0.qcow2"));
+    // A parent rebuilt to other bytes: a new file under its name.
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", `${child}.new`, "1G"]);
+    fs.renameSync(`${child}.new`, child);
+    expect(sweepLayers(dir)).to.deep.equal([]);
+    expect(fs.existsSync(layer)).to.equal(true);
+    expect(await checkChain(path.join(dir, "kind_0.qcow2"), "kind_0.qcow2")).to.deep.equal([layer, path.join(dir, layerName("base.img", await contentDigest(path.join(dir, "base.img"))))]);
+    const map = execFileSync("qemu-img", ["map", "--output=json", path.join(dir, "kind_0.qcow2")], { encoding: "utf8" });
+    expect(JSON.parse(map).some((e: { data: boolean }) => e.data)).to.equal(true);
+    expect(await contentDigest(path.join(dir, "kind_0.qcow2"))).to.equal(before);
+    // Once no grandchild reads it, the old layer goes (base.img's goes too: only that layer read it).
+    for (const n of ["kind_0.qcow2", "kind_1.qcow2", "kind_2.qcow2"]) fs.rmSync(path.join(dir, n));
+    const removed = sweepLayers(dir);
+    expect(removed).to.include(path.basename(layer));
+    expect(fs.existsSync(layer)).to.equal(false);
+  });
+
+  it("names a missing or altered layer, and builds nothing on it", async () => {
+    const dir = path.join(work, "chain");
+    fs.mkdirSync(dir);
+    // A small chain of its own: a raw parent and an overlay on it, made as a build makes them.
+    const tree = path.join(work, "tree");
+    fs.mkdirSync(tree, { recursive: true });
+    fs.writeFileSync(path.join(tree, "hello"), "parent\n");
+    const parent = path.join(dir, "p.img");
+    execFileSync("mke2fs", ["-q", "-F", "-t", "ext4", "-d", tree, parent, "64M"]);
+    const digest = await contentDigest(parent);
+    const overlay = await build(dir, { name: "c.qcow2", parent: "p.img" }, parent, "overlay", digest);
+    const layer = path.join(dir, layerName("p.img", digest));
+    expect(backingFileOf(overlay.path)).to.equal(path.basename(layer));
+
+    const failure = (config: ImageConfigInput, parentPath: string) => build(dir, config, parentPath, "flat").then(() => undefined, (e: Error) => e);
+    fs.renameSync(layer, `${layer}.away`);
+    let error = await failure({ name: "g.qcow2", parent: "c.qcow2" }, overlay.path);
+    expect(error?.message).to.include(`its parent layer ${layer} is missing (the parent p.img at ${digest})`);
+    expect(fs.existsSync(path.join(dir, "g.qcow2"))).to.equal(false);
+
+    fs.renameSync(`${layer}.away`, layer);
+    const fd = fs.openSync(layer, "r+");
+    fs.writeSync(fd, Buffer.from("altered"), 0, 7, 4096 * 8);
+    fs.closeSync(fd);
+    error = await failure({ name: "g.qcow2", parent: "c.qcow2" }, overlay.path);
+    expect(error?.message).to.match(new RegExp(`its parent layer ${layer.replace(/[.]/g, "\\.")} is altered: its content is sha256:[0-9a-f]{64}, its name says ${digest}`));
+  });
+});
