@@ -14,6 +14,7 @@
 set -eo pipefail
 umask 022
 disk=$1 offset=$2 dir=$3
+mkdir -p "$dir/lower" "$dir/fs"
 mount -o loop,ro,noload,nodev,nosuid,offset="$offset" "$disk" "$dir/lower"
 mount -o loop,ro,nodev,nosuid "$dir/changes.img" "$dir/fs"
 (cd "$dir/lower" && find . -xdev -printf '%y %p\0') > "$dir/lower.list"
