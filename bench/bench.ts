@@ -15,6 +15,8 @@
 //   npm run bench -- --backends direct,lvh   some of them
 //   npm run bench -- --cold-only guestfs     only the cold build with those
 //   npm run bench -- --forests seed,ci       some forests (seed, bootable, and ci: one and two builds at a time)
+//   npm run bench -- --forests kind          vm-images:layering flat against overlay (layering.ts; not in the default set)
+//   npm run bench -- --forests kind --small  the same on a tiny forest, once each: a quick check that it runs
 //   npm run bench -- --smoke                 the direct backend, a tiny forest (npm test runs this)
 //   npm run bench -- --baseline REF          also the direct backend of commit REF, cold (baseline.ts)
 //
@@ -39,6 +41,7 @@ import { whichTool } from "../provider/builder/run/host";
 import { memoryLogger } from "../provider/builder/run/log";
 import { REPO, TestProject } from "../test/e2e/harness";
 import { type Baseline, prepareBaseline } from "./baseline";
+import { measureLayering } from "./layering";
 import { fmt, median, settle, timed } from "./measure";
 
 const SUITE = "bookworm";
@@ -301,10 +304,11 @@ async function measureAll(args: string[], wanted: string[], coldOnly: string[], 
     report([r]);
     return;
   }
-  const lvh = wanted.includes("lvh") ? findLvh() : undefined;
   const only = args.find((a, i) => args[i - 1] === "--forests" || a.startsWith("--forests="))?.replace("--forests=", "").split(",");
-  for (const name of only ?? []) if (!["seed", "bootable", "ci"].includes(name)) throw new Error(`--forests: unknown forest ${name} (seed, bootable, ci)`);
+  for (const name of only ?? []) if (!["seed", "bootable", "ci", "kind"].includes(name)) throw new Error(`--forests: unknown forest ${name} (seed, bootable, ci, kind)`);
+  if (args.includes("--small") && !only?.includes("kind")) throw new Error("--small: only with --forests kind");
   const forests = ["seed", "bootable"].filter((name) => !only || only.includes(name)).map((name) => forestFrom(name, path.join(REPO, "examples", name)));
+  const lvh = wanted.includes("lvh") && forests.length ? findLvh() : undefined;
   const results: Measured[] = [];
   for (const forest of forests) {
     if (lvh) results.push(await measureLvh(lvh, forest));
@@ -318,8 +322,10 @@ async function measureAll(args: string[], wanted: string[], coldOnly: string[], 
     if (baseline && wanted.includes("direct")) results.push(await measureBaseline(baseline, forest));
     if (wanted.includes("direct")) results.push(await measureEmptyPackageCaches(forest));
   }
-  report(results);
-  ratios(results, lvh !== undefined);
+  if (forests.length) {
+    report(results);
+    ratios(results, lvh !== undefined);
+  }
   if (wanted.includes("direct") && (!only || only.includes("ci"))) {
     const ci = forestFrom("ci", path.join(REPO, "examples", "ci"));
     const serial = await measureOurs("direct", ci, { VM_IMAGES_PARALLEL: "1" }, "cold");
@@ -327,6 +333,8 @@ async function measureAll(args: string[], wanted: string[], coldOnly: string[], 
     console.log(`\nci stack's forest, direct, cold: one build at a time ${fmt(serial.runs.cold.seconds)} s, two at a time ${fmt(parallel.runs.cold.seconds)} s ` +
       `(ratio ${ratio(serial.runs.cold.seconds, parallel.runs.cold.seconds)})`);
   }
+  // Not in the default set: some 25 minutes of builds (layering.ts).
+  if (wanted.includes("direct") && only?.includes("kind")) await measureLayering(COLD_SAMPLES, args.includes("--small"));
   console.log(`\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString().slice(0, 10)}${lvh ? `; lvh: ${lvh}` : ""}` +
     `${baseline ? `; baseline: ${baseline.ref} ${baseline.commit}` : ""}`);
 }
