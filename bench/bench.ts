@@ -333,7 +333,7 @@ async function measureAll(args: string[], wanted: string[], coldOnly: string[], 
     console.log(`\nci stack's forest, direct, cold: one build at a time ${fmt(serial.runs.cold.seconds)} s, two at a time ${fmt(parallel.runs.cold.seconds)} s ` +
       `(ratio ${ratio(serial.runs.cold.seconds, parallel.runs.cold.seconds)})`);
   }
-  // Not in the default set: some 25 minutes of builds (layering.ts).
+  // Not in the default set: upwards of 25 minutes of builds and pulls (layering.ts).
   if (wanted.includes("direct") && only?.includes("kind")) await measureLayering(COLD_SAMPLES, args.includes("--small"));
   console.log(`\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString().slice(0, 10)}${lvh ? `; lvh: ${lvh}` : ""}` +
     `${baseline ? `; baseline: ${baseline.ref} ${baseline.commit}` : ""}`);
