@@ -15,6 +15,8 @@
 //   npm run bench -- --backends direct,lvh   some of them
 //   npm run bench -- --cold-only guestfs     only the cold build with those
 //   npm run bench -- --forests seed,ci       some forests (seed, bootable, and ci: one and two builds at a time)
+//   npm run bench -- --forests kind          vm-images:layering flat against overlay (layering.ts; not in the default set)
+//   npm run bench -- --forests kind --small  the same on a tiny forest, once each: a quick check that it runs
 //   npm run bench -- --smoke                 the direct backend, a tiny forest (npm test runs this)
 //   npm run bench -- --baseline REF          also the direct backend of commit REF, cold (baseline.ts)
 //
@@ -30,7 +32,6 @@
 //
 // Every measured up, lvh's too, starts once what the one before wrote has
 // reached the disk (sync), so none pays for another's writeback.
-import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -40,6 +41,8 @@ import { whichTool } from "../provider/builder/run/host";
 import { memoryLogger } from "../provider/builder/run/log";
 import { REPO, TestProject } from "../test/e2e/harness";
 import { type Baseline, prepareBaseline } from "./baseline";
+import { measureLayering } from "./layering";
+import { fmt, median, settle, timed } from "./measure";
 
 const SUITE = "bookworm";
 
@@ -96,75 +99,6 @@ interface Measured {
 
 /** The direct backend's cold up is measured this many times (a fresh stack and caches each), and its ratios use the median. */
 const COLD_SAMPLES = 3;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-/** Resident memory of a process and all its descendants, in KiB. */
-function treeRssKiB(root: number): number {
-  const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
-  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number)) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const ppid = Number(fields[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-      rss.set(pid, Number(fields[21]) * 4);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  let total = 0;
-  const queue = [root];
-  while (queue.length) {
-    const pid = queue.pop()!;
-    total += rss.get(pid) ?? 0;
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return total;
-}
-
-/** The kernel's dirty and under-writeback page cache, in KiB. */
-function unwrittenKiB(): number {
-  const meminfo = fs.readFileSync("/proc/meminfo", "utf8");
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(meminfo)?.[1] ?? 0);
-  return kib("Dirty") + kib("Writeback");
-}
-
-/**
- * Before each measured up: what earlier measurements wrote reaches the disk
- * first (lvh's images alone are several GB), so no measurement pays for
- * another's writeback. Reported when it took a while.
- */
-async function settle(label: string): Promise<void> {
-  const started = Date.now();
-  const before = unwrittenKiB();
-  spawnSync("sync");
-  while (unwrittenKiB() > 32 * 1024 && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 250));
-  const seconds = (Date.now() - started) / 1000;
-  if (seconds >= 1) console.error(`bench: ${label}: ${fmt(seconds)} s for ${fmt(before / 1024)} MiB of earlier writes to reach the disk`);
-}
-
-/** Run a command, timing it and sampling the peak memory of its process tree. */
-function timed(cmd: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<{ seconds: number; peakKiB: number }> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr = (stderr + d).slice(-6000)));
-    let peakKiB = 0;
-    const sampler = setInterval(() => (peakKiB = Math.max(peakKiB, treeRssKiB(child.pid!))), 500);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearInterval(sampler);
-      if (code === 0) resolve({ seconds: (Date.now() - started) / 1000, peakKiB });
-      else reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(" ")} exited ${code}\n${stderr.slice(-3000)}`));
-    });
-  });
-}
 
 function copyForest(forest: Forest, into: string, images: unknown[]): void {
   if (forest.dir) {
@@ -269,7 +203,6 @@ function findLvh(): string | undefined {
   return whichTool("lvh");
 }
 
-const fmt = (n: number | undefined) => (n === undefined ? "-" : n.toFixed(1));
 const ratio = (a: number, b: number) => (a / b).toFixed(1);
 
 function report(results: Measured[]): void {
@@ -371,10 +304,11 @@ async function measureAll(args: string[], wanted: string[], coldOnly: string[], 
     report([r]);
     return;
   }
-  const lvh = wanted.includes("lvh") ? findLvh() : undefined;
   const only = args.find((a, i) => args[i - 1] === "--forests" || a.startsWith("--forests="))?.replace("--forests=", "").split(",");
-  for (const name of only ?? []) if (!["seed", "bootable", "ci"].includes(name)) throw new Error(`--forests: unknown forest ${name} (seed, bootable, ci)`);
+  for (const name of only ?? []) if (!["seed", "bootable", "ci", "kind"].includes(name)) throw new Error(`--forests: unknown forest ${name} (seed, bootable, ci, kind)`);
+  if (args.includes("--small") && !only?.includes("kind")) throw new Error("--small: only with --forests kind");
   const forests = ["seed", "bootable"].filter((name) => !only || only.includes(name)).map((name) => forestFrom(name, path.join(REPO, "examples", name)));
+  const lvh = wanted.includes("lvh") && forests.length ? findLvh() : undefined;
   const results: Measured[] = [];
   for (const forest of forests) {
     if (lvh) results.push(await measureLvh(lvh, forest));
@@ -388,8 +322,10 @@ async function measureAll(args: string[], wanted: string[], coldOnly: string[], 
     if (baseline && wanted.includes("direct")) results.push(await measureBaseline(baseline, forest));
     if (wanted.includes("direct")) results.push(await measureEmptyPackageCaches(forest));
   }
-  report(results);
-  ratios(results, lvh !== undefined);
+  if (forests.length) {
+    report(results);
+    ratios(results, lvh !== undefined);
+  }
   if (wanted.includes("direct") && (!only || only.includes("ci"))) {
     const ci = forestFrom("ci", path.join(REPO, "examples", "ci"));
     const serial = await measureOurs("direct", ci, { VM_IMAGES_PARALLEL: "1" }, "cold");
@@ -397,6 +333,8 @@ async function measureAll(args: string[], wanted: string[], coldOnly: string[], 
     console.log(`\nci stack's forest, direct, cold: one build at a time ${fmt(serial.runs.cold.seconds)} s, two at a time ${fmt(parallel.runs.cold.seconds)} s ` +
       `(ratio ${ratio(serial.runs.cold.seconds, parallel.runs.cold.seconds)})`);
   }
+  // Not in the default set: upwards of 25 minutes of builds and pulls (layering.ts).
+  if (wanted.includes("direct") && only?.includes("kind")) await measureLayering(COLD_SAMPLES, args.includes("--small"));
   console.log(`\nmachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${new Date().toISOString().slice(0, 10)}${lvh ? `; lvh: ${lvh}` : ""}` +
     `${baseline ? `; baseline: ${baseline.ref} ${baseline.commit}` : ""}`);
 }

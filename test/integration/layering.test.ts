@@ -10,25 +10,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { directBackend } from "../../provider/builder/backends/direct";
-import { aptListsCacheDir, cacheDir } from "../../provider/builder/cache/dirs";
+import { cacheDir } from "../../provider/builder/cache/dirs";
 import { contentDigest } from "../../provider/builder/image/digest";
 import { backingFileOf, checkChain, sweepLayers } from "../../provider/builder/image/layers";
 import { type BuiltImage, buildImage } from "../../provider/builder/image/safebuild";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
 import { layerName } from "../../provider/model/layers";
 import { bootToLogin } from "../support/guest";
-
-/** Two versioned cloud kernels of the mirror's indexes (the oldest two), besides the current one. */
-function cloudKernels(): string[] {
-  const lists = aptListsCacheDir(cacheDir());
-  const abis = new Set<number>();
-  for (const f of fs.readdirSync(lists).filter((n) => n.endsWith("_binary-amd64_Packages"))) {
-    for (const m of fs.readFileSync(path.join(lists, f), "utf8").matchAll(/^Package: linux-image-6\.1\.0-(\d+)-cloud-amd64$/gm)) abis.add(Number(m[1]));
-  }
-  const sorted = [...abis].sort((a, b) => a - b);
-  expect(sorted.length, "versioned cloud kernels in the mirror's indexes").to.be.greaterThan(2);
-  return ["linux-image-cloud-amd64", ...sorted.slice(0, 2).map((n) => `linux-image-6.1.0-${n}-cloud-amd64`)];
-}
+import { cloudKernels } from "../support/kernels";
 
 describe("integration: copy-on-write children (layering overlay), a forest like lvh-images' kind images", function () {
   this.timeout(60 * 60_000);
