@@ -10,13 +10,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { directBackend } from "../../provider/builder/backends/direct";
+import { guestfsBackend } from "../../provider/builder/backends/guestfs";
+import { guestfsEnvironment } from "../../provider/builder/boot/accel";
+import { memoryLogger } from "../../provider/builder/run/log";
 import { cacheDir } from "../../provider/builder/cache/dirs";
 import { contentDigest } from "../../provider/builder/image/digest";
 import { backingFileOf, checkChain, sweepLayers } from "../../provider/builder/image/layers";
 import { type BuiltImage, buildImage } from "../../provider/builder/image/safebuild";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
 import { layerName } from "../../provider/model/layers";
-import { bootToLogin } from "../support/guest";
+import { bootToLogin, guestfishRead } from "../support/guest";
 import { cloudKernels } from "../support/kernels";
 
 describe("integration: copy-on-write children (layering overlay), a forest like lvh-images' kind images", function () {
@@ -66,6 +69,25 @@ describe("integration: copy-on-write children (layering overlay), a forest like 
     // The chain reads as one disk: a grandchild boots its own kernel, through kind.qcow2's and base.img's layers.
     const consoleText = await bootToLogin(built["kind_1.qcow2"].path, "qcow2", 8 * 60_000, path.join(work, "console.log"));
     expect(consoleText).to.match(new RegExp(`Linux version ${kernels[1].replace("linux-image-", "").replace(/\./g, "\\.")}`));
+  });
+
+  it("writes a guestfs backend child as an overlay too", async () => {
+    const dir = path.join(work, "overlay");
+    const root = path.join(dir, "base.img");
+    const digest = await contentDigest(root);
+    const guestEnv = (await guestfsEnvironment(cacheDir(), memoryLogger(), new AbortController().signal)).env;
+    const child = await buildImage({
+      dir, image: parseImageConfig({ name: "guestfs.qcow2", parent: "base.img", actions: [{ type: "run-command", cmd: "echo guestfs > /etc/guestfs-child" }] }),
+      parentPath: root, parentDigest: digest, suite: "bookworm", baseDir: work, mergeSteps: true, backend: guestfsBackend, guestfsEnv: guestEnv,
+      cacheDir: cacheDir(), signal: new AbortController().signal, layering: "overlay",
+    });
+    expect(backingFileOf(child.path)).to.equal(layerName("base.img", digest));
+    expect(child.flatBytes).to.be.greaterThan(0);
+    expect(allocated(child.path) / child.flatBytes!, "the overlay's bytes against its flat file's").to.be.lessThan(0.1);
+    // Read through its chain: its own file, and its parent's.
+    expect(await guestfishRead(child.path, [["cat", "/etc/guestfs-child"], ["is-file", "/usr/bin/dockerd"], ["is-file", "/etc/debian_version"]], true))
+      .to.deep.equal(["guestfs", "false", "true"]);
+    fs.rmSync(child.path);
   });
 
   it("keeps a grandchild reading its own parent's bytes when that parent's file is replaced, and sweeps the layer once nothing reads it", async () => {
