@@ -93,7 +93,7 @@ export interface BuiltImage {
 /** How long a failed build waits for an interrupt that may be on its way before calling it a failure. */
 const INTERRUPT_GRACE_MS = 500;
 
-const TEMP_TAG = /\.(building|work|log|overlay)-(\d+)$/;
+const TEMP_TAG = /\.(building|work|log|overlay|overlaybase)-(\d+)$/;
 
 export function imagePaths(dir: string, name: string, pid = process.pid) {
   return {
