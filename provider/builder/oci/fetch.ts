@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { once } from "node:events";
 import { pipeline } from "node:stream/promises";
-import { MINUTE, start } from "../run/exec";
+import { CommandError, MINUTE, start } from "../run/exec";
 import { DIGEST_PATTERN, imageEntry, parseRef, registryRefusal } from "../../model/oci";
 import { crane, craneExport, type RegistrySession } from "./crane";
 import type { Logger } from "../run/log";
@@ -145,7 +145,11 @@ async function extractOne(image: string, size: number, data: AsyncIterable<Buffe
     // zstd's own failure (its exit code and stderr) says more than the EPIPE
     // of a write to a zstd that has ended.
     await z.done.catch((err: Error) => {
-      if (fs.fstatSync(out).size >= bound) {
+      // A write past the bound fails with EFBIG (node ignores SIGXFSZ, and so
+      // do its children). Sparse, the file is shorter than the bound then:
+      // zstd seeked over the zeros and failed at its next write.
+      const efbig = err instanceof CommandError && err.stderrTail.some((l) => l.includes("File too large"));
+      if (efbig || fs.fstatSync(out).size >= bound) {
         throw new Error(`data/images/${image}.zst decompresses to more than ${bound} bytes, the most a pulled image may have`);
       }
       throw new Error(`data/images/${image}.zst: ${err.message}`);
