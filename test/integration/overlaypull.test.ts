@@ -180,6 +180,21 @@ describe("integration: overlays published as deltas, pulled as chains", function
     expect(leftovers(dir)).to.deep.equal([]);
   });
 
+  it("an Image's copy from the registry cache links its parent's file beside it too", async () => {
+    const dir = path.join(work, "imageforest");
+    fs.mkdirSync(dir);
+    await pull(dir, { ref: published["base.img"] });
+    const inputs = { name: "mid.qcow2", dir, registry: repository, buildKey: midPublishedAs, localCopies: true } as unknown as CheckedImageInputs;
+    const session = registrySession();
+    const outs = await pullFromCache(inputs, session, new AbortController().signal).finally(() => session.close());
+    expect(outs?.digest).to.equal(digests["mid.qcow2"]);
+    const layer = layerName("base.img", digests["base.img"]);
+    const log = fs.readFileSync(path.join(dir, "mid.qcow2.log"), "utf8");
+    expect(log).to.include(`parent layer ${layer}: linked from ${path.join(dir, "base.img")}`);
+    expect(log).not.to.match(/parent layer .*: pulled/);
+    expect(fs.statSync(path.join(dir, layer)).ino).to.equal(fs.statSync(path.join(dir, "base.img")).ino);
+  });
+
   it("fetches the layer when the parent's file beside it holds other bytes", async () => {
     const dir = path.join(work, "otherparent");
     fs.mkdirSync(dir);
