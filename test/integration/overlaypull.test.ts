@@ -7,7 +7,9 @@
 // digest, the content is the original's, --flatten gives a standalone file
 // with the same content (the same bytes twice), a registry without the
 // parent is named in the error, an altered layer is fetched again, a local
-// copy without its layers is no copy.
+// copy without its layers is no copy, a sparse raw image is pulled sparse,
+// and a parent pulled before its child is linked to its layer, not fetched
+// again.
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
@@ -144,6 +146,68 @@ describe("integration: overlays published as deltas, pulled as chains", function
     }
     expect(r.lines.join("\n")).to.include(`parent layer ${midLayer}: pulled ${published["mid.qcow2"]}`);
     expect(qemuImg("compare", file, path.join(src, "top.qcow2"))).to.include("Images are identical");
+    expect(leftovers(dir)).to.deep.equal([]);
+  });
+
+  it("pulls a sparse raw image sparse: its holes stay holes, its bytes are the same", async () => {
+    const dir = path.join(work, "sparse");
+    await pull(dir, { ref: published["base.img"] });
+    const allocated = (f: string) => fs.statSync(f).blocks * 512;
+    const original = path.join(src, "base.img");
+    const pulled = path.join(dir, "base.img");
+    expect(fs.statSync(pulled).size).to.equal(fs.statSync(original).size);
+    // Decompressed whole, it would take its 64 MiB.
+    expect(allocated(original)).to.be.below(fs.statSync(original).size / 4);
+    expect(allocated(pulled)).to.be.at.most(allocated(original) + 2 ** 20);
+    expect(await contentDigest(pulled)).to.equal(digests["base.img"]);
+    execFileSync("cmp", [original, pulled]);
+  });
+
+  it("links a parent pulled before its child to the layer the child reads: each artifact fetched once", async () => {
+    const dir = path.join(work, "forest");
+    const lines: string[] = [];
+    for (const name of ["base.img", "mid.qcow2", "top.qcow2"]) lines.push(...(await pull(dir, { ref: published[name] })).lines);
+    const text = lines.join("\n");
+    expect(text).not.to.match(/parent layer .*: pulled/);
+    const ino = (f: string) => fs.statSync(path.join(dir, f)).ino;
+    for (const parent of ["base.img", "mid.qcow2"]) {
+      const layer = layerName(parent, digests[parent]);
+      expect(text).to.include(`parent layer ${layer}: linked from ${path.join(dir, parent)}`);
+      expect(ino(layer), layer).to.equal(ino(parent));
+      expect(await layerState(path.join(dir, layer))).to.equal("ok");
+    }
+    expect(qemuImg("compare", path.join(dir, "top.qcow2"), path.join(src, "top.qcow2"))).to.include("Images are identical");
+    expect(leftovers(dir)).to.deep.equal([]);
+  });
+
+  it("an Image's copy from the registry cache links its parent's file beside it too", async () => {
+    const dir = path.join(work, "imageforest");
+    fs.mkdirSync(dir);
+    await pull(dir, { ref: published["base.img"] });
+    const inputs = { name: "mid.qcow2", dir, registry: repository, buildKey: midPublishedAs, localCopies: true } as unknown as CheckedImageInputs;
+    const session = registrySession();
+    const outs = await pullFromCache(inputs, session, new AbortController().signal).finally(() => session.close());
+    expect(outs?.digest).to.equal(digests["mid.qcow2"]);
+    const layer = layerName("base.img", digests["base.img"]);
+    const log = fs.readFileSync(path.join(dir, "mid.qcow2.log"), "utf8");
+    expect(log).to.include(`parent layer ${layer}: linked from ${path.join(dir, "base.img")}`);
+    expect(log).not.to.match(/parent layer .*: pulled/);
+    expect(fs.statSync(path.join(dir, layer)).ino).to.equal(fs.statSync(path.join(dir, "base.img")).ino);
+  });
+
+  it("fetches the layer when the parent's file beside it holds other bytes", async () => {
+    const dir = path.join(work, "otherparent");
+    fs.mkdirSync(dir);
+    const other = path.join(dir, "base.img");
+    fs.writeFileSync(other, "another base.img");
+    const r = await pull(dir, { ref: published["mid.qcow2"] });
+    const text = r.lines.join("\n");
+    const layer = path.join(dir, layerName("base.img", digests["base.img"]));
+    expect(text).to.match(new RegExp(`${other.replace(/[.]/g, "\\.")} holds sha256:[0-9a-f]{64}, not the layer's ${digests["base.img"]}: the layer is fetched`));
+    expect(text).to.include(`parent layer ${path.basename(layer)}: pulled ${published["base.img"]}`);
+    expect(fs.statSync(layer).ino).not.to.equal(fs.statSync(other).ino);
+    expect(fs.readFileSync(other, "utf8")).to.equal("another base.img");
+    expect(await layerState(layer)).to.equal("ok");
     expect(leftovers(dir)).to.deep.equal([]);
   });
 

@@ -5,13 +5,16 @@
 // published with. A pull installs the layers an overlay reads beside it,
 // each fetched from the registry when it is missing or does not hold its
 // digest, checked against the digest its name holds, recursively (a parent
-// may be an overlay too). Publishing an overlay finds its parent's artifact.
+// may be an overlay too). A parent whose own file is there already (pulled
+// or built before its child) is linked to its layer name, not fetched again.
+// Publishing an overlay finds its parent's artifact.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parentArtifactRef, parseLayerName } from "../../model/layers";
 import { CONTENT_DIGEST_ANNOTATION, contentTag, manifestAnnotations, parseRef, TAG } from "../../model/oci";
 import { backingFileOf, layerState, pinLayer, recordVerified } from "../image/layercheck";
 import { contentDigest } from "../image/digest";
+import { MINUTE, run } from "../run/exec";
 import { renameDurably } from "../run/files";
 import { crane, RegistryError } from "./crane";
 import { extractImages, type FetchRequest, resolveDigest } from "./fetch";
@@ -35,7 +38,8 @@ export interface ChainTarget {
 /**
  * Install the layers that `file` (a pulled image, `image` by name, with its
  * artifact's `annotations`) reads into `target.dir`: each a layer name,
- * kept when it holds its digest, else fetched from the registry (the
+ * kept when it holds its digest, else linked from the parent's file beside
+ * it when that holds the digest, else fetched from the registry (the
  * parent's artifact, else its content tag), checked, and renamed into place.
  * A file that names no backing file needs nothing.
  */
@@ -60,6 +64,10 @@ export async function installChain(file: string, image: string, annotations: Rec
     return;
   }
   if (state !== "missing") req.log.line(req.label, `${installed} is altered (it holds ${state.holds}, its name says ${layer.digest}): fetched again`);
+  if (await linkParentFile(installed, layer, req)) {
+    await installChain(installed, layer.name, {}, target, req, depth + 1);
+    return;
+  }
   let digest: string;
   try {
     digest = await resolveDigest({ ...req, ref: where.ref });
@@ -84,6 +92,45 @@ export async function installChain(file: string, image: string, annotations: Rec
     req.log.line(req.label, `parent layer ${backing}: pulled ${pinned}`);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The layer made from the parent's own file beside it (`<dir>/<parent
+ * name>`, as a pull of the parent or a build left it) when that file holds
+ * the layer's digest: hashed (data extents only), then hard-linked to the
+ * layer name (copied, sparse, where a link cannot be made) and recorded as
+ * verified. Nothing is fetched then. False, with nothing written, when there
+ * is no such file or it holds other bytes (another version of the parent).
+ */
+async function linkParentFile(installed: string, layer: { name: string; digest: string }, req: FetchRequest): Promise<boolean> {
+  const parentFile = path.join(path.dirname(installed), layer.name);
+  // A regular file only: a link to a symbolic link would be a layer that points elsewhere.
+  if (!fs.lstatSync(parentFile, { throwIfNoEntry: false })?.isFile()) return false;
+  const part = `${installed}.part-${process.pid}`;
+  try {
+    fs.rmSync(part, { force: true });
+    try {
+      fs.linkSync(parentFile, part);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== "EXDEV" && code !== "EPERM" && code !== "EMLINK") throw err;
+      await run("cp", ["--sparse=always", "--reflink=auto", "--", parentFile, part], {
+        label: req.label, log: req.log, signal: req.signal, timeoutMs: 30 * MINUTE,
+      });
+    }
+    // The link, not the name, is hashed: what is renamed into place is what was hashed, whatever the name points to by then.
+    const holds = await contentDigest(part, req.signal, layer.name);
+    if (holds !== layer.digest) {
+      req.log.line(req.label, `${parentFile} holds ${holds}, not the layer's ${layer.digest}: the layer is fetched`);
+      return false;
+    }
+    renameDurably(part, installed);
+    recordVerified(installed);
+    req.log.line(req.label, `parent layer ${path.basename(installed)}: linked from ${parentFile} (it holds ${layer.digest}), nothing fetched`);
+    return true;
+  } finally {
+    fs.rmSync(part, { force: true });
   }
 }
 
