@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "2372da96f2f180466b38bfc62439d0efec7544f3b464db6c936b17a7a1fac62a";
+export const PIPELINE_SOURCES = "5e8b697bbd53c23fa5f1e5c7e428b5a49e372c9f6f8b78653617c3cd7394c858";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -66,7 +66,10 @@ export async function ensureLayer(req: LayerRequest): Promise<{ name: string; un
       try {
         fs.linkSync(req.parentPath, part);
       } catch {
-        fs.copyFileSync(req.parentPath, part);
+        // Another file system, or no links there: a copy, with the parent's holes (a raw root is mostly holes).
+        await run("cp", ["--sparse=always", "--reflink=auto", req.parentPath, part], {
+          label: `${req.image} cp`, log: req.log, signal: req.signal, timeoutMs: 30 * MINUTE,
+        });
       }
       const digest = await contentDigest(part, req.signal, req.image);
       if (digest !== req.digest) {
