@@ -6,6 +6,7 @@
 // reading what they were built on; a missing or altered layer is named.
 import { expect } from "chai";
 import { execFileSync, spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -18,7 +19,12 @@ import { contentDigest } from "../../provider/builder/image/digest";
 import { backingFileOf, checkChain, sweepLayers } from "../../provider/builder/image/layers";
 import { type BuiltImage, buildImage } from "../../provider/builder/image/safebuild";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
-import { layerName } from "../../provider/model/layers";
+import { layerName, parseLayerName } from "../../provider/model/layers";
+import type { ImageOutputs } from "../../provider/builder/image/outputs";
+import { publish } from "../../provider/builder/image/registry";
+import { registrySession } from "../../provider/builder/oci/crane";
+import { pullImages } from "../../provider/builder/oci/pull";
+import { craneSync, TestRegistry } from "../support/registry";
 import { bootToLogin, guestfishRead } from "../support/guest";
 import { cloudKernels } from "../support/kernels";
 
@@ -26,6 +32,7 @@ describe("integration: copy-on-write children (layering overlay), a forest like 
   this.timeout(60 * 60_000);
   let work: string;
   const built: Record<string, BuiltImage> = {};
+  const flatBuilt: Record<string, BuiltImage> = {};
 
   const build = (dir: string, config: ImageConfigInput, parentPath: string | undefined, layering: "flat" | "overlay", parentDigest?: string) =>
     buildImage({
@@ -45,8 +52,11 @@ describe("integration: copy-on-write children (layering overlay), a forest like 
     const flat = path.join(work, "flat");
     const root = await build(overlay, { name: "base.img", actions: [{ type: "run-command", cmd: "passwd -d root" }] }, undefined, "overlay");
     const kind: ImageConfigInput = { name: "kind.qcow2", parent: "base.img", packages: ["docker.io", "golang-1.19-go"] };
+    built["base.img"] = root;
     built["kind.qcow2"] = await build(overlay, kind, root.path, "overlay", root.digest);
     const flatKind = await build(flat, kind, root.path, "flat", root.digest);
+    flatBuilt["base.img"] = root;
+    flatBuilt["kind.qcow2"] = flatKind;
     expect(backingFileOf(built["kind.qcow2"].path)).to.equal(layerName("base.img", root.digest));
     expect(backingFileOf(flatKind.path)).to.equal(undefined);
 
@@ -56,6 +66,7 @@ describe("integration: copy-on-write children (layering overlay), a forest like 
       const config: ImageConfigInput = { name, parent: "kind.qcow2", packages: [kernel] };
       built[name] = await build(overlay, config, built["kind.qcow2"].path, "overlay", built["kind.qcow2"].digest);
       const flatOne = await build(flat, config, flatKind.path, "flat", flatKind.digest);
+      flatBuilt[name] = flatOne;
       expect(backingFileOf(built[name].path)).to.equal(layerName("kind.qcow2", built["kind.qcow2"].digest));
       const same = compare(built[name].path, flatOne.path);
       expect(same.stdout + same.stderr, `${name}: overlay against flat`).to.include("Images are identical");
@@ -69,6 +80,65 @@ describe("integration: copy-on-write children (layering overlay), a forest like 
     // The chain reads as one disk: a grandchild boots its own kernel, through kind.qcow2's and base.img's layers.
     const consoleText = await bootToLogin(built["kind_1.qcow2"].path, "qcow2", 8 * 60_000, path.join(work, "console.log"));
     expect(consoleText).to.match(new RegExp(`Linux version ${kernels[1].replace("linux-image-", "").replace(/\./g, "\\.")}`));
+  });
+
+  it("publishes the overlays in under half the bytes of the flat files; a pull brings a grandchild's chain, and --flatten gives the flat build's bytes", async () => {
+    const reg = await TestRegistry.start();
+    try {
+      const names = ["base.img", "kind.qcow2", "kind_0.qcow2", "kind_1.qcow2", "kind_2.qcow2"];
+      const parentOf = (n: string) => (n === "base.img" ? undefined : n === "kind.qcow2" ? "base.img" : "kind.qcow2");
+      const pushed: Record<string, number> = {};
+      for (const [layering, images] of [["flat", flatBuilt], ["overlay", built]] as const) {
+        const repository = `${reg.host}/kind/${layering}`;
+        // Build keys stand in for each image's (the parent's tag is how an overlay's parent is found).
+        const keyOf = (n: string) => crypto.createHash("sha256").update(`${layering} ${n}`).digest("hex");
+        pushed[layering] = 0;
+        for (const name of names) {
+          const parent = parentOf(name);
+          const session = registrySession();
+          try {
+            const outs = {
+              name, path: images[name].path, registry: repository, buildKey: keyOf(name), digest: images[name].digest,
+              parentBuildKey: parent && keyOf(parent), parentDigest: parent && images[parent].digest,
+              suite: "bookworm", backend: "direct", logFile: path.join(work, `${layering}-${name}.publish.log`),
+            } as unknown as ImageOutputs;
+            const r = await publish(outs, session, undefined, memoryLogger());
+            expect(r.publishError, `${layering} ${name}`).to.equal(undefined);
+            const manifest = JSON.parse(craneSync(["manifest", r.published!])) as { layers: { size: number }[] };
+            pushed[layering] += manifest.layers.reduce((sum, l) => sum + l.size, 0);
+          } finally {
+            session.close();
+          }
+        }
+      }
+      expect(pushed.overlay / pushed.flat, `bytes pushed: overlay ${pushed.overlay}, flat ${pushed.flat}`).to.be.lessThan(0.5);
+
+      // A second runner: kind_1 alone into an empty directory; its parents come by digest.
+      const repository = `${reg.host}/kind/overlay`;
+      const key = crypto.createHash("sha256").update("overlay kind_1.qcow2").digest("hex");
+      const pull = async (dir: string, flatten: boolean) => {
+        const session = registrySession();
+        try {
+          return await pullImages({ ref: `${repository}:${key}`, dir, flatten, log: memoryLogger(), label: "pull", session });
+        } finally {
+          session.close();
+        }
+      };
+      const chainDir = path.join(work, "pulled");
+      const pulled = await pull(chainDir, false);
+      const file = pulled.files[0].path;
+      expect(await checkChain(file, "kind_1.qcow2")).to.deep.equal([
+        path.join(chainDir, layerName("kind.qcow2", built["kind.qcow2"].digest)), path.join(chainDir, layerName("base.img", built["base.img"].digest)),
+      ]);
+      expect(compare(file, flatBuilt["kind_1.qcow2"].path).stdout).to.include("Images are identical");
+      const flatDir = path.join(work, "pulled-flat");
+      const flattened = await pull(flatDir, true);
+      expect(backingFileOf(flattened.files[0].path)).to.equal(undefined);
+      expect(await contentDigest(flattened.files[0].path)).to.equal(flatBuilt["kind_1.qcow2"].digest);
+      expect(fs.readdirSync(flatDir).filter((f) => parseLayerName(f))).to.deep.equal([]);
+    } finally {
+      await reg.dispose();
+    }
   });
 
   it("writes a guestfs backend child as an overlay too", async () => {

@@ -13,6 +13,7 @@ import { imageConfigOf } from "../../model/check";
 import { diffListings, formatDifferences, summarize } from "../../model/filediff";
 import { imageFormat } from "../../model/image";
 import type { NetworkMode } from "../../model/nethost";
+import type { Layering } from "../../model/layers";
 import { ANNOTATION_PREFIX, parseRef, TAG } from "../../model/oci";
 import { crane, RegistryError, type RegistrySession } from "../oci/crane";
 import { isLocalCopy } from "../oci/localcopy";
@@ -127,8 +128,8 @@ export async function verifyImage(req: VerifyRequest): Promise<VerifyResult> {
 
   let parentPath = inputs.parentPath;
   if (inputs.parent !== undefined && TAG.test(inputs.parentBuildKey ?? "")) {
-    // Our own parent: the bytes published under its build key.
-    parentPath = (await publishedFile(req, inputs.parent, inputs.parentBuildKey!, path.join(req.work, "parent"))).file;
+    // Our own parent: the bytes published under its build key, beside the rebuild (an overlay's layer is made from it there).
+    parentPath = (await publishedFile(req, inputs.parent, inputs.parentBuildKey!, path.join(req.work, "rebuilt"))).file;
   }
   if (parentPath !== undefined && !fs.existsSync(parentPath)) throw new Error(`${name}: its parent image ${parentPath} does not exist`);
 
@@ -137,7 +138,7 @@ export async function verifyImage(req: VerifyRequest): Promise<VerifyResult> {
     dir: path.join(req.work, "rebuilt"), image: imageConfigOf(inputs), parentPath, suite: inputs.suite, mirror: inputs.mirror,
     network: inputs.network as NetworkMode | undefined, allowHosts: inputs.allowHosts, baseDir: inputs.baseDir, hostPaths: inputs.hostPaths,
     mergeSteps: inputs.mergeSteps, backend: BACKENDS[inputs.backend], guestfsEnv: req.guestfsEnv, cacheDir: req.cacheDir, signal: req.signal,
-    echo: (_line, text) => req.tools.line(label, text),
+    echo: (_line, text) => req.tools.line(label, text), layering: inputs.layering as Layering | undefined, parentDigest: inputs.parentDigest,
     bounds: { buildMemory: inputs.buildMemory, buildTasks: inputs.buildTasks, buildCpus: inputs.buildCpus, buildTimeout: inputs.buildTimeout, buildFileSize: inputs.buildFileSize },
   });
   // The build hashed its file as its last step.
