@@ -7,16 +7,14 @@
 #
 # Exit code 64: no loop mount here (the caller falls back to libguestfs).
 set -eo pipefail
-# Read-only, without the journal: the copy keeps the parent's bytes (a child is written in later, by debugfs).
+# Read-only, without the journal: the copy keeps the parent's bytes (a
+# child is written in later, by debugfs). Mounting proves loop mounts work.
 mount -o loop,ro,noload,nodev,nosuid,offset="$2" "$1" "$3" || exit 64
+umount "$3"
 if [ "$4" = grow ]; then
-  # Online growth needs CAP_SYS_RESOURCE: hold the loop device open while
-  # its file system is unmounted, and grow it offline.
-  dev=$(findmnt -n -o SOURCE --target "$3")
-  exec 3<>"$dev"
-  umount "$3"
-  e2fsck -f -p "$dev" || [ $? -le 1 ]
-  resize2fs "$dev"
-else
-  umount "$3"
+  # Offline, on the file itself (e2fsprogs open FILE?offset=N): no loop
+  # device to leave behind, and the size given, since the file system ends
+  # where the file does, not OFFSET bytes after it.
+  e2fsck -f -p "$1?offset=$2" || [ $? -le 1 ]
+  resize2fs "$1?offset=$2" "$(( ($(stat -c %s "$1") - $2) / 1024 ))K"
 fi
