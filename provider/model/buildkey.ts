@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "5e8b697bbd53c23fa5f1e5c7e428b5a49e372c9f6f8b78653617c3cd7394c858";
+export const PIPELINE_SOURCES = "428cb37c9453db408dcd8c7c9b92c63cc74f3ab8fc8d23f2deab2556e82eff7b";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
