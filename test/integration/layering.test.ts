@@ -78,7 +78,8 @@ describe("integration: copy-on-write children (layering overlay), a forest like 
     const same = compare(built["kind.qcow2"].path, flatKind.path);
     expect(same.stdout + same.stderr, "kind.qcow2: overlay against flat").to.include("Images are identical");
     // The chain reads as one disk: a grandchild boots its own kernel, through kind.qcow2's and base.img's layers.
-    const consoleText = await bootToLogin(built["kind_1.qcow2"].path, "qcow2", 8 * 60_000, path.join(work, "console.log"));
+    // A cloud kernel has virtio drivers and no AHCI: booted from a virtio-scsi disk.
+    const consoleText = await bootToLogin(built["kind_1.qcow2"].path, "qcow2", 8 * 60_000, path.join(work, "console.log"), "virtio-scsi");
     expect(consoleText).to.match(new RegExp(`Linux version ${kernels[1].replace("linux-image-", "").replace(/\./g, "\\.")}`));
   });
 

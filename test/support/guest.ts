@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { bootToLogin as bootCheck } from "../../provider/builder/boot/check";
+import { bootToLogin as bootCheck, type DiskController } from "../../provider/builder/boot/check";
 
 const execFileP = promisify(execFile);
 
@@ -34,11 +34,11 @@ export async function guestfishRead(image: string, commands: string[][], partiti
  * console. Resolves with the console output, which is also saved in
  * `consoleLog`.
  */
-export async function bootToLogin(image: string, format: "raw" | "qcow2", timeoutMs: number, consoleLog: string): Promise<string> {
+export async function bootToLogin(image: string, format: "raw" | "qcow2", timeoutMs: number, consoleLog: string, disk?: DiskController): Promise<string> {
   fs.mkdirSync(path.dirname(consoleLog), { recursive: true });
   const lines: string[] = [];
   try {
-    const { console } = await bootCheck({ image, format, accel: "tcg", timeoutMs, onLine: (l) => lines.push(l) });
+    const { console } = await bootCheck({ image, format, accel: "tcg", timeoutMs, disk, onLine: (l) => lines.push(l) });
     fs.writeFileSync(consoleLog, console);
     return console;
   } finally {

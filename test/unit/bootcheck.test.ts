@@ -135,4 +135,11 @@ describe("boot check's qemu command line", () => {
     // The default follows who we are.
     expect(bootCommand("/i/base.img", "raw", "tcg").includes("-runas")).to.equal(process.getuid?.() === 0);
   });
+
+  it("puts the disk on AHCI, or on virtio-scsi for a kernel without AHCI", () => {
+    expect(bootCommand("/i/a.qcow2", "qcow2", "tcg", true)).to.include("file=/i/a.qcow2,format=qcow2,if=ide");
+    const virtio = bootCommand("/i/a.qcow2", "qcow2", "tcg", true, "virtio-scsi");
+    expect(virtio).to.include.members(["virtio-scsi-pci,id=scsi0", "file=/i/a.qcow2,format=qcow2,if=none,id=disk0", "scsi-hd,drive=disk0,bus=scsi0.0"]);
+    expect(virtio.join(" ")).not.to.include("if=ide");
+  });
 });

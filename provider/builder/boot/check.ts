@@ -71,7 +71,11 @@ export interface BootCheckOptions {
   onLine?: (line: string) => void;
   /** The image has sshd: pass only once sshd reports the host keys it started with. */
   sshd?: boolean;
+  /** The disk's controller: AHCI (the default), or virtio-scsi for a kernel without AHCI, such as Debian's cloud kernels. */
+  disk?: DiskController;
 }
+
+export type DiskController = "ahci" | "virtio-scsi";
 
 export interface BootResult {
   console: string;
@@ -97,13 +101,13 @@ export class BootCheckError extends Error {
 
 /**
  * The qemu command line that boots `image` from its own disk with a serial
- * console on stdio. On the q35 machine, the disk on a virtio-scsi
- * controller (the guest still sees /dev/sda): Debian's cloud kernels, which
- * test images install, have virtio drivers and no AHCI or IDE ones, and the
- * BIOS reads it by DMA rather than the PIO of the older machine's IDE; with
- * two vCPUs (one thread each under TCG) the kernel and systemd start in
- * parallel. Under TCG here: a login prompt after 18-20 s on an idle machine
- * (28-30 s with IDE on the older machine), the same image.
+ * console on stdio. On the q35 machine the disk is on its AHCI controller
+ * (the guest still sees /dev/sda), which the BIOS reads by DMA rather than
+ * the PIO of the older machine's IDE; with two vCPUs (one thread each under
+ * TCG) the kernel and systemd start in parallel. Under TCG here: a login
+ * prompt after 18-20 s instead of 28-30 s, the same image. A kernel without
+ * AHCI (Debian's cloud kernels have virtio drivers only) boots from a
+ * virtio-scsi controller, where it still sees /dev/sda.
  *
  * The image is the guest's, and qemu's device emulation what it attacks:
  * qemu runs under its seccomp filter (no exec, no obsolete system calls, no
@@ -113,13 +117,15 @@ export class BootCheckError extends Error {
  * only to a qemu that is not root: as root, the change of user must pass,
  * and `nobody` has nothing to regain.
  */
-export function bootCommand(image: string, format: string, accel: "kvm" | "tcg", asRoot = process.getuid?.() === 0): string[] {
+export function bootCommand(image: string, format: string, accel: "kvm" | "tcg", asRoot = process.getuid?.() === 0, disk: DiskController = "ahci"): string[] {
+  const drive = disk === "ahci"
+    ? ["-drive", `file=${image},format=${format},if=ide`]
+    : ["-device", "virtio-scsi-pci,id=scsi0", "-drive", `file=${image},format=${format},if=none,id=disk0`, "-device", "scsi-hd,drive=disk0,bus=scsi0.0"];
   const cpus = Math.max(1, Math.min(2, os.availableParallelism()));
   return [
     "-machine", "q35", "-accel", accel, "-smp", String(cpus), "-m", "1024",
     "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
-    "-snapshot", "-device", "virtio-scsi-pci,id=scsi0", "-drive", `file=${image},format=${format},if=none,id=disk0`,
-    "-device", "scsi-hd,drive=disk0,bus=scsi0.0",
+    "-snapshot", ...drive,
     "-sandbox", `on,obsolete=deny,${asRoot ? "" : "elevateprivileges=deny,"}spawn=deny,resourcecontrol=deny`,
     ...(asRoot ? ["-runas", "nobody"] : []),
   ];
@@ -160,7 +166,7 @@ export async function bootToLogin(opts: BootCheckOptions): Promise<BootResult> {
   const log = opts.log ?? memoryLogger();
   if (opts.signal?.aborted) throw new BootCheckError("boot check not started: the build was interrupted", []);
   // -snapshot: nothing to clean up, so SIGKILL at once.
-  const qemu = start("qemu-system-x86_64", bootCommand(opts.image, opts.format, opts.accel), {
+  const qemu = start("qemu-system-x86_64", bootCommand(opts.image, opts.format, opts.accel, undefined, opts.disk), {
     label, log, timeoutMs: opts.timeoutMs, signal: opts.signal, stdout: "pipe", killSignal: "SIGKILL",
   });
   let out = "";
