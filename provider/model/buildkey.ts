@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "428cb37c9453db408dcd8c7c9b92c63cc74f3ab8fc8d23f2deab2556e82eff7b";
+export const PIPELINE_SOURCES = "73b355f271b2b3ca2cba0b159267ae527e70ff07c6b34eb2c34e372adeb11e85";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

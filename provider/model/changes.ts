@@ -178,7 +178,7 @@ function unescapeName(s: string): string {
   const bytes: number[] = [];
   const raw = Buffer.from(s, "utf8");
   for (let i = 0; i < raw.length; i++) {
-    if (raw[i] === 0x5c && i + 3 < raw.length + 0 && /^[0-7]{3}$/.test(raw.subarray(i + 1, i + 4).toString("latin1"))) {
+    if (raw[i] === 0x5c && i + 3 < raw.length && /^[0-7]{3}$/.test(raw.subarray(i + 1, i + 4).toString("latin1"))) {
       bytes.push(parseInt(raw.subarray(i + 1, i + 4).toString("latin1"), 8));
       i += 3;
     } else bytes.push(raw[i]);
