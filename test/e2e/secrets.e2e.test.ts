@@ -6,8 +6,7 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { aptListsCacheDir, cacheDir } from "../../provider/builder/cache/dirs";
-import { AuthMirror } from "../support/authmirror";
+import { TestMirror } from "../support/mirror";
 import { REPO, TestProject } from "./harness";
 
 const PROGRAM = `module.exports = require(${JSON.stringify(path.join(REPO, "dist", "index.js"))});\n`;
@@ -22,27 +21,18 @@ function filesUnder(dir: string): string[] {
 
 describe("e2e: a mirror with credentials, set as a secret", function () {
   this.timeout(30 * 60_000);
-  let mirror: AuthMirror;
+  let mirror: TestMirror;
   let project: TestProject;
 
   before(async () => {
-    mirror = await AuthMirror.start("mirroruser", PASSWORD);
+    mirror = await TestMirror.start({ credentials: { user: "mirroruser", password: PASSWORD } });
     project = await TestProject.create({ program: PROGRAM, config: { imagesFile: "images.json", dir: "images" } });
     await project.must("config", "set", "--stack", project.stack, "--secret", "vm-images:mirror", mirror.urlWithCredentials);
     fs.writeFileSync(path.join(project.dir, "images.json"), JSON.stringify([{ name: "base.qcow2", image_size: "1G", bootable: false, packages: [] }]));
   });
   after(async () => {
     await project?.dispose();
-    if (mirror) {
-      // The package lists of this one-off mirror (a port of this run) would
-      // stay in the user's lists cache for good: 50 MB per run.
-      const lists = aptListsCacheDir(cacheDir());
-      const prefix = `127.0.0.1:${mirror.port}_`;
-      for (const f of fs.existsSync(lists) ? fs.readdirSync(lists) : []) {
-        if (f.startsWith(prefix) || f.startsWith(`.${prefix}`)) fs.rmSync(path.join(lists, f), { force: true });
-      }
-      await mirror.close();
-    }
+    await mirror?.close();
   });
 
   it("builds through the mirror with its credentials, and the password is nowhere in clear text", async () => {

@@ -15,6 +15,7 @@ import { cacheDir } from "../../provider/builder/cache/dirs";
 import { buildImage } from "../../provider/builder/image/safebuild";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
 import type { NetworkMode } from "../../provider/model/nethost";
+import { hostAddress as ownAddress } from "../support/ports";
 
 const ip = (...args: string[]) => execFileSync("ip", args, { stdio: ["ignore", "pipe", "pipe"] });
 const debugfs = (image: string, request: string) =>
@@ -64,8 +65,7 @@ describe("integration: the sandbox's network policy", function () {
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-network-"));
-    hostAddress = execFileSync("/bin/sh", ["-c", "ip -o -4 addr show scope global | awk '{ sub(/\\/.*/, \"\", $4); print $4; exit }'"], { encoding: "utf8" }).trim();
-    expect(hostAddress).to.match(/^\d+\.\d+\.\d+\.\d+$/);
+    hostAddress = ownAddress();
     // One port for every listener: the host's (on all its addresses, loopback included) and the namespace's.
     hostServer = net.createServer((s) => s.end(`host ${s.localAddress}\n`));
     await new Promise<void>((resolve) => hostServer.listen(0, "0.0.0.0", resolve));
