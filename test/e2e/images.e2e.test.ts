@@ -81,14 +81,13 @@ describe("e2e: an lvh images.json forest through the real pulumi CLI (guestfs)",
     first = now;
   });
 
-  it("replaces both when the parent changes", async () => {
+  // The up that rebuilds a changed parent and its child runs with the direct
+  // backend in lvh.e2e and digest.e2e; under TCG, guestfs would take minutes.
+  it("previews both replaced when the parent changes", async () => {
     writeForest(forest(["jq", "tree"], "passwd -d root && echo changed > /etc/changed"));
     const preview = await project.preview();
     expect(opsByName(preview, "Image")).to.deep.equal({ "base.img": "replace", "child.qcow2": "replace" });
-    await project.up();
-    const now = await images();
-    expect(now["base.img"].buildKey).not.to.equal(first["base.img"].buildKey);
-    expect(now["child.qcow2"].buildKey).not.to.equal(first["child.qcow2"].buildKey);
+    writeForest(forest(["jq", "tree"]));
   });
 
   it("notices an image file deleted behind its back and rebuilds it", async () => {
