@@ -1,11 +1,14 @@
 // The guestfs backend with the real tools: mmdebstrap, guestfish,
-// virt-customize, qemu-img, and qemu booting the result.
+// virt-customize, qemu-img, and qemu booting the result; and the direct
+// backend building the same root and child to the same file systems (the
+// guestfs builds are the slow half of that comparison: they are made once).
 import { expect } from "chai";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { guestfsEnvironment } from "../../provider/builder/boot/accel";
+import { directBackend } from "../../provider/builder/backends/direct";
 import { guestfsBackend } from "../../provider/builder/backends/guestfs";
 import { buildImage, type ImageBuildRequest } from "../../provider/builder/image/safebuild";
 import { identityOf } from "../../provider/model/identity";
@@ -14,9 +17,47 @@ import { memoryLogger } from "../../provider/builder/run/log";
 import { type ImageConfigInput, parseImageConfig } from "../../provider/model/config";
 import { writeActionFixtures } from "../support/fixtures";
 import { bootToLogin, guestfishRead } from "../support/guest";
+import { imageTree, treeDiff, VOLATILE } from "../support/tree";
+
+/** A root with a package and every action type. */
+const ROOT: ImageConfigInput = {
+  name: "root.img", bootable: false, size: "2G", packages: ["jq"],
+  actions: [
+    { type: "run-command", cmd: "passwd -d root" },
+    { type: "mkdir", dir: "/etc/vmtest/sub" },
+    { type: "upload", file: "env.sh", dest: "/etc/profile.d/env.sh" },
+    { type: "chmod", permissions: "0700", file: "/etc/profile.d/env.sh" },
+    { type: "append-line", file: "/etc/motd", line: "appended: line" },
+    { type: "link", target: "/usr/bin/jq", link: "/usr/local/bin/jq-link" },
+    { type: "copy-in", localPath: "bootstrap", remoteDir: "/root" },
+    { type: "tar-in", tarFile: "extra.tar", remoteDir: "/opt" },
+    { type: "set-hostname", hostname: "vm-images-test" },
+    // An executable owned by a user, uploaded into a directory; a mode without its leading 0.
+    { type: "upload", file: "bin/run.sh", dest: "/usr/local/bin" },
+    { type: "chmod", permissions: "640", file: "/etc/motd" },
+    { type: "install-kernel", kernelInstallDir: "kernel" },
+  ],
+};
+
+/** A child with a package, every action type (again, over the root's results) and a bigger disk. */
+const CHILD: ImageConfigInput = {
+  name: "child.qcow2", parent: "root.img", size: "3G", packages: ["tree"],
+  actions: [
+    { type: "run-command", cmd: "echo ran > /root/ran" },
+    { type: "copy-in", localPath: "bootstrap", remoteDir: "/root" },
+    { type: "set-hostname", hostname: "vm-images-test" },
+    { type: "mkdir", dir: "/etc/vmtest/sub" },
+    { type: "upload", file: "env.sh", dest: "/etc/profile.d/env.sh" },
+    { type: "chmod", permissions: "0700", file: "/etc/profile.d/env.sh" },
+    { type: "append-line", file: "/etc/motd", line: "appended: line" },
+    { type: "link", target: "/usr/bin/jq", link: "/usr/local/bin/jq-link" },
+    { type: "install-kernel", kernelInstallDir: "kernel" },
+    { type: "tar-in", tarFile: "extra.tar", remoteDir: "/opt" },
+  ],
+};
 
 describe("integration: guestfs backend with the real tools", function () {
-  this.timeout(30 * 60_000);
+  this.timeout(40 * 60_000);
   let work: string;
   let dir: string;
   let guestfsEnv: Record<string, string>;
@@ -40,11 +81,8 @@ describe("integration: guestfs backend with the real tools", function () {
 
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  it("builds a root image from mmdebstrap with its actions", async () => {
-    const built = await build({
-      name: "root.img", bootable: false, size: "2G",
-      actions: [{ type: "run-command", cmd: "passwd -d root" }],
-    });
+  it("builds a root image from mmdebstrap with a package and its actions", async () => {
+    const built = await build(ROOT);
     expect(built.format).to.equal("raw");
     expect(built.sizeBytes).to.equal(2 * 2 ** 30);
     const [shadow, osRelease] = await guestfishRead(built.path, [["grep", "^root:", "/etc/shadow"], ["cat", "/etc/os-release"]]);
@@ -55,21 +93,7 @@ describe("integration: guestfs backend with the real tools", function () {
   });
 
   it("derives an image with every action type, a package and a bigger disk", async () => {
-    const built = await build({
-      name: "child.qcow2", parent: "root.img", size: "3G", packages: ["jq"],
-      actions: [
-        { type: "run-command", cmd: "echo ran > /root/ran" },
-        { type: "copy-in", localPath: "bootstrap", remoteDir: "/root" },
-        { type: "set-hostname", hostname: "vm-images-test" },
-        { type: "mkdir", dir: "/etc/vmtest/sub" },
-        { type: "upload", file: "env.sh", dest: "/etc/profile.d/env.sh" },
-        { type: "chmod", permissions: "0700", file: "/etc/profile.d/env.sh" },
-        { type: "append-line", file: "/etc/motd", line: "appended: line" },
-        { type: "link", target: "/usr/bin/jq", link: "/usr/local/bin/jq-link" },
-        { type: "install-kernel", kernelInstallDir: "kernel" },
-        { type: "tar-in", tarFile: "extra.tar", remoteDir: "/opt" },
-      ],
-    }, { parentPath: path.join(dir, "root.img") });
+    const built = await build(CHILD, { parentPath: path.join(dir, "root.img") });
     expect(built.format).to.equal("qcow2");
     const info = JSON.parse(execFileSync("qemu-img", ["info", "--output=json", built.path], { encoding: "utf8" }));
     expect(info.format).to.equal("qcow2");
@@ -83,7 +107,7 @@ describe("integration: guestfs backend with the real tools", function () {
       ["stat", "/etc/profile.d/env.sh"],
       ["cat", "/etc/motd"],
       ["readlink", "/usr/local/bin/jq-link"],
-      ["is-file", "/usr/bin/jq"],
+      ["is-file", "/usr/bin/tree"],
       ["cat", "/boot/vmlinuz-9.9.9-test"],
       ["is-file", "/lib/modules/9.9.9-test/modules.dep"],
       ["readlink", "/vmlinuz"],
@@ -109,6 +133,34 @@ describe("integration: guestfs backend with the real tools", function () {
     expect(blocks * bsize).to.be.greaterThan(2.5 * 2 ** 30); // the file system grew with the disk
     expect(out[14]).to.equal(""); // tar-in's scratch upload is gone
     expect(leftovers()).to.deep.equal([]);
+  });
+
+  it("the direct backend builds the same file systems, root and derived", async () => {
+    const direct = path.join(work, "direct");
+    const root = await buildImage({
+      dir: direct, image: parseImageConfig(ROOT), suite: "bookworm", baseDir: work, mergeSteps: true,
+      backend: directBackend, guestfsEnv, cacheDir: cacheDir(), signal: new AbortController().signal,
+    });
+    const child = await buildImage({
+      dir: direct, image: parseImageConfig(CHILD), parentPath: root.path, suite: "bookworm", baseDir: work, mergeSteps: true,
+      backend: directBackend, guestfsEnv, cacheDir: cacheDir(), signal: new AbortController().signal,
+    });
+    for (const [which, file] of [["root", root.path], ["child", child.path]]) {
+      const a = await imageTree(path.join(dir, path.basename(file)));
+      const b = await imageTree(file);
+      expect(a.size, `${which}: files in the guestfs image`).to.be.greaterThan(5000);
+      expect(a.get("/root/bootstrap/net.sh")).to.include({ type: "f", mode: "755", uid: "0" });
+      expect(a.get("/usr/local/bin/run.sh")).to.include({ type: "f", mode: "750", uid: "1000", gid: "1000" });
+      expect(a.get("/vmlinuz")).to.include({ type: "l", target: "/boot/vmlinuz-9.9.9-test" });
+      expect(treeDiff(a, b, VOLATILE), `${which}: guestfs vs direct`).to.deep.equal([]);
+      if (which === "child") {
+        expect(b.get("/usr/bin/tree")).to.include({ type: "f" });
+        expect(b.get("/root/ran")).to.include({ type: "f" });
+        expect(b.get("/etc/profile.d/env.sh")).to.include({ mode: "700" });
+      } else {
+        expect(b.get("/etc/motd")).to.include({ mode: "640" });
+      }
+    }
   });
 
   it("keeps the previous image when a rebuild fails, and the partial one at .failed", async () => {

@@ -1,6 +1,6 @@
 // The boot check's reading of a console, against a stand-in for qemu on
 // PATH whose console depends on the image's name (the real boot is in
-// test/integration/direct.test.ts): a login prompt passes and qemu has
+// test/integration/bootable.test.ts): a login prompt passes and qemu has
 // ended when the check returns; a panic, silence, an exit or qemu's own
 // error fail, each named. An image with sshd passes only once sshd has
 // reported its host keys, after the login prompt (on its line, as a real
