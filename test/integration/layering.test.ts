@@ -53,8 +53,9 @@ describe("integration: copy-on-write children (layering overlay), a forest like 
     const root = await build(overlay, { name: "base.img", actions: [{ type: "run-command", cmd: "passwd -d root" }] }, undefined, "overlay");
     const kind: ImageConfigInput = { name: "kind.qcow2", parent: "base.img", packages: ["docker.io", "golang-1.19-go"] };
     built["base.img"] = root;
-    built["kind.qcow2"] = await build(overlay, kind, root.path, "overlay", root.digest);
-    const flatKind = await build(flat, kind, root.path, "flat", root.digest);
+    // Each image built both ways at once (siblings in a stack build so too): half the wait on two cores.
+    const [overlayKind, flatKind] = await Promise.all([build(overlay, kind, root.path, "overlay", root.digest), build(flat, kind, root.path, "flat", root.digest)]);
+    built["kind.qcow2"] = overlayKind;
     flatBuilt["base.img"] = root;
     flatBuilt["kind.qcow2"] = flatKind;
     expect(backingFileOf(built["kind.qcow2"].path)).to.equal(layerName("base.img", root.digest));
@@ -64,8 +65,10 @@ describe("integration: copy-on-write children (layering overlay), a forest like 
     for (const [i, kernel] of kernels.entries()) {
       const name = `kind_${i}.qcow2`;
       const config: ImageConfigInput = { name, parent: "kind.qcow2", packages: [kernel] };
-      built[name] = await build(overlay, config, built["kind.qcow2"].path, "overlay", built["kind.qcow2"].digest);
-      const flatOne = await build(flat, config, flatKind.path, "flat", flatKind.digest);
+      const [overlayOne, flatOne] = await Promise.all([
+        build(overlay, config, overlayKind.path, "overlay", overlayKind.digest), build(flat, config, flatKind.path, "flat", flatKind.digest),
+      ]);
+      built[name] = overlayOne;
       flatBuilt[name] = flatOne;
       expect(backingFileOf(built[name].path)).to.equal(layerName("kind.qcow2", built["kind.qcow2"].digest));
       const same = compare(built[name].path, flatOne.path);
@@ -88,12 +91,12 @@ describe("integration: copy-on-write children (layering overlay), a forest like 
     try {
       const names = ["base.img", "kind.qcow2", "kind_0.qcow2", "kind_1.qcow2", "kind_2.qcow2"];
       const parentOf = (n: string) => (n === "base.img" ? undefined : n === "kind.qcow2" ? "base.img" : "kind.qcow2");
-      const pushed: Record<string, number> = {};
-      for (const [layering, images] of [["flat", flatBuilt], ["overlay", built]] as const) {
+      // Both forests at once, each image after its parent (the parent's tag is how an overlay's parent is found).
+      const publishForest = async (layering: "flat" | "overlay", images: Record<string, BuiltImage>) => {
         const repository = `${reg.host}/kind/${layering}`;
-        // Build keys stand in for each image's (the parent's tag is how an overlay's parent is found).
+        // Build keys stand in for each image's.
         const keyOf = (n: string) => crypto.createHash("sha256").update(`${layering} ${n}`).digest("hex");
-        pushed[layering] = 0;
+        let bytes = 0;
         for (const name of names) {
           const parent = parentOf(name);
           const session = registrySession();
@@ -106,12 +109,15 @@ describe("integration: copy-on-write children (layering overlay), a forest like 
             const r = await publish(outs, session, undefined, memoryLogger());
             expect(r.publishError, `${layering} ${name}`).to.equal(undefined);
             const manifest = JSON.parse(craneSync(["manifest", r.published!])) as { layers: { size: number }[] };
-            pushed[layering] += manifest.layers.reduce((sum, l) => sum + l.size, 0);
+            bytes += manifest.layers.reduce((sum, l) => sum + l.size, 0);
           } finally {
             session.close();
           }
         }
-      }
+        return bytes;
+      };
+      const [flatBytes, overlayBytes] = await Promise.all([publishForest("flat", flatBuilt), publishForest("overlay", built)]);
+      const pushed = { flat: flatBytes, overlay: overlayBytes };
       expect(pushed.overlay / pushed.flat, `bytes pushed: overlay ${pushed.overlay}, flat ${pushed.flat}`).to.be.lessThan(0.5);
 
       // A second runner: kind_1 alone into an empty directory; its parents come by digest.
