@@ -31,6 +31,10 @@ interface Kept {
 /** The upstream headers worth passing on from a kept answer (no hop-by-hop ones). */
 const KEPT_HEADERS = ["content-type", "last-modified", "etag"];
 
+function send(res: http.ServerResponse, answer: Kept): void {
+  res.writeHead(answer.status, { ...answer.headers, "content-length": answer.body.length }).end(answer.body);
+}
+
 export class TestMirror {
   authorized = 0;
   refused = 0;
@@ -82,7 +86,7 @@ export class TestMirror {
     const kept = freeze ? this.kept.get(url) : undefined;
     if (kept) {
       this.replayed++;
-      res.writeHead(kept.status, { ...kept.headers, "content-length": kept.body.length }).end(kept.body);
+      send(res, kept);
       return;
     }
     // No conditional headers upstream: a kept answer must be a whole one.
@@ -103,9 +107,9 @@ export class TestMirror {
           headers: Object.fromEntries(KEPT_HEADERS.filter((h) => r.headers[h] !== undefined).map((h) => [h, r.headers[h]!])),
           body: Buffer.concat(chunks),
         };
+        // A request that raced an earlier one for the same path gets the answer kept first.
         if (!this.kept.has(url)) this.kept.set(url, answer);
-        const first = this.kept.get(url)!;
-        res.writeHead(first.status, { ...first.headers, "content-length": first.body.length }).end(first.body);
+        send(res, this.kept.get(url)!);
       });
     });
     up.on("error", () => res.headersSent ? res.destroy() : res.writeHead(502).end());
