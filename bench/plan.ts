@@ -1,0 +1,26 @@
+// Who is sampled, and in which order: pure.
+import type { Baseline } from "./baseline";
+import type { Builder } from "./results";
+
+/** The builders of a run: each libguestfs one under each acceleration the host offers, KVM first. */
+export function plannedBuilders(wanted: string[], lvh: string | undefined, kvm: "kvm" | "tcg", userSettings: boolean, baseline?: Baseline): Builder[] {
+  const accels = userSettings ? ["user-settings"] : kvm === "kvm" ? ["kvm", "tcg"] : ["tcg"];
+  const builders: Builder[] = [];
+  if (wanted.includes("lvh")) {
+    if (lvh) builders.push(...accels.map((accel) => ({ id: `lvh (${accel})`, tool: "lvh" as const, accel })));
+    else builders.push({ id: "lvh", tool: "lvh", accel: "-", absent: "not found (give LVH=/path/to/lvh or put lvh on PATH)" });
+  }
+  if (wanted.includes("guestfs")) builders.push(...accels.map((accel) => ({ id: `guestfs (${accel})`, tool: "guestfs" as const, accel })));
+  if (wanted.includes("direct")) {
+    builders.push({ id: "direct", tool: "direct", accel: "none" });
+    if (baseline) builders.push({ id: `direct at ${baseline.ref} (${baseline.commit.slice(0, 12)})`, tool: "direct", accel: "none", baseline: { ref: baseline.ref, commit: baseline.commit } });
+  }
+  return builders;
+}
+
+/** Round r's order: the builders rotated by r. */
+export function roundOrder<T>(items: T[], round: number): T[] {
+  const k = items.length ? round % items.length : 0;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
