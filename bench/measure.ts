@@ -1,16 +1,15 @@
 // What every measurement of the bench shares: medians, a command timed with
-// the peak memory of its process tree, and the wait for earlier writes to
-// reach the disk before a measured run.
+// the peak memory of its process tree and, inside its timed window, the
+// flush of everything written (for every builder alike: lvh's tools flush
+// inside their own time, and the direct backend builds with fsync a no-op),
+// and the wait for earlier writes to reach the disk before a measured run.
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { fmt } from "./render";
 
-export const fmt = (n: number | undefined) => (n === undefined ? "-" : n.toFixed(1));
-
-export const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+export { fmt } from "./render";
+export { median } from "./summary";
 
 /** Resident memory of a process and all its descendants, in KiB. */
 function treeRssKiB(root: number): number {
@@ -58,8 +57,12 @@ export async function settle(label: string): Promise<void> {
   if (seconds >= 1) console.error(`bench: ${label}: ${fmt(seconds)} s for ${fmt(before / 1024)} MiB of earlier writes to reach the disk`);
 }
 
-/** Run a command, timing it and sampling the peak memory of its process tree. */
-export function timed(cmd: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<{ seconds: number; peakKiB: number }> {
+/**
+ * Run a command, timing it and sampling the peak memory of its process tree.
+ * The clock stops once `sync` has returned after it: everything it wrote is
+ * on the disk (flushSeconds, of seconds).
+ */
+export function timed(cmd: string, args: string[], opts: { cwd?: string; env: NodeJS.ProcessEnv }): Promise<{ seconds: number; flushSeconds: number; peakKiB: number }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "ignore", "pipe"] });
@@ -70,8 +73,12 @@ export function timed(cmd: string, args: string[], opts: { cwd?: string; env: No
     child.on("error", reject);
     child.on("exit", (code) => {
       clearInterval(sampler);
-      if (code === 0) resolve({ seconds: (Date.now() - started) / 1000, peakKiB });
-      else reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(" ")} exited ${code}\n${stderr.slice(-3000)}`));
+      if (code !== 0) return reject(new Error(`${path.basename(cmd)} ${args.slice(0, 3).join(" ")} exited ${code}\n${stderr.slice(-3000)}`));
+      const flushStarted = Date.now();
+      const sync = spawnSync("sync");
+      if (sync.status !== 0) return reject(new Error(`sync exited ${sync.status}`));
+      const ended = Date.now();
+      resolve({ seconds: (ended - started) / 1000, flushSeconds: (ended - flushStarted) / 1000, peakKiB });
     });
   });
 }
