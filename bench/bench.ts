@@ -34,7 +34,7 @@ import { commitOf, describeMachine, lvhVersion } from "./machine";
 import { plannedBuilders } from "./plan";
 import { renderFull } from "./render";
 import { type Builder, RESULTS_FORMAT, type Results, resultsBaseName, type Tool } from "./results";
-import { type Plan, sampleForest, upSequence } from "./samples";
+import { mustBeCold, type Plan, sampleForest, upSequence } from "./samples";
 
 const TOOLS: Tool[] = ["lvh", "guestfs", "direct"];
 const FORESTS = ["seed", "bootable", "smoke", "ci", "kind"];
@@ -98,10 +98,9 @@ async function main() {
     if (wanted.includes("direct") && (!only || only.includes("ci"))) {
       const ci = namedForest("ci");
       const direct: Builder = { id: "direct", tool: "direct", accel: "none" };
-      results.ci = {
-        serial: (await upSequence(direct, ci, { VM_IMAGES_PARALLEL: "1" }, false)).cold,
-        parallel: (await upSequence(direct, ci, { VM_IMAGES_PARALLEL: "2" }, false)).cold,
-      };
+      const [serial, parallel] = [(await upSequence(direct, ci, { VM_IMAGES_PARALLEL: "1" }, false)).cold, (await upSequence(direct, ci, { VM_IMAGES_PARALLEL: "2" }, false)).cold];
+      for (const u of [serial, parallel]) mustBeCold(direct, ci, u, "ci forest");
+      results.ci = { serial, parallel };
     }
     results.finished = new Date().toISOString();
     if (results.forests.length || results.ci) save(results, smoke || args.includes("--no-results"), args.includes("--write-docs"));

@@ -110,14 +110,21 @@ async function lvhBuild(lvh: string, b: Builder, forest: Forest): Promise<UpRun>
   }
 }
 
+/** Stop the run when a cold `up` reused anything, or libguestfs ran with another acceleration than the row says. */
+export function mustBeCold(b: Builder, forest: Forest, cold: UpRun, what: string): void {
+  const reused = coldReuse(forest.images, cold.images);
+  if (reused.length) throw new Error(`${forest.name}: ${b.id}: a cold up (${what}) reused or left out: ${reused.join("; ")}`);
+  const other = b.tool === "guestfs" ? Object.entries(cold.images).filter(([, i]) => i.accel !== b.accel && i.accel !== "user-settings") : [];
+  if (other.length) throw new Error(`${forest.name}: ${b.id}: libguestfs ran with ${other.map(([n, i]) => `${i.accel} for ${n}`).join(", ")}, not ${b.accel}`);
+}
+
 /** One sample of a builder; for ours, with `edits` its edit sequence too. */
 async function sample(plan: Plan, b: Builder, forest: Forest, condition: Condition, edits: boolean): Promise<{ up: UpRun; edits?: EditRuns }> {
   if (b.tool === "lvh") return { up: await lvhBuild(plan.lvh!, b, forest) };
   const cache = condition === "empty" ? emptyPackageCaches() : undefined;
   try {
     const r = await upSequence(b, forest, cache ? { VM_IMAGES_CACHE_DIR: cache } : {}, edits, plan.nodeModules[b.id]);
-    const reused = coldReuse(forest.images, r.cold.images);
-    if (reused.length) throw new Error(`${forest.name}: ${b.id}: a cold up (${condition} package caches) reused or left out: ${reused.join("; ")}`);
+    mustBeCold(b, forest, r.cold, `${condition} package caches`);
     return { up: r.cold, edits: edits ? { builder: b.id, cold: r.cold, runs: r.runs } : undefined };
   } finally {
     if (cache) fs.rmSync(cache, { recursive: true, force: true });
