@@ -15,6 +15,7 @@
 //   npm run bench -- --forests kind --small    the same on a tiny forest, once each: a quick check that it runs
 //   npm run bench -- --smoke                   the direct backend, the tiny forest, once, no results file (npm test runs this)
 //   npm run bench -- --baseline REF            also the direct backend of commit REF (baseline.ts)
+//   npm run bench -- --no-floor                without each root's physical floor (floor.ts)
 //   npm run bench -- --no-results              print only; --write-docs: also regenerate docs/performance.md
 //
 // lvh: LVH=/path/to/lvh, else `lvh` on PATH; without it, its rows say absent
@@ -28,6 +29,7 @@ import { whichTool } from "../provider/builder/run/host";
 import { REPO } from "../test/e2e/harness";
 import { type Baseline, prepareBaseline } from "./baseline";
 import { PAGE, generatedPage } from "./docs";
+import { measureFloors } from "./floor";
 import { namedForest } from "./forests";
 import { measureLayering } from "./layering";
 import { commitOf, describeMachine, lvhVersion } from "./machine";
@@ -48,7 +50,7 @@ function findLvh(): string | undefined {
   return whichTool("lvh");
 }
 
-function conditions(plan: Plan): string[] {
+function conditions(plan: Plan, floor: boolean): string[] {
   return [
     `Every builder: ${plan.samples} cold sample(s) with empty package caches (no downloaded package, no package list: lvh keeps none), ` +
       "interleaved: in each round every builder once, the order rotated from round to round.",
@@ -58,6 +60,8 @@ function conditions(plan: Plan): string[] {
     "Ratios: lvh's median over the builder's, both without our boot check (qemu from the image's own disk, which lvh does not do): the same work.",
     ...(plan.warm ? ["Warm rows: our package caches (the user's) after an untimed cold `up` of the forest with the direct backend; " +
       "the edit rows come from the stack of each builder's first warm sample."] : []),
+    ...(floor ? ["Floor: after a forest's samples, each root's packages (those an untimed build of it alone downloads into empty caches) " +
+      "fetched from the same mirror into an empty directory (curl, 8 at a time), then unpacked (dpkg-deb -x, one per core at a time), each timed by itself until `sync` returned."] : []),
   ];
 }
 
@@ -90,11 +94,16 @@ async function main() {
     const warmUp = async (f: typeof forests[number]) => {
       await upSequence({ id: "direct (untimed warm-up)", tool: "direct", accel: "none" }, f, {}, false);
     };
+    const floor = !smoke && !args.includes("--no-floor") && wanted.includes("direct");
     const results: Results = {
       format: RESULTS_FORMAT, ...commitOf(REPO), started, finished: "", args, samples, machine,
-      lvh: lvh ? { path: lvh, version: lvhVersion(lvh) } : undefined, builders, forests: [], conditions: conditions(plan),
+      lvh: lvh ? { path: lvh, version: lvhVersion(lvh) } : undefined, builders, forests: [], conditions: conditions(plan, floor),
     };
-    for (const f of forests) results.forests.push(await sampleForest(plan, f, warmUp));
+    for (const f of forests) {
+      const measured = await sampleForest(plan, f, warmUp);
+      if (floor) measured.floors = await measureFloors(f);
+      results.forests.push(measured);
+    }
     if (wanted.includes("direct") && (!only || only.includes("ci"))) {
       const ci = namedForest("ci");
       const direct: Builder = { id: "direct", tool: "direct", accel: "none" };

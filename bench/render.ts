@@ -3,10 +3,10 @@
 // the warm-cache one, then the edits) and, for the file beside the JSON, every
 // sample and the cold steps too. Pure: the same results give the same text.
 import type { EditRuns, ForestResult, ImageSample, Results, UpRun } from "./results";
-import { lvhBuilders, rows, type Row } from "./summary";
+import { floorRows, lvhBuilders, rows, type Row } from "./summary";
 
 export const fmt = (n: number | undefined) => (n === undefined ? "-" : n.toFixed(1));
-const secs = (n: number | undefined) => (n === undefined ? "-" : `${fmt(n)} s`);
+export const secs = (n: number | undefined) => (n === undefined ? "-" : `${fmt(n)} s`);
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 
 /** What the docs hold between the markers while no results file exists. */
@@ -15,7 +15,7 @@ export const NO_RESULTS = "No results file yet: `LVH=/path/to/lvh npm run bench`
 function machine(r: Results): string[] {
   const m = r.machine;
   const disk = `${m.disk.source} (${m.disk.fstype}${m.disk.model ? `, ${m.disk.model}` : ""}` +
-    `${m.disk.rotational === undefined ? "" : m.disk.rotational ? ", rotational" : ", solid state"})`;
+    `${m.disk.rotational === undefined ? "" : m.disk.rotational ? ", rotational as the kernel reports it" : ", non-rotational as the kernel reports it"})`;
   const kvm = m.kvm === "kvm"
     ? "the KVM probe found KVM guests start here: libguestfs (lvh's and the guestfs backend's) ran under KVM in the rows marked kvm"
     : "the KVM probe found no working KVM here: libguestfs (lvh's and the guestfs backend's) ran under TCG, software emulation, so there is no KVM row (on a host with working KVM it is faster)";
@@ -73,6 +73,24 @@ function editTable(forest: ForestResult, e: EditRuns): string[] {
   ];
 }
 
+/** Target: our root build within this multiple of its floor. */
+export const FLOOR_TARGET = 1.5;
+
+function floorTable(r: Results, forest: ForestResult): string[] {
+  const table = floorRows(r, forest);
+  if (!table.length) return [];
+  return [
+    `**${forest.name}**: each root image's physical floor here (its packages downloaded, then unpacked, each by itself), ` +
+      `against its own build with empty package caches without the boot check (target: within ${FLOOR_TARGET}x)`, "",
+    "| root image | .debs | MiB | download | unpack | floor | builder | own build (median) | multiple of the floor |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...table.flatMap((row) => (row.builders.length ? row.builders : [undefined]).map((b) =>
+      `| ${row.floor.image} | ${row.floor.debs} | ${fmt(row.floor.bytes / 2 ** 20)} | ${secs(row.floor.downloadSeconds)} | ${secs(row.floor.unpackSeconds)} | ` +
+      `${secs(row.seconds)} | ${b?.id ?? "-"} | ${secs(b?.median)} | ${b ? b.multiple.toFixed(1) : "-"} |`)),
+    "",
+  ];
+}
+
 function baselines(r: Results, forest: ForestResult): string[] {
   const empty = rows(r, forest, "empty");
   const direct = empty.find((row) => row.builder.tool === "direct" && !row.builder.baseline)?.median;
@@ -87,6 +105,7 @@ export function renderSummary(r: Results, file: string, linkDir = "../bench/resu
   for (const f of r.forests) out.push(...coldTable(r, f, "empty"));
   for (const f of r.forests) out.push(...coldTable(r, f, "warm"));
   for (const f of r.forests) for (const e of f.edits) out.push(...editTable(f, e));
+  for (const f of r.forests) out.push(...floorTable(r, f));
   const base = r.forests.flatMap((f) => baselines(r, f));
   if (base.length) out.push(...base.map((b) => `- ${b}`), "");
   if (r.ci) out.push(`The ci stack's forest, direct, cold, package caches warm: one build at a time ${secs(r.ci.serial.seconds)}, two at a time ${secs(r.ci.parallel.seconds)}.`, "");

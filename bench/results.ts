@@ -62,12 +62,23 @@ export interface EditRuns {
   runs: Record<string, UpRun>;
 }
 
+/** A root image's physical floor here: its packages downloaded, and unpacked, each by itself. */
+export interface Floor {
+  image: string;
+  debs: number;
+  bytes: number;
+  downloadSeconds: number;
+  unpackSeconds: number;
+}
+
 export interface ForestResult {
   name: string;
   /** The images the forest names, each of which every cold sample must have built. */
   images: string[];
   samples: Sample[];
   edits: EditRuns[];
+  /** Of each root image (absent with --no-floor). */
+  floors?: Floor[];
 }
 
 export interface Machine {

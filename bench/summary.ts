@@ -1,7 +1,7 @@
 // What a results file says, computed: each builder's cold times (without our
 // boot check, which lvh does not do: the same work) under each condition,
 // their median, and lvh's median over each, like for like. Pure.
-import type { Builder, Condition, ForestResult, Results, Sample } from "./results";
+import type { Builder, Condition, Floor, ForestResult, Results, Sample } from "./results";
 
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -49,4 +49,25 @@ export function rows(r: Results, forest: ForestResult, condition: Condition): Ro
 /** The conditions a forest has samples of, the like-for-like one (empty caches) first. */
 export function conditions(forest: ForestResult): Condition[] {
   return (["empty", "warm"] as const).filter((c) => forest.samples.some((s) => s.condition === c));
+}
+
+export interface FloorRow {
+  floor: Floor;
+  /** download + unpack */
+  seconds: number;
+  /** Each builder of ours with empty caches: the median of the root's own build time without its boot check, and its multiple of the floor. */
+  builders: { id: string; median: number; multiple: number }[];
+}
+
+/** Each root's floor against our builders' own build of it, with empty package caches (the floor downloads everything too). */
+export function floorRows(r: Results, forest: ForestResult): FloorRow[] {
+  return (forest.floors ?? []).map((floor) => {
+    const seconds = floor.downloadSeconds + floor.unpackSeconds;
+    const builders = r.builders.filter((b) => b.tool !== "lvh" && !b.absent).flatMap((b) => {
+      const own = forest.samples.filter((s) => s.builder === b.id && s.condition === "empty" && s.images[floor.image])
+        .map((s) => s.images[floor.image].seconds - (s.images[floor.image].steps["boot check"] ?? 0));
+      return own.length ? [{ id: b.id, median: median(own), multiple: median(own) / seconds }] : [];
+    });
+    return { floor, seconds, builders };
+  });
 }

@@ -7,7 +7,8 @@ import { BOOTSTRAP_STEP, coldReuse, lvhMissing } from "../../bench/coldcheck";
 import { plannedBuilders, roundOrder } from "../../bench/plan";
 import { renderFull, renderSummary } from "../../bench/render";
 import { latest, parseResults, resultsBaseName } from "../../bench/results";
-import { rows } from "../../bench/summary";
+import { debUrls, listBaseUrl, poolName } from "../../bench/debs";
+import { floorRows, rows } from "../../bench/summary";
 import { built, fixture } from "../support/benchfixture";
 
 describe("bench: plan", () => {
@@ -82,7 +83,7 @@ describe("bench: rendering", () => {
     expect(text).to.include("| run | whole `up` | peak memory | base.img | k8s.qcow2 |");
     expect(text).to.include("| no-op | 2.0 s | 4 MiB | unchanged | unchanged |");
     expect(text).to.include("| root action-only | 5.0 s | 1 MiB | 2.0 s built, 10.0% of its cold 20.0 s | 4.0 s built, 50.0% of its cold 8.0 s |");
-    expect(text).to.match(/no KVM row/).and.include("2 cores (a cpu), 8 GiB, kernel 6.1.0-test").and.include("/dev/vda1 (ext4, solid state)");
+    expect(text).to.match(/no KVM row/).and.include("2 cores (a cpu), 8 GiB, kernel 6.1.0-test").and.include("/dev/vda1 (ext4, non-rotational as the kernel reports it)");
   });
   it("says lvh was absent and gives no ratio column", () => {
     const text = renderSummary(fixture(true), "f.json");
@@ -93,5 +94,29 @@ describe("bench: rendering", () => {
     const text = renderFull(fixture(), "f.json");
     expect(text.match(/^\| seed \| \d \| \d \| /gm)).to.have.length(9);
     expect(text).to.include("| seed | 1 | 1 | direct | empty | 13.0 s | 1.0 s | 1.0 s | 12.0 s | 2 MiB |");
+  });
+});
+
+describe("bench: the floor", () => {
+  it("finds each cached .deb's URL in the package lists, an epoch dropped as the pool spells it", () => {
+    expect(listBaseUrl("deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages")).to.equal("http://deb.debian.org/debian");
+    expect(listBaseUrl("deb.debian.org_debian_dists_bookworm_InRelease")).to.equal(undefined);
+    expect(poolName("bsdutils_1%3a2.38.1-5+deb12u3_amd64.deb")).to.equal("bsdutils_2.38.1-5+deb12u3_amd64.deb");
+    const lists = [
+      { file: "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages", text: "Package: a\nFilename: pool/main/a/a/a_1.0_all.deb\n\nPackage: b\nFilename: pool/main/b/b/b_2_amd64.deb\n" },
+      { file: "security.debian.org_debian-security_dists_bookworm-security_main_binary-amd64_Packages", text: "Package: c\nFilename: pool/updates/main/c/c/c_3_amd64.deb\n" },
+    ];
+    expect([...debUrls(["a_1.0_all.deb", "c_1%3a3_amd64.deb"], lists).values()]).to.deep.equal([
+      "http://deb.debian.org/debian/pool/main/a/a/a_1.0_all.deb", "http://security.debian.org/debian-security/pool/updates/main/c/c/c_3_amd64.deb"]);
+    expect(() => debUrls(["z_9_amd64.deb"], lists)).to.throw(/no package list names 1/);
+  });
+  it("puts each root's own build with empty caches, without the boot check, against download plus unpack", () => {
+    const r = fixture();
+    r.forests[0].floors = [{ image: "base.img", debs: 100, bytes: 2 ** 20 * 50, downloadSeconds: 3, unpackSeconds: 2 }];
+    for (const s of r.forests[0].samples.filter((x) => x.builder === "direct")) s.images = { "base.img": built(s.condition === "empty" ? 11 : 99, true) };
+    const [row] = floorRows(r, r.forests[0]);
+    expect(row.seconds).to.equal(5);
+    expect(row.builders).to.deep.equal([{ id: "direct", median: 10, multiple: 2 }]);
+    expect(renderSummary(r, "f.json")).to.include("| base.img | 100 | 50.0 | 3.0 s | 2.0 s | 5.0 s | direct | 10.0 s | 2.0 |");
   });
 });
