@@ -135,6 +135,6 @@ export function latest(all: { name: string; results: Results }[]): { name: strin
 /** Every results file of the directory (other files, such as raw .txt outputs, are left alone). */
 export function readResultsDir(dir: string): { name: string; results: Results }[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => /^\d{4}-\d{2}-\d{2}-[0-9a-f]+\.json$/.test(f)).sort()
+  return fs.readdirSync(dir).filter((f) => /^\d{4}-\d{2}-\d{2}-[\w.-]+\.json$/.test(f)).sort()
     .map((name) => ({ name, results: parseResults(fs.readFileSync(path.join(dir, name), "utf8"), name) }));
 }
