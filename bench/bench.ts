@@ -97,7 +97,7 @@ async function main() {
     const floor = !smoke && !args.includes("--no-floor") && wanted.includes("direct");
     const results: Results = {
       format: RESULTS_FORMAT, ...commitOf(REPO), started, finished: "", args, samples, machine,
-      lvh: lvh ? { path: lvh, version: lvhVersion(lvh) } : undefined, builders, forests: [], conditions: conditions(plan, floor),
+      lvh: lvh ? { from: process.env.LVH ? "LVH" : "PATH", version: lvhVersion(lvh) } : undefined, builders, forests: [], conditions: conditions(plan, floor),
     };
     for (const f of forests) {
       const measured = await sampleForest(plan, f, warmUp);

@@ -17,7 +17,7 @@ const out = (cmd: string, args: string[], cwd?: string) => {
 /** The file system `dir` is on: its device, type, and the disk's model and kind where the block device tells. */
 function diskOf(dir: string): Machine["disk"] {
   const [source = "unknown", fstype = "unknown"] = (out("findmnt", ["-n", "-o", "SOURCE,FSTYPE", "-T", dir]) ?? "").split(/\s+/);
-  const disk: Machine["disk"] = { dir, source, fstype };
+  const disk: Machine["disk"] = { source, fstype };
   if (source.startsWith("/dev/")) {
     const parent = out("lsblk", ["-n", "-d", "-o", "PKNAME", source]) || source.replace(/^\/dev\//, "");
     const [rota, ...model] = (out("lsblk", ["-n", "-d", "-o", "ROTA,MODEL", `/dev/${parent}`]) ?? "").split(/\s+/);
@@ -45,9 +45,9 @@ export function commitOf(repo: string): { commit: string; dirty: boolean } {
   return { commit, dirty: status === undefined || status !== "" };
 }
 
-/** What `lvh --version` says, if anything. */
+/** What `lvh --version` (else `lvh version`) says, if anything. */
 export function lvhVersion(lvh: string): string | undefined {
-  return out(lvh, ["--version"])?.split("\n")[0] || undefined;
+  return (out(lvh, ["--version"]) ?? out(lvh, ["version"]))?.split("\n")[0] || undefined;
 }
 
 /** Modification times of the files under `dir` (two levels down), by base name. */

@@ -86,8 +86,8 @@ export interface Machine {
   cpuModel: string;
   memoryGiB: number;
   kernel: string;
-  /** Where the builds wrote: the file system of the temporary directory. */
-  disk: { dir: string; source: string; fstype: string; model?: string; rotational?: boolean };
+  /** Where the builds wrote: the file system of the temporary directory (its path is not kept). */
+  disk: { source: string; fstype: string; model?: string; rotational?: boolean };
   /** The KVM probe's verdict (provider/builder/boot/accel.ts). */
   kvm: "kvm" | "tcg";
 }
@@ -103,7 +103,8 @@ export interface Results {
   /** Samples per builder and condition. */
   samples: number;
   machine: Machine;
-  lvh?: { path: string; version?: string };
+  /** Which lvh (from LVH or PATH; its path is not kept) and what it says its version is. */
+  lvh?: { from: "LVH" | "PATH"; version?: string };
   builders: Builder[];
   forests: ForestResult[];
   /** The ci stack's forest, direct, warm package caches, one and two builds at a time. */

@@ -21,8 +21,8 @@ export function fixture(lvhAbsent = false): Results {
   return {
     format: RESULTS_FORMAT, commit: "0123456789abcdef0123", dirty: false, started: "2030-01-02T03:04:05.000Z", finished: "2030-01-02T05:00:00.000Z",
     args: ["--backends", "lvh,direct"], samples: 3,
-    machine: { cores: 2, cpuModel: "a cpu", memoryGiB: 8, kernel: "6.1.0-test", disk: { dir: "/tmp", source: "/dev/vda1", fstype: "ext4", rotational: false }, kvm: "tcg" },
-    lvh: lvhAbsent ? undefined : { path: "/usr/bin/lvh", version: "lvh v0" },
+    machine: { cores: 2, cpuModel: "a cpu", memoryGiB: 8, kernel: "6.1.0-test", disk: { source: "/dev/vda1", fstype: "ext4", rotational: false }, kvm: "tcg" },
+    lvh: lvhAbsent ? undefined : { from: "LVH", version: "lvh v0" },
     builders: [
       lvhAbsent ? { id: "lvh", tool: "lvh", accel: "-", absent: "not found" } : { id: "lvh (tcg)", tool: "lvh", accel: "tcg" },
       { id: "direct", tool: "direct", accel: "none" },
