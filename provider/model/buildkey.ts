@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "73b355f271b2b3ca2cba0b159267ae527e70ff07c6b34eb2c34e372adeb11e85";
+export const PIPELINE_SOURCES = "0dcbfbe0fd810bbda75ce4c886f2c500a1bc00f4e15c37f22d91385f1a3657ea";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -12,6 +12,7 @@ import { dynamicType, MODULE, TYPES } from "./tokens";
 /** Properties of an Image that are outputs of its build, not inputs. */
 const IMAGE_OUTPUTS_ONLY = [
   "accel", "allocatedBytes", "virtualBytes", "flatBytes", "buildSeconds", "builtAt", "digest", "format", "identity", "logFile", "path", "sizeBytes", "stepSeconds",
+  "installedPackages", "sbom",
   "source", "published", "publishedTag", "publishError",
 ];
 
@@ -94,6 +95,14 @@ export class Image extends pulumi.dynamic.Resource {
    * published with. A derived image's build key takes its parent's.
    */
   declare readonly digest: pulumi.Output<string | undefined>;
+  /**
+   * What the image's own dpkg database says is installed: how many
+   * packages, and a digest of the set (names, versions, architectures,
+   * source packages). Unset for an image without one.
+   */
+  declare readonly installedPackages: pulumi.Output<{ count: number; digest: string } | undefined>;
+  /** Its SBOM beside it: `<image>.cdx.json`, CycloneDX 1.5 JSON, one component per installed package. */
+  declare readonly sbom: pulumi.Output<string | undefined>;
   /** Size of the image file in bytes. */
   declare readonly sizeBytes: pulumi.Output<number>;
   /** The backend that built it: "guestfs" or "direct". */
@@ -174,6 +183,8 @@ export class Image extends pulumi.dynamic.Resource {
       allocatedBytes: undefined,
       virtualBytes: undefined,
       flatBytes: undefined,
+      installedPackages: undefined,
+      sbom: undefined,
       buildSeconds: undefined,
       builtAt: undefined,
     };

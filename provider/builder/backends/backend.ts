@@ -29,6 +29,8 @@ export interface BackendBuild {
 export interface BuildFacts {
   /** The image has sshd (its host keys are made at first boot): set by the last step. */
   sshd?: boolean;
+  /** What its dpkg database and apt sources said at the end (sh/installed-packages.sh): set by the last step; unset where it has no shell. */
+  packagesReport?: string;
 }
 
 export interface Backend {

@@ -30,7 +30,7 @@ import type { BuildContext, Step } from "../run/steps";
 import type { Backend, BackendBuild } from "./backend";
 
 
-function guestfish(b: BackendBuild, ctx: BuildContext, label: string, args: string[], timeoutMs = 30 * MINUTE, capture = false) {
+function guestfish(b: BackendBuild, ctx: BuildContext, label: string, args: string[], timeoutMs = 30 * MINUTE, capture: boolean | "quiet" = false) {
   return run("guestfish", args, { label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs, env: b.guestfsEnv, capture });
 }
 
@@ -168,7 +168,8 @@ function customizeSteps(b: BackendBuild, disk: string, format: string, packages:
 /**
  * The last step: where the image has sshd, its host keys removed and made at
  * first boot instead (sh/ssh-host-keys.sh), by the guest's shell in the
- * appliance (guestfish sh), whose output says whether it has sshd.
+ * appliance (guestfish sh), whose output says whether it has sshd; then
+ * what it has installed, for its SBOM.
  */
 /** guestfish's error where the image has no shell: "libguestfs: error: sh: /bin/sh: No such file or directory". */
 const NO_SHELL = /\bsh: \/bin\/sh: No such file or directory/;
@@ -177,9 +178,14 @@ function sshHostKeysStep(b: BackendBuild, disk: string, format: string, device: 
   return {
     name: `${SSH_HOST_KEYS_STEP} (guestfish)`,
     do: async (ctx) => {
-      const args = [`--format=${format}`, "-a", disk, "-m", await device(ctx), "--", "sh", scriptText("builder/sh/ssh-host-keys.sh")];
+      // In the same appliance, what the image has installed, read for its SBOM (sh/installed-packages.sh).
+      const args = [`--format=${format}`, "-a", disk, "-m", await device(ctx), "--",
+        "sh", scriptText("builder/sh/ssh-host-keys.sh"), ":", "sh", scriptText("builder/sh/installed-packages.sh")];
       try {
-        b.facts.sshd = hasSshd(await guestfish(b, ctx, "guestfish", args, 30 * MINUTE, true));
+        const out = await guestfish(b, ctx, "guestfish", args, 30 * MINUTE, "quiet");
+        const report = out.search(/^@@vm-images file /m);
+        b.facts.sshd = hasSshd(report < 0 ? out : out.slice(0, report));
+        b.facts.packagesReport = report < 0 ? "" : out.slice(report);
       } catch (err) {
         // A bare file system (a parent made by hand) has no shell, and no sshd.
         if (ctx.signal.aborted || !NO_SHELL.test(`${(err as Error).message}\n${(err as CommandError).stderrTail?.join("\n") ?? ""}`)) throw err;

@@ -86,10 +86,10 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
           bounds: { buildMemory: inputs.buildMemory, buildTasks: inputs.buildTasks, buildCpus: inputs.buildCpus, buildTimeout: inputs.buildTimeout, buildFileSize: inputs.buildFileSize },
         });
         const outs = imageOutputs(inputs, {
-          path: built.path, identity: built.identity, digest: built.digest, flatBytes: built.flatBytes, logFile: built.logFile, accel: accel.accel,
+          path: built.path, identity: built.identity, digest: built.digest, flatBytes: built.flatBytes, packages: built.packages, logFile: built.logFile, accel: accel.accel,
           stepSeconds: Object.fromEntries(built.timings.map((t) => [t.step, round1(t.seconds)])), seconds: built.seconds, source: "built",
         });
-        await toImageCache(outs, files, bootCheck !== undefined, signal);
+        await toImageCache(outs, files, bootCheck !== undefined, signal, built.packagesReport);
         // A parent's layer that the image before this one read, and nothing else does now, goes.
         const layerLog = fileLogger(built.logFile, undefined, { append: true });
         sweepLayers(inputs.dir, layerLog, `${inputs.name} layers`);

@@ -11,6 +11,7 @@ import { contentDigest } from "./digest";
 import { ensureLayer } from "./layers";
 import { type Layering, layeredAsOverlay } from "../../model/layers";
 import { imagePaths } from "./safebuild";
+import { writeSbom } from "./packages";
 import { confirmEngine } from "../run/interrupt";
 import { fileLogger, stderrLogger, toStderr } from "../run/log";
 import type { FileCache } from "../cache/filecache";
@@ -58,8 +59,10 @@ export async function fromImageCache(
     fs.rmSync(p.failed, { force: true });
     const seconds = round1((Date.now() - started) / 1000);
     log.line(name, `source: image cache (build key ${inputs.buildKey}, ${digest}) in ${seconds} s`);
+    const report = typeof facts.packagesReport === "string" ? facts.packagesReport : undefined;
+    const packages = writeSbom({ file: p.final, digest, parent: inputs.parent, parentDigest: inputs.parentDigest }, report);
     return imageOutputs(inputs, {
-      path: p.final, identity: identityOf(p.final)!, digest, logFile: p.log, stepSeconds: { "image cache": seconds }, seconds, source: "image cache",
+      path: p.final, identity: identityOf(p.final)!, digest, packages, logFile: p.log, stepSeconds: { "image cache": seconds }, seconds, source: "image cache",
     });
   } finally {
     fs.rmSync(p.temp, { force: true });
@@ -68,11 +71,13 @@ export async function fromImageCache(
 }
 
 /** Keep a built or pulled image in the local image cache; a failure to is a warning, never a failed build. */
-export async function toImageCache(outs: ImageOutputs, files: FileCache | undefined, bootChecked: boolean, signal: AbortSignal): Promise<void> {
+export async function toImageCache(outs: ImageOutputs, files: FileCache | undefined, bootChecked: boolean, signal: AbortSignal, packagesReport?: string): Promise<void> {
   if (!files || !outs.identity || !sameIdentity(identityOf(outs.path), outs.identity)) return;
   const log = stderrLogger(outs.logFile);
   try {
     const facts: Record<string, string | boolean> = outs.digest ? { bootChecked, digest: outs.digest } : { bootChecked };
+    // What its SBOM is made from, so that an image taken from the cache has its SBOM too.
+    if (packagesReport !== undefined) facts.packagesReport = packagesReport;
     await files.store(imageCacheId(outs), outs.path, "link", facts, { log, label: `${outs.name} cache`, signal });
   } catch (err) {
     if (signal.aborted) throw err;

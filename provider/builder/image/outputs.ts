@@ -19,6 +19,14 @@ export interface ImageOutputs extends CheckedImageInputs {
   /** For an overlay built here: the bytes the same image took on disk as a standalone file. */
   flatBytes?: number;
   identity?: FileIdentity;
+  /**
+   * What its dpkg database says is installed: how many packages, and a
+   * digest of the set (its SBOM beside it, `sbom`, lists them). Not
+   * `packages`: that input names the packages asked for.
+   */
+  installedPackages?: { count: number; digest: string };
+  /** The image's SBOM (CycloneDX JSON) beside it. */
+  sbom?: string;
   /** The file's content digest, "sha256:<hex>"; for an artifact without a local copy, the one it was published with (if it was). */
   digest?: string;
   logFile: string;
@@ -47,6 +55,8 @@ export interface Outcome {
   digest?: string;
   /** For an overlay built here, what its flat file took on disk. */
   flatBytes?: number;
+  /** Its packages on record, where it has a dpkg database. */
+  packages?: { count: number; digest: string; sbom: string };
   logFile: string;
   /** libguestfs's acceleration, for a build ("none" otherwise). */
   accel?: string;
@@ -68,6 +78,8 @@ export function imageOutputs(inputs: CheckedImageInputs, o: Outcome): ImageOutpu
     virtualBytes: o.identity ? virtualBytesOf(o.path) : undefined,
     flatBytes: o.flatBytes,
     identity: o.identity,
+    installedPackages: o.packages ? { count: o.packages.count, digest: o.packages.digest } : undefined,
+    sbom: o.packages?.sbom,
     digest: o.digest,
     logFile: o.logFile,
     accel: o.accel ?? "none",

@@ -25,6 +25,8 @@ import { renameDurably } from "../run/files";
 import { type BoundSettings, BuildBounds } from "../sandbox/bounds";
 import { DEFAULT_SIZE } from "../../model/image";
 import { rootSizeBytes } from "../../model/sizes";
+import { type PackagesRecord, writeSbom } from "./packages";
+import { sbomFileName } from "../../model/sbom";
 
 export interface ImageBuildRequest {
   dir: string;
@@ -88,6 +90,9 @@ export interface BuiltImage {
   seconds: number;
   logFile: string;
   timings: StepTiming[];
+  /** Its packages on record (an SBOM beside it), where it has a dpkg database; and what that was made from, for the image cache. */
+  packages?: PackagesRecord;
+  packagesReport?: string;
 }
 
 /** How long a failed build waits for an interrupt that may be on its way before calling it a failure. */
@@ -214,8 +219,11 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     const identity = identityOf(p.final)!;
     const seconds = (Date.now() - started) / 1000;
     const allocatedBytes = fs.statSync(p.final).blocks * 512;
-    log.line(name, `built ${p.final} (${identity.size} bytes, ${digest}) in ${seconds.toFixed(1)} s`);
-    return { path: p.final, format: build.format, identity, digest, sizeBytes: identity.size, allocatedBytes, flatBytes, seconds, logFile: p.log, timings };
+    const report = build.facts.packagesReport;
+    const packages = writeSbom({ file: p.final, digest, parent: req.image.parent, parentDigest: req.parentDigest }, report);
+    log.line(name, `built ${p.final} (${identity.size} bytes, ${digest}) in ${seconds.toFixed(1)} s` +
+      (packages ? `; ${packages.count} packages on record in ${sbomFileName(name)}` : ""));
+    return { path: p.final, format: build.format, identity, digest, sizeBytes: identity.size, allocatedBytes, flatBytes, seconds, logFile: p.log, timings, packages, packagesReport: report };
   } finally {
     for (const unpin of pins) unpin();
     await bounds.close();
@@ -233,5 +241,6 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
 export function removeImageIfOurs(file: string, identity: FileIdentity | undefined): boolean {
   if (!sameIdentity(identityOf(file), identity)) return false;
   fs.rmSync(file, { force: true });
+  fs.rmSync(sbomFileName(file), { force: true });
   return true;
 }

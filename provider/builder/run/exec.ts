@@ -29,8 +29,8 @@ export interface RunOptions {
   inputFile?: string;
   /** An open file streamed to the command's stdin, and closed after. */
   inputFd?: number;
-  /** Also return stdout (it is logged either way). */
-  capture?: boolean;
+  /** Also return stdout (it is logged, except with "quiet": a long record the caller keeps itself). */
+  capture?: boolean | "quiet";
   /**
    * How to stop the command on abort or timeout: SIGTERM, then SIGKILL 2 s
    * later (the default), or at once with SIGKILL for commands whose

@@ -39,8 +39,8 @@ function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => v
 export interface OutputOptions {
   label: string;
   log: Logger;
-  /** Keep stdout's lines too (they are logged either way). */
-  capture?: boolean;
+  /** Keep stdout's lines too (they are logged, except with "quiet": a long record the caller keeps itself). */
+  capture?: boolean | "quiet";
   redact?: (text: string) => string;
 }
 
@@ -68,7 +68,7 @@ export function logOutput(
   const tail: string[] = [];
   const outEnded = lines(stdout, (l) => {
     if (opts.capture) out.push(l);
-    log.line(label, redact(l));
+    if (opts.capture !== "quiet") log.line(label, redact(l));
   });
   const errEnded = lines(stderr, (raw) => {
     const l = redact(raw);

@@ -38,8 +38,8 @@ export interface ChrootOptions {
   /** An open host file streamed to the command's stdin, and closed after. */
   inputFd?: number;
   env?: Record<string, string>;
-  /** Resolve with the command's stdout. */
-  capture?: boolean;
+  /** Resolve with the command's stdout (not logged with "quiet"). */
+  capture?: boolean | "quiet";
 }
 
 /** Private mount and PID namespaces, with a /proc of the new PID namespace (slirp4netns finds the sandbox's network namespace there). */
@@ -119,6 +119,12 @@ export async function sshHostKeysAtFirstBoot(root: RootFs, ctx: BuildContext): P
   if (!(await hasShell(root, ctx))) return false;
   const out = await inChroot(root, guestSh("builder/sh/ssh-host-keys.sh", []), ctx, { label: "ssh host keys", capture: true });
   return hasSshd(out);
+}
+
+/** What the image's dpkg database and apt sources say (sh/installed-packages.sh), read in the sandbox; undefined without a shell. */
+export async function installedPackagesReport(root: RootFs, ctx: BuildContext): Promise<string | undefined> {
+  if (!(await hasShell(root, ctx))) return undefined;
+  return inChroot(root, guestSh("builder/sh/installed-packages.sh", []), ctx, { label: "installed packages", capture: "quiet" });
 }
 
 /**
