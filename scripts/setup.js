@@ -47,6 +47,9 @@ const DEBIAN_PACKAGES = {
   "docker-registry": "a real OCI registry on 127.0.0.1 for the registry tests",
   "apache2-utils": "htpasswd: the registry tests with authentication",
   postgresql: "a throw-away PostgreSQL state backend for the fleet tests",
+  "apt-utils": "apt-ftparchive: the indexes and Release file of the tests' own signed apt repository",
+  gpg: "signs that repository's Release file, with a throw-away key",
+  "gpg-agent": "holds that throw-away key while gpg signs",
 };
 
 function run(cmd, args, opts = {}) {
