@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "0dcbfbe0fd810bbda75ce4c886f2c500a1bc00f4e15c37f22d91385f1a3657ea";
+export const PIPELINE_SOURCES = "6c04e2915d476bbd353b6edb4d89d5f907aa8ef43828b44e358dccf46f401a80";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -74,12 +74,12 @@ export function packageDelta(parent: readonly InstalledPackage[], child: readonl
   return delta;
 }
 
-/** The files sh/installed-packages.sh printed, by path, each after its "@@vm-images file PATH" line. */
+/** The files sh/installed-packages.sh printed, by path: each after its "@@vm-images file PATH" line, its lines after a "|". */
 export function guestReportFiles(report: string): { path: string; text: string }[] {
-  const out: { path: string; text: string }[] = [];
-  for (const part of report.split(/^@@vm-images file /m).slice(1)) {
-    const nl = part.indexOf("\n");
-    out.push({ path: part.slice(0, nl < 0 ? undefined : nl).trim(), text: nl < 0 ? "" : part.slice(nl + 1) });
+  const out: { path: string; lines: string[] }[] = [];
+  for (const line of report.split("\n")) {
+    if (line.startsWith("@@vm-images file ")) out.push({ path: line.slice("@@vm-images file ".length).trim(), lines: [] });
+    else if (line.startsWith("|") && out.length) out[out.length - 1].lines.push(line.slice(1));
   }
-  return out;
+  return out.map((f) => ({ path: f.path, text: f.lines.length ? `${f.lines.join("\n")}\n` : "" }));
 }

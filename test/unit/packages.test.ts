@@ -6,8 +6,9 @@ import { expect } from "chai";
 import { archiveUpdates, describeUpdates, indexVersions, packagesIndexFiles, releaseFiles } from "../../provider/model/archive";
 import { aptSources, deb822Sources, oneLineSources, sourceUri } from "../../provider/model/aptsources";
 import { compareDebVersions } from "../../provider/model/debversion";
-import { installedPackages, packageDelta, packagesSummary } from "../../provider/model/dpkgstatus";
+import { guestReportFiles, installedPackages, packageDelta, packagesSummary } from "../../provider/model/dpkgstatus";
 import { cycloneDx, debPurl, readSbom } from "../../provider/model/sbom";
+import { cycloneDxProblems } from "../support/cyclonedx";
 
 const STATUS = `Package: libssl3
 Status: install ok installed
@@ -46,6 +47,15 @@ describe("installed packages", () => {
       { name: "libssl3", version: "3.0.15-1~deb12u1", architecture: "amd64", source: "openssl", sourceVersion: "3.0.15-1~deb12u1" },
       { name: "tzdata", version: "2024a-0+deb12u1", architecture: "all", source: "tzdata", sourceVersion: "2024a-0+deb12u1" },
     ]);
+  });
+
+  it("reads the guest's report back, blank lines and lines that look like its headers kept", () => {
+    const report = ["no sshd", "@@vm-images file /var/lib/dpkg/status", ...STATUS.split("\n").map((l) => `|${l}`),
+      "@@vm-images file /etc/apt/sources.list.d/x.sources", "|Types: deb", "|", "|@@vm-images file /etc/passwd"].join("\n");
+    const files = guestReportFiles(report);
+    expect(files.map((f) => f.path)).to.deep.equal(["/var/lib/dpkg/status", "/etc/apt/sources.list.d/x.sources"]);
+    expect(installedPackages(files[0].text).map((p) => p.name)).to.deep.equal(["bash", "libssl3", "tzdata"]);
+    expect(files[1].text).to.equal("Types: deb\n\n@@vm-images file /etc/passwd\n");
   });
 
   it("summarises a set by count and a digest that order does not change and a version does", () => {
@@ -143,5 +153,15 @@ SHA256:
     expect(describeUpdates(updates)).to.equal("libssl3 3.0.15-1~deb12u1 -> 3.0.17-1~deb12u2");
     const many = Array.from({ length: 7 }, (_, i) => ({ name: `p${i}`, architecture: "all", from: "1", to: "2" }));
     expect(describeUpdates(many)).to.equal("p0 1 -> 2, p1 1 -> 2, p2 1 -> 2, p3 1 -> 2, p4 1 -> 2, and 2 more");
+  });
+});
+
+describe("the SBOM against CycloneDX 1.5's published schema", () => {
+  it("is valid, and a document that breaks the schema is not (the check can fail)", () => {
+    const doc = cycloneDx({ name: "base.img", digest: `sha256:${"a".repeat(64)}`, parent: "p.img", parentDigest: `sha256:${"b".repeat(64)}`, tool: { name: "t", version: "1" } },
+      installedPackages(STATUS), [{ uri: "http://h/debian", suite: "bookworm", components: ["main"] }]) as Record<string, unknown>;
+    expect(cycloneDxProblems(doc)).to.deep.equal([]);
+    expect(cycloneDxProblems({ ...doc, specVersion: 15 }).join("\n")).to.match(/specVersion/);
+    expect(cycloneDxProblems({ ...doc, components: [{ name: "x" }] }).join("\n")).to.match(/type/);
   });
 });
