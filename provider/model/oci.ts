@@ -132,6 +132,9 @@ export interface PublishedImageFacts {
   suite: string;
   backend: string;
   created: string;
+  /** Its SBOM's layer (the blob's digest, "sha256:<hex>"), and what it lists. */
+  sbomLayer?: string;
+  installedPackages?: { count: number; digest: string };
 }
 
 export const ANNOTATION_PREFIX = "io.github.pulumi-vm-images";
@@ -142,6 +145,13 @@ export const CONTENT_DIGEST_ANNOTATION = `${ANNOTATION_PREFIX}.content-digest`;
 /** An overlay's annotations: its parent's artifact, and the backing file (layer) name its header holds. */
 export const PARENT_ARTIFACT_ANNOTATION = `${ANNOTATION_PREFIX}.parent-artifact`;
 export const BACKING_FILE_ANNOTATION = `${ANNOTATION_PREFIX}.backing-file`;
+
+/** The layer that holds an image's SBOM (`crane blob REPOSITORY@DIGEST` fetches it without the image), and the installed packages it lists. */
+export const SBOM_ANNOTATION = `${ANNOTATION_PREFIX}.sbom`;
+export const INSTALLED_PACKAGES_ANNOTATION = `${ANNOTATION_PREFIX}.installed-packages`;
+
+/** Where a published image's SBOM is, in its layer (lvh reads data/images/ only). */
+export const sbomEntry = (image: string) => `data/sbom/${image}.cdx.json`;
 
 /** The string annotations of a published manifest (`crane manifest`'s JSON); none for one that does not parse. */
 export function manifestAnnotations(manifest: string): Record<string, string> {
@@ -177,6 +187,8 @@ export function publishAnnotations(f: PublishedImageFacts): Record<string, strin
     ...(f.parentDigest && DIGEST_PATTERN.test(f.parentDigest) ? { [`${ANNOTATION_PREFIX}.parent-content-digest`]: f.parentDigest } : {}),
     ...(f.parentArtifact ? { [PARENT_ARTIFACT_ANNOTATION]: f.parentArtifact } : {}),
     ...(f.backingFile ? { [BACKING_FILE_ANNOTATION]: f.backingFile } : {}),
+    ...(f.sbomLayer ? { [SBOM_ANNOTATION]: f.sbomLayer, [`${SBOM_ANNOTATION}-format`]: "CycloneDX 1.5 JSON" } : {}),
+    ...(f.installedPackages ? { [INSTALLED_PACKAGES_ANNOTATION]: `${f.installedPackages.count} ${f.installedPackages.digest}` } : {}),
     [`${ANNOTATION_PREFIX}.suite`]: f.suite,
     [`${ANNOTATION_PREFIX}.backend`]: f.backend,
   };

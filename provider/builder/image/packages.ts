@@ -22,6 +22,17 @@ function tool(): { name: string; version: string } {
   return { name: pkg.name, version: pkg.version };
 }
 
+/** The packages and sources of a guest's report (sh/installed-packages.sh); undefined without a dpkg database. */
+export function reportContents(report: string | undefined): Pick<ReadSbom, "packages" | "sources"> | undefined {
+  const files = report === undefined ? [] : guestReportFiles(report);
+  const status = files.find((f) => f.path === "/var/lib/dpkg/status");
+  if (!status) return undefined;
+  return {
+    packages: installedPackages(status.text),
+    sources: aptSources(files.filter((f) => f !== status)).map((s) => ({ ...s, uri: sourceUri(s.uri) })),
+  };
+}
+
 export interface SbomFacts {
   /** The image file. */
   file: string;
@@ -36,20 +47,24 @@ export interface SbomFacts {
  */
 export function writeSbom(image: SbomFacts, report: string | undefined): PackagesRecord | undefined {
   const sbom = sbomFileName(image.file);
-  const files = report === undefined ? [] : guestReportFiles(report);
-  const status = files.find((f) => f.path === "/var/lib/dpkg/status");
-  if (!status) {
+  const read = reportContents(report);
+  if (!read) {
     fs.rmSync(sbom, { force: true });
     return undefined;
   }
-  const packages = installedPackages(status.text);
-  const sources = aptSources(files.filter((f) => f !== status)).map((s) => ({ ...s, uri: sourceUri(s.uri) }));
+  const { packages, sources } = read;
   const doc = cycloneDx({ name: path.basename(image.file), digest: image.digest, parent: image.parent, parentDigest: image.parentDigest, tool: tool() }, packages, sources);
   writeFileAtomicSync(sbom, `${JSON.stringify(doc, null, 2)}\n`);
   return { ...packagesSummary(packages), sbom };
 }
 
-/** The SBOM beside an image, if there is one that describes this very file (`digest`). */
+/** The packages on record of an image whose SBOM came with it (pulled): undefined without one that describes it. */
+export function packagesRecordOf(file: string, digest: string): PackagesRecord | undefined {
+  const sbom = sbomOf(file, digest);
+  return sbom && { ...packagesSummary(sbom.packages), sbom: sbomFileName(file) };
+}
+
+/** The SBOM beside an image, if there is one that describes this very file (`digest`; unset: whichever file it is). */
 export function sbomOf(file: string, digest: string | undefined): ReadSbom | undefined {
   let text: string;
   try {
@@ -59,7 +74,7 @@ export function sbomOf(file: string, digest: string | undefined): ReadSbom | und
   }
   try {
     const sbom = readSbom(text);
-    return digest && sbom.digest === digest ? sbom : undefined;
+    return digest === undefined || sbom.digest === digest ? sbom : undefined;
   } catch {
     return undefined;
   }

@@ -10,6 +10,11 @@ import type { CheckedImageInputs } from "../../model/check";
 import { needsPublish, UNREACHABLE } from "../../model/diff";
 import { parseRef, publishedContentDigest, TAG } from "../../model/oci";
 import { contentDigest } from "./digest";
+import { packagesRecordOf, sbomOf } from "./packages";
+import { archiveMoved } from "../archive/stale";
+import { publishedSbom } from "../oci/sbom";
+import type { FetchRequest } from "../oci/fetch";
+import { readSbom } from "../../model/sbom";
 import { type ImageOutputs, imageOutputs, round1 } from "./outputs";
 import { imagePaths } from "./safebuild";
 import { fileLogger, type Logger, memoryLogger, stderrLogger, toStderr } from "../run/log";
@@ -86,6 +91,18 @@ export async function ensureParent(inputs: CheckedImageInputs, session: Registry
   await fetchLocalCopy(current, path.dirname(inputs.parentPath), inputs.parent, inputs.insecureRegistry, session, signal, log);
 }
 
+/** Why a published image is behind the archive (followArchive): newer versions of its packages, no SBOM, or an archive that cannot be read. */
+async function publishedBehindArchive(inputs: CheckedImageInputs, pinned: string, req: Omit<FetchRequest, "ref">): Promise<string | undefined> {
+  try {
+    const text = await publishedSbom(pinned, inputs.name, { ...req, ref: pinned });
+    if (text === undefined) return "it was published without an SBOM to follow the archive by";
+    return await archiveMoved(readSbom(text), inputs.mirror, req.signal);
+  } catch (err) {
+    if (req.signal?.aborted) throw err;
+    return `its packages cannot be checked against the archive: ${(err as Error).message}`;
+  }
+}
+
 /** The registry's copy of this build key, pulled into place; undefined on a miss or an unreachable registry (with a warning). */
 export async function pullFromCache(inputs: CheckedImageInputs, session: RegistrySession, signal: AbortSignal): Promise<ImageOutputs | undefined> {
   const name = inputs.name;
@@ -103,6 +120,13 @@ export async function pullFromCache(inputs: CheckedImageInputs, session: Registr
       ? `build key not in ${inputs.registry}: building`
       : `warning: registry cache not available, building: ${(err as Error).message}`);
     return undefined;
+  }
+  if (inputs.followArchive === true) {
+    const moved = await publishedBehindArchive(inputs, `${inputs.registry}@${digest}`, common);
+    if (moved) {
+      probe.line(name, `in the registry as ${inputs.registry}@${digest}, not taken: ${moved}; building`);
+      return undefined;
+    }
   }
   if (inputs.localCopies === false) {
     const published = `${inputs.registry}@${digest}`;
@@ -125,7 +149,7 @@ export async function pullFromCache(inputs: CheckedImageInputs, session: Registr
     log.line(name, `source: pulled ${pulled.pinned} (build key ${inputs.buildKey}, ${hashed}) in ${seconds} s`);
     const outs = imageOutputs(inputs, {
       path: file.path, identity: file.identity, digest: hashed, logFile: p.log, stepSeconds: { pull: seconds }, seconds,
-      source: `pulled ${pulled.pinned}`, published: pulled.pinned,
+      source: `pulled ${pulled.pinned}`, published: pulled.pinned, packages: packagesRecordOf(file.path, hashed),
     });
     return await publish(outs, session, signal, log);
   } catch (err) {
@@ -153,10 +177,10 @@ export async function publish(outs: ImageOutputs, session: RegistrySession, sign
     const common = { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry };
     const overlay = await overlayFacts(outs.path, outs.name, outs.registry, outs.parentBuildKey, common);
     const published = await publishImage({
-      file: outs.path, repository: outs.registry, tag: outs.tag,
+      file: outs.path, repository: outs.registry, tag: outs.tag, sbom: outs.sbom && sbomOf(outs.path, outs.digest) ? outs.sbom : undefined,
       facts: {
         name: outs.name, buildKey: outs.buildKey, digest: outs.digest, parentBuildKey: outs.parentBuildKey, parentDigest: outs.parentDigest, suite: outs.suite,
-        backend: outs.backend, created: new Date().toISOString(), ...overlay,
+        backend: outs.backend, created: new Date().toISOString(), installedPackages: outs.installedPackages, ...overlay,
       },
       ...common,
     });

@@ -138,7 +138,15 @@ export async function crane(op: string, host: string, args: string[], o: CraneOp
  * own; a crane the caller stops because it refused the stream does not fail.
  */
 export function craneExport(op: string, host: string, ref: string, o: CraneOptions & { platform?: string; timeoutMs: number }): RunningCommand {
-  const args = ["export", ...(o.platform ? ["--platform", o.platform] : []), ...(o.insecure ? ["--insecure"] : []), ref, "-"];
+  return craneStream(op, host, ["export", ...(o.platform ? ["--platform", o.platform] : []), ...(o.insecure ? ["--insecure"] : []), ref, "-"], o);
+}
+
+/** `crane blob REPOSITORY@DIGEST`: one blob (a layer, as the registry stores it), its bytes on stdout. */
+export function craneBlob(op: string, host: string, ref: string, o: CraneOptions & { timeoutMs: number }): RunningCommand {
+  return craneStream(op, host, ["blob", ...(o.insecure ? ["--insecure"] : []), ref], o);
+}
+
+function craneStream(op: string, host: string, args: string[], o: CraneOptions & { timeoutMs: number }): RunningCommand {
   const exp = start(craneBinary(), args, {
     label: o.label, log: o.log, signal: o.signal, stdout: "pipe", timeoutMs: o.timeoutMs,
     env: { ...o.session.env }, redact: o.session.redact,

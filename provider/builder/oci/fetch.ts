@@ -8,6 +8,7 @@
 // (chain.ts).
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { sbomFileName } from "../../model/sbom";
 import { once } from "node:events";
 import { pipeline } from "node:stream/promises";
 import { CommandError, MINUTE, start } from "../run/exec";
@@ -91,6 +92,12 @@ export async function extractImages(pinned: string, staging: string, into: strin
     await readTar(exp.stdout as AsyncIterable<Buffer>, async (entry, data) => {
       let image: string | undefined;
       try {
+        const sbomOf = sbomImage(entry);
+        if (sbomOf !== undefined) {
+          if (req.expect && !req.expect.includes(sbomOf)) return;
+          await extractSbom(sbomOf, entry.size, data, staging);
+          return;
+        }
         image = imageEntry(entry);
         if (image === undefined || (req.expect && !req.expect.includes(image))) return;
         if (req.refuse?.names.includes(image)) throw new Error(`it holds ${image}, ${req.refuse.why}`);
@@ -115,6 +122,29 @@ export async function extractImages(pinned: string, staging: string, into: strin
   const missing = (req.expect ?? []).filter((n) => !names.includes(n));
   if (missing.length) throw new Error(`${req.ref}: does not hold ${missing.join(", ")} (it holds ${names.join(", ")})`);
   return names;
+}
+
+/** The largest SBOM a pull takes. */
+const MAX_SBOM_BYTES = 64 * 2 ** 20;
+
+/** The image whose SBOM an entry is (data/sbom/<image>.cdx.json, a regular file with a plain name), if it is one. */
+function sbomImage(entry: { name: string; type: string }): string | undefined {
+  const m = /^(?:\.\/)?data\/sbom\/([A-Za-z0-9][A-Za-z0-9._-]*)\.cdx\.json$/.exec(entry.name);
+  return m && entry.type === "file" ? m[1] : undefined;
+}
+
+/** An image's SBOM into the staging directory, beside the image. */
+async function extractSbom(image: string, size: number, data: AsyncIterable<Buffer>, staging: string): Promise<void> {
+  if (size > MAX_SBOM_BYTES) throw new Error(`data/sbom/${image}.cdx.json: ${size} bytes, more than an SBOM may have`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of data) chunks.push(chunk);
+  const exclusive = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+  const fd = fs.openSync(path.join(staging, sbomFileName(image)), exclusive, 0o644);
+  try {
+    fs.writeSync(fd, Buffer.concat(chunks));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Decompress one image's .zst data into the staging directory (and keep the .zst with `cache`). */

@@ -5,13 +5,15 @@
 // that say what it is, and tags: its build key, its content digest
 // (`content-sha256-<hex>`, by which an overlay's parent is found) and,
 // optionally, a human tag. An overlay is published as it is, its delta only;
-// its annotations name its parent (chain.ts).
+// its annotations name its parent (chain.ts). An image's SBOM, where it has
+// one, is a second layer of its own (data/sbom/<name>.cdx.json), which an
+// annotation names, so that `crane blob` fetches it without the image.
 // The tags appear only once the image is complete: it is pushed under a
 // staging tag first, which is deleted after.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { contentTag, humanTag, parseRef, publishAnnotations, type PublishedImageFacts } from "../../model/oci";
+import { contentTag, humanTag, parseRef, publishAnnotations, type PublishedImageFacts, sbomEntry } from "../../model/oci";
 import { crane, type RegistrySession } from "./crane";
 import { MINUTE, run } from "../run/exec";
 import type { Logger } from "../run/log";
@@ -19,6 +21,8 @@ import { hostPlatform } from "./fetch";
 
 export interface PublishRequest {
   file: string;
+  /** Its SBOM file, published as a layer of its own. */
+  sbom?: string;
   /** The repository, such as 127.0.0.1:5000/team/images. */
   repository: string;
   facts: PublishedImageFacts;
@@ -48,12 +52,27 @@ export async function publishImage(req: PublishRequest): Promise<string> {
     fs.chmodSync(images, 0o755);
     fs.chmodSync(path.join(images, `${name}.zst`), 0o644);
     const layer = path.join(work, "layer.tar");
-    await run("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "--format=gnu", "-C", path.join(work, "root"), "-cf", layer, "data"], exec);
+    const tar = (root: string, out: string) =>
+      run("tar", ["--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0", "--format=gnu", "-C", root, "-cf", out, "data"], exec);
+    await tar(path.join(work, "root"), layer);
+    const sbomLayer = req.sbom ? path.join(work, "sbom.tar") : undefined;
+    if (req.sbom && sbomLayer) {
+      const sbomRoot = path.join(work, "sbom");
+      const entry = path.join(sbomRoot, sbomEntry(name));
+      fs.mkdirSync(path.dirname(entry), { recursive: true, mode: 0o755 });
+      fs.chmodSync(path.join(sbomRoot, "data"), 0o755);
+      fs.chmodSync(path.dirname(entry), 0o755);
+      fs.copyFileSync(req.sbom, entry);
+      fs.chmodSync(entry, 0o644);
+      await tar(sbomRoot, sbomLayer);
+    }
 
     const staging = `${req.repository}:vm-images-staging-${crypto.randomBytes(8).toString("hex")}`;
     const what = `publishing ${name} to ${req.repository}`;
-    const staged = digestOf(await crane(what, host, ["append", "--oci-empty-base", "-f", layer, "-t", staging], opts));
-    const annotations = Object.entries(publishAnnotations(req.facts)).flatMap(([k, v]) => ["-a", `${k}=${v}`]);
+    const layers = [layer, ...(sbomLayer ? [sbomLayer] : [])].flatMap((l) => ["-f", l]);
+    const staged = digestOf(await crane(what, host, ["append", "--oci-empty-base", ...layers, "-t", staging], opts));
+    const facts = { ...req.facts, sbomLayer: sbomLayer ? lastLayer(await crane(what, host, ["manifest", `${req.repository}@${staged}`], opts)) : undefined };
+    const annotations = Object.entries(publishAnnotations(facts)).flatMap(([k, v]) => ["-a", `${k}=${v}`]);
     const final = digestOf(await crane(what, host, [
       "mutate", `${req.repository}@${staged}`, "--set-platform", hostPlatform(), "--cmd", "/bin/true", ...annotations,
     ], opts));
@@ -71,6 +90,14 @@ export async function publishImage(req: PublishRequest): Promise<string> {
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The digest of a manifest's last layer. */
+function lastLayer(manifest: string): string {
+  const layers = (JSON.parse(manifest) as { layers?: { digest?: string }[] }).layers ?? [];
+  const digest = layers[layers.length - 1]?.digest;
+  if (!digest) throw new Error("the staged manifest lists no layer");
+  return digest;
 }
 
 /** Add the human tag of `name` to an image published already (`repository@digest`). */

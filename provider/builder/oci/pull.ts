@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type FileIdentity, identityOf } from "../../model/identity";
 import { parseRef } from "../../model/oci";
+import { sbomFileName } from "../../model/sbom";
 import { renameDurably } from "../run/files";
 import { contentDigest } from "../image/digest";
 import { backingFileOf } from "../image/layercheck";
@@ -71,10 +72,13 @@ export async function pullImages(req: PullRequest): Promise<PullResult> {
       }
     }
     const files: PulledFile[] = [];
+    const staged = fs.readdirSync(staging);
     // Each on the disk before it is named, and named before the state records it.
-    for (const f of fs.readdirSync(staging)) renameDurably(path.join(staging, f), path.join(req.dir, f));
+    for (const f of staged) renameDurably(path.join(staging, f), path.join(req.dir, f));
     for (const name of names) {
       const p = path.join(req.dir, name);
+      // An SBOM beside it that came with another file is no longer its.
+      if (!staged.includes(sbomFileName(name))) fs.rmSync(sbomFileName(p), { force: true });
       files.push({ name, path: p, identity: identityOf(p)!, ...(published.has(name) ? { publishedDigest: published.get(name) } : {}) });
       req.log.line(req.label, `pulled ${p} from ${pinned}`);
     }
