@@ -13,6 +13,7 @@ import { identityOf } from "./identity";
 import { hashLocalInputs } from "./localinputs";
 import { refusal, type SettingsWith, settingsWhere, type SettingValues } from "./settings";
 import { splitUrlCredentials } from "./urlcredentials";
+import { snapshotMirror } from "./archivesettings";
 
 /** Settings an Image always has: those a program must give and those the Image defaults. */
 type ImageSettingSet = SettingsWith<{ image: "required" | "defaulted" }>;
@@ -49,6 +50,8 @@ export interface CheckedImageInputs extends ImageInputs {
   buildKey: string;
   /** Why this image would be rebuilt, compared with the inputs it was built from (shown by `pulumi preview --diff`). */
   rebuildReasons: string[];
+  /** With followArchive: the newer versions the archive has of its packages, which rebuild it (set by the provider's check). */
+  archiveUpdates?: string;
 }
 
 export interface CheckFailure {
@@ -102,6 +105,10 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
   } catch (err) {
     return { ok: false, failures: [{ property: "actions", reason: (err as Error).message }] };
   }
+  if (news.snapshot !== undefined && news.mirror !== undefined) {
+    return { ok: false, failures: [failure("snapshot", name, "set either mirror or snapshot, not both (a snapshot is the mirror it pins)")] };
+  }
+  const mirror = news.snapshot === undefined ? news.mirror : snapshotMirror(news.snapshot);
   const backend = resolveBackend(news.backend, host);
   const inForest = image.parent !== undefined && news.parentBuildKey !== undefined;
   const external = image.parent !== undefined && !inForest;
@@ -113,11 +120,11 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
   const key = (inForest && isUnknown(news.parentDigest)) || (external && isUnknown(news.parentKey))
     ? UNKNOWN
     : buildKey({
-      image, backend, suite: news.suite, mirror: news.mirror && splitUrlCredentials(news.mirror).url,
+      image, backend, suite: news.suite, mirror: mirror && splitUrlCredentials(mirror).url,
       parentDigest, parentKey: external ? news.parentKey : undefined, parentFile, fileHashes, layering: news.layering as Layering | undefined,
     });
   return {
     ok: true,
-    inputs: { ...news, parentPath, packages: image.packages, actions: image.actions, backend, fileHashes, buildKey: key },
+    inputs: { ...news, mirror, parentPath, packages: image.packages, actions: image.actions, backend, fileHashes, buildKey: key },
   };
 }

@@ -21,6 +21,8 @@ export interface DiffInputs {
   /** A parent of the forest's content digest; an external parent's key. */
   parentDigest?: string;
   parentKey?: string;
+  /** Where the archive has newer versions of its packages (followArchive): a rebuild. */
+  archiveUpdates?: string;
   /** Where to publish (an unpublished image is an update, not a rebuild). */
   registry?: string;
   tag?: string;
@@ -102,6 +104,7 @@ export function decideImageDiff(olds: DiffState, news: DiffInputs, onDisk: FileI
   if (olds.dir !== news.dir && !published) replaces.push("dir");
   if (olds.name !== news.name) replaces.push("name");
   if (differs(olds.rebuild, news.rebuild)) replaces.push("rebuild");
+  if (news.archiveUpdates) replaces.push("archiveUpdates");
   if (news.buildKey === UNKNOWN || olds.buildKey !== news.buildKey) {
     // Name the cause where we can: a local file, the parent, or else the configuration.
     if (differs(olds.fileHashes, news.fileHashes)) replaces.push("fileHashes");
@@ -136,8 +139,11 @@ export interface ReasonInputs {
   actions?: readonly { comment?: string }[];
   suite?: string;
   mirror?: string;
+  snapshot?: string;
   backend?: string;
   layering?: string;
+  /** Where the archive has newer versions of its packages (followArchive): which. */
+  archiveUpdates?: string;
   rebuild?: string;
   fileHashes?: Record<string, string>;
   parent?: string;
@@ -169,6 +175,7 @@ export function rebuildReasons(olds: ReasonInputs | undefined, news: ReasonInput
   changed("dir", olds.dir, news.dir);
   changed("name", olds.name, news.name);
   changed("rebuild trigger", olds.rebuild, news.rebuild);
+  if (news.archiveUpdates) reasons.push(news.archiveUpdates);
   if (news.buildKey !== UNKNOWN && olds.buildKey === news.buildKey) return [...new Set(reasons)];
   changed("packages", [...new Set(olds.packages ?? [])].sort(), [...new Set(news.packages ?? [])].sort());
   changed("actions", withoutComments(olds.actions), withoutComments(news.actions));

@@ -7,6 +7,7 @@
 // unknown-key error and the docs' stack config table derive from it.
 // Adding a setting means an entry here (and a use of it in the build).
 import { parseRef, TAG } from "./oci";
+import { ARCHIVE_SETTINGS } from "./archivesettings";
 import { BOUND_SETTINGS } from "./boundsettings";
 import { LAYERINGS } from "./layers";
 import { SANDBOX_SETTINGS } from "./sandboxsettings";
@@ -166,6 +167,7 @@ export const SETTINGS = {
     // Unset is false, and is not sent: the inputs of existing stacks stay as they were.
     defaultDoc: "`false`",
   },
+  ...ARCHIVE_SETTINGS,
   ...BOUND_SETTINGS,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry's default is checked against its kind below
 } as const satisfies Record<string, Setting<any>>;

@@ -10,6 +10,8 @@ import { registrySession } from "../builder/oci/crane";
 import { forgetLocalCopy, isLocalCopy } from "../builder/oci/localcopy";
 import { hostFacts } from "../builder/run/host";
 import { removeImageIfOurs } from "../builder/image/safebuild";
+import { followArchive } from "../builder/archive/stale";
+import { sbomFileName } from "../model/sbom";
 import { sweepLayers } from "../builder/image/layers";
 import { type CheckedImageInputs, checkImageInputs, type ImageInputs } from "../model/check";
 import { decideImageDiff, inRegistry, PARENT_MAY_CHANGE, type PublishedFacts, rebuildReasons, UNKNOWN, UNREACHABLE } from "../model/diff";
@@ -27,7 +29,8 @@ const PROVIDER_KEY = "__provider";
 const carried = new CarriedReasons();
 
 function reasonsFor(olds: Partial<CheckedImageInputs> | undefined, checked: Omit<CheckedImageInputs, "rebuildReasons">): string[] {
-  const key = canonicalJson({ ...checked, [PROVIDER_KEY]: undefined, rebuildReasons: undefined });
+  // The second check, without old inputs, cannot ask the archive: its key leaves that out.
+  const key = canonicalJson({ ...checked, [PROVIDER_KEY]: undefined, rebuildReasons: undefined, archiveUpdates: undefined });
   const fallback = checked.parentDigest === UNKNOWN ? [PARENT_MAY_CHANGE] : checked.parentKey === UNKNOWN ? ["parent replaced"] : [];
   return carried.reasonsFor(key, !!olds?.buildKey, () => rebuildReasons(olds!, checked), fallback);
 }
@@ -39,7 +42,25 @@ export async function checkImage(
 ): Promise<pulumi.dynamic.CheckResult<CheckedImageInputs>> {
   const outcome = await checkImageInputs(news, host);
   if (!outcome.ok) return { inputs: news as CheckedImageInputs, failures: outcome.failures };
-  return { inputs: definedOnly({ ...outcome.inputs, rebuildReasons: reasonsFor(olds, outcome.inputs) }) };
+  let checked: Omit<CheckedImageInputs, "rebuildReasons"> = { ...outcome.inputs, archiveUpdates: undefined };
+  // An image built before: has the archive moved under it? (Replaced for another reason too, it says so.)
+  if (checked.followArchive === true && olds?.buildKey && olds.dir && olds.name) {
+    try {
+      const followed = await followArchive({ ...checked, dir: olds.dir, name: olds.name });
+      if (followed.note) await noteOnRow(checked, followed.note);
+      checked = { ...checked, archiveUpdates: followed.reason };
+    } catch (err) {
+      const reason = `image ${JSON.stringify(checked.name)}: followArchive: ${(err as Error).message}`;
+      return { inputs: news as CheckedImageInputs, failures: [{ property: "followArchive", reason }] };
+    }
+  }
+  return { inputs: definedOnly({ ...checked, rebuildReasons: reasonsFor(olds, checked) }) };
+}
+
+async function noteOnRow(image: { __urn?: string; name: string }, note: string): Promise<void> {
+  const progress = engineProgress(image.__urn, image.name);
+  progress.note(note, "warning");
+  await progress.flush();
 }
 
 /** Where the build key's tag points now (one manifest request), for an image in the registry. */
@@ -111,6 +132,7 @@ async function deleteImageFile(props: ImageOutputs): Promise<void> {
   if (madeHere.has(props.path)) return;
   if (props.published && isLocalCopy(props.path, props.published)) {
     fs.rmSync(props.path, { force: true });
+    fs.rmSync(sbomFileName(props.path), { force: true });
     forgetLocalCopy(props.path);
     return;
   }

@@ -13,6 +13,8 @@ export interface BackendBuild {
   parentPath?: string;
   suite: string;
   mirror?: string;
+  /** The mirror is a snapshot (vm-images:snapshot): its Release files' Valid-Until has passed, and apt is told so. */
+  snapshot?: boolean;
   /** Directory that relative local paths of actions are resolved against. */
   baseDir: string;
   /** Directories besides baseDir that local paths of actions may lead to (the hostPaths setting). */

@@ -104,6 +104,8 @@ export function bootstrapCommand(
     // leave fsck out of the initramfs; tell it the root file system type.
     ...(bootable ? [hook("setup", "fstype")] : []),
     "--skip=essential/unlink",
+    // A snapshot's Release files expired long ago; its image's apt (in children too) is told so.
+    ...(b.snapshot ? ['--aptopt=Acquire::Check-Valid-Until "false"'] : []),
     ...cacheHooks.setup,
     ...listsHooks.setup,
     ...listsHooks.extract,

@@ -49,36 +49,44 @@ function mirrorAuthorization(uri: string, mirror: string | undefined): Record<st
 }
 
 /**
- * The text of `<uri>/dists/<suite>/InRelease` now; with `mirror`'s
+ * The bytes of `<uri>/dists/<suite>/<file>` now; with `mirror`'s
  * credentials when `uri` is that mirror; a file:// mirror's read from its
  * directory. Undefined, with the reason, when it cannot be read.
  */
-export async function fetchInRelease(uri: string, suite: string, mirror: string | undefined, signal?: AbortSignal): Promise<{ text?: string; reason?: string }> {
+export async function fetchSuiteFile(
+  uri: string, suite: string, file: string, mirror: string | undefined, signal?: AbortSignal, timeoutMs = INDEX_TIMEOUT_MS,
+): Promise<{ data?: Buffer; reason?: string }> {
   let base: URL;
   try {
     base = new URL(uri);
   } catch {
     return { reason: `${JSON.stringify(uri)} is not a URL` };
   }
-  const release = `${uri.replace(/\/+$/, "")}/dists/${encodeURIComponent(suite)}/InRelease`;
+  const url = `${uri.replace(/\/+$/, "")}/dists/${encodeURIComponent(suite)}/${file.split("/").map(encodeURIComponent).join("/")}`;
   if (base.protocol === "file:") {
     try {
-      return { text: fs.readFileSync(new URL(release), "utf8") };
+      return { data: fs.readFileSync(new URL(url)) };
     } catch (err) {
-      return { reason: `${release}: ${(err as Error).message}` };
+      return { reason: `${url}: ${(err as Error).message}` };
     }
   }
   if (base.protocol !== "http:" && base.protocol !== "https:") return { reason: `${uri} is not http(s)` };
   const headers = mirrorAuthorization(uri, mirror);
   try {
-    const timeout = AbortSignal.timeout(INDEX_TIMEOUT_MS);
-    const res = await fetch(release, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-    if (!res.ok) return { reason: `${release}: HTTP ${res.status}` };
-    return { text: await res.text() };
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const res = await fetch(url, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    if (!res.ok) return { reason: `${url}: HTTP ${res.status}` };
+    return { data: Buffer.from(await res.arrayBuffer()) };
   } catch (err) {
     if (signal?.aborted) throw err;
-    return { reason: `${release}: ${(err as Error).message}` };
+    return { reason: `${url}: ${(err as Error).message}` };
   }
+}
+
+/** The text of `<uri>/dists/<suite>/InRelease` now (fetchSuiteFile). */
+export async function fetchInRelease(uri: string, suite: string, mirror: string | undefined, signal?: AbortSignal): Promise<{ text?: string; reason?: string }> {
+  const { data, reason } = await fetchSuiteFile(uri, suite, "InRelease", mirror, signal);
+  return data ? { text: data.toString("utf8") } : { reason };
 }
 
 /** packageIndexDigest() of an index's InRelease now, or why it cannot be read. */

@@ -78,7 +78,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
         }
         const bootCheck = wantBoot ? { accel: await kvmVerdict(cache, memoryLogger(), signal), timeoutMs: bootTimeoutMs() } : undefined;
         const built = await buildImage({
-          dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror,
+          dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror, snapshot: inputs.snapshot !== undefined,
           network: inputs.network as NetworkMode | undefined, allowHosts: inputs.allowHosts,
           baseDir: inputs.baseDir, hostPaths: inputs.hostPaths, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
           cacheDir: cache, signal, progress, bootCheck, echo: isVerbose(inputs) ? toStderr : undefined,

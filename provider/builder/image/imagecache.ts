@@ -11,7 +11,8 @@ import { contentDigest } from "./digest";
 import { ensureLayer } from "./layers";
 import { type Layering, layeredAsOverlay } from "../../model/layers";
 import { imagePaths } from "./safebuild";
-import { writeSbom } from "./packages";
+import { reportContents, writeSbom } from "./packages";
+import { archiveMoved } from "../archive/stale";
 import { confirmEngine } from "../run/interrupt";
 import { fileLogger, stderrLogger, toStderr } from "../run/log";
 import type { FileCache } from "../cache/filecache";
@@ -37,6 +38,14 @@ export async function fromImageCache(
   const started = Date.now();
   const log = fileLogger(p.log, toStderr);
   try {
+    const report = typeof facts.packagesReport === "string" ? facts.packagesReport : undefined;
+    if (inputs.followArchive === true) {
+      const moved = await archiveMovedSince(report, inputs.mirror, signal);
+      if (moved) {
+        log.line(name, `image cache: not taken (build key ${inputs.buildKey}): ${moved}`);
+        return undefined;
+      }
+    }
     if (!(await files.take(id, p.temp, "link", { log, label: `${name} cache`, signal }))) return undefined;
     // The digest it was stored with (an entry is no entry once its file changed); hashed for an entry stored without one.
     const digest = typeof facts.digest === "string" ? facts.digest : await contentDigest(p.temp, signal, name);
@@ -59,7 +68,6 @@ export async function fromImageCache(
     fs.rmSync(p.failed, { force: true });
     const seconds = round1((Date.now() - started) / 1000);
     log.line(name, `source: image cache (build key ${inputs.buildKey}, ${digest}) in ${seconds} s`);
-    const report = typeof facts.packagesReport === "string" ? facts.packagesReport : undefined;
     const packages = writeSbom({ file: p.final, digest, parent: inputs.parent, parentDigest: inputs.parentDigest }, report);
     return imageOutputs(inputs, {
       path: p.final, identity: identityOf(p.final)!, digest, packages, logFile: p.log, stepSeconds: { "image cache": seconds }, seconds, source: "image cache",
@@ -67,6 +75,18 @@ export async function fromImageCache(
   } finally {
     fs.rmSync(p.temp, { force: true });
     await log.close();
+  }
+}
+
+/** Why a cached image is behind the archive (followArchive): newer versions of its packages, none on record, or an archive that cannot be read. */
+async function archiveMovedSince(report: string | undefined, mirror: string | undefined, signal: AbortSignal): Promise<string | undefined> {
+  const contents = reportContents(report);
+  if (!contents) return "it has no packages on record to follow the archive by";
+  try {
+    return await archiveMoved(contents, mirror, signal);
+  } catch (err) {
+    if (signal.aborted) throw err;
+    return `the archive cannot be read: ${(err as Error).message}`;
   }
 }
 

@@ -34,6 +34,8 @@ export interface ImageBuildRequest {
   parentPath?: string;
   suite: string;
   mirror?: string;
+  /** The mirror is a snapshot of the archive (vm-images:snapshot). */
+  snapshot?: boolean;
   /** The sandbox's network policy (direct backend); unset: `public`, nothing more allowed. */
   network?: NetworkMode;
   allowHosts?: readonly string[];
@@ -168,6 +170,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       parentPath: req.parentPath,
       suite: req.suite,
       mirror: req.mirror,
+      snapshot: req.snapshot,
       baseDir: req.baseDir,
       hostPaths: req.hostPaths ?? [],
       mergeSteps: req.mergeSteps,
