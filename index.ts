@@ -25,7 +25,7 @@ const forest = reportConfigErrors(() => {
   });
 });
 
-/** Per image: its path, format, sizes (file, disk, on disk, and an overlay's flat file's), build key, content digest, backend, parent, and where it came from and is published. */
+/** Per image: its path, format, sizes (file, disk, on disk, and an overlay's flat file's), build key, content digest, installed packages (count, digest, SBOM file), backend, parent, and where it came from and is published. */
 export const images = Object.fromEntries(
   Object.entries(forest.images).map(([name, img]) => [
     name,
@@ -38,6 +38,8 @@ export const images = Object.fromEntries(
       flatBytes: img.flatBytes,
       buildKey: img.buildKey,
       digest: img.digest,
+      installedPackages: img.installedPackages,
+      sbom: img.sbom,
       backend: img.backend,
       parent: img.parent,
       logFile: img.logFile,
@@ -57,14 +59,17 @@ export const pulled = Object.fromEntries(
  * Per image, what this `up` did: "built" or "reused" (unchanged, kept from
  * an earlier build), the seconds its build took, its boot check's share,
  * its disk's size, its file size and the bytes it takes on disk (for an
- * overlay, against its flat file's), and its content digest.
+ * overlay, against its flat file's), how many packages it has installed, and its content digest.
  * `npm start` prints it as a table.
  */
 export const summary = Object.fromEntries(
   Object.entries(forest.images).map(([name, img]) => [
     name,
-    pulumi.all([img.builtAt, img.buildSeconds, img.stepSeconds, img.sizeBytes, img.allocatedBytes, img.virtualBytes, img.flatBytes, img.digest]).apply(
-      ([builtAt, seconds, steps, sizeBytes, allocatedBytes, virtualBytes, flatBytes, digest]) => ({
+    pulumi.all([
+      pulumi.all([img.builtAt, img.buildSeconds, img.stepSeconds, img.sizeBytes, img.allocatedBytes, img.virtualBytes, img.flatBytes, img.digest]),
+      img.installedPackages,
+    ]).apply(
+      ([[builtAt, seconds, steps, sizeBytes, allocatedBytes, virtualBytes, flatBytes, digest], installed]) => ({
         result: builtAt !== undefined && Date.parse(builtAt) >= started ? "built" : "reused",
         seconds,
         bootCheckSeconds: steps?.["boot check"],
@@ -73,6 +78,7 @@ export const summary = Object.fromEntries(
         virtualBytes,
         flatBytes,
         digest,
+        packages: installed?.count,
       }),
     ),
   ]),

@@ -1,7 +1,8 @@
 // The stack's `summary` output (index.ts) as the table `npm start` ends
 // with: per image, what the update did, its build time (with the boot
 // check's share), its disk's size, its file's size (with the bytes it takes
-// on disk, and an overlay's share of its flat file's) and its
+// on disk, and an overlay's share of its flat file's), how many packages
+// its dpkg database lists (its SBOM beside it lists them) and its
 // content digest, shortened as git shortens commits (the stack output
 // `images` has it whole). Pure.
 
@@ -18,6 +19,8 @@ export interface ImageSummary {
   flatBytes?: number;
   /** "sha256:<64 hex>". */
   digest?: string;
+  /** How many packages its dpkg database lists. */
+  packages?: number;
 }
 
 /** The digest's first 12 hex digits, as "sha256:<12 hex>"; "-" when unknown. */
@@ -48,11 +51,11 @@ function fileColumn(s: ImageSummary): string {
 
 /** The summary as aligned columns under a header line, in the output's order. */
 export function summaryTable(summary: Record<string, ImageSummary>): string {
-  const rows = [["image", "result", "build time", "disk", "file (on disk)", "digest"]];
+  const rows = [["image", "result", "build time", "disk", "file (on disk)", "packages", "digest"]];
   for (const [name, s] of Object.entries(summary)) {
     const time = typeof s.seconds === "number" ? `${s.seconds.toFixed(1)} s` : "-";
     const boot = typeof s.bootCheckSeconds === "number" ? ` (boot check ${s.bootCheckSeconds.toFixed(1)} s)` : "";
-    rows.push([name, s.result, time + boot, bytes(s.virtualBytes), fileColumn(s), shortDigest(s.digest)]);
+    rows.push([name, s.result, time + boot, bytes(s.virtualBytes), fileColumn(s), typeof s.packages === "number" ? String(s.packages) : "-", shortDigest(s.digest)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");

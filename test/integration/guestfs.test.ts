@@ -18,6 +18,7 @@ import { type ImageConfigInput, parseImageConfig } from "../../provider/model/co
 import { writeActionFixtures } from "../support/fixtures";
 import { bootToLogin, guestfishRead } from "../support/guest";
 import { imageTree, treeDiff, VOLATILE } from "../support/tree";
+import { readSbom, sbomFileName } from "../../provider/model/sbom";
 
 /** A root with a package and every action type. */
 const ROOT: ImageConfigInput = {
@@ -142,6 +143,11 @@ describe("integration: guestfs backend with the real tools", function () {
       expect(a.get("/usr/local/bin/run.sh")).to.include({ type: "f", mode: "750", uid: "1000", gid: "1000" });
       expect(a.get("/vmlinuz")).to.include({ type: "l", target: "/boot/vmlinuz-9.9.9-test" });
       expect(treeDiff(a, b, VOLATILE), `${which}: guestfs vs direct`).to.deep.equal([]);
+      // Both backends read the image's packages for its SBOM, and find the same ones.
+      const packagesOf = (image: string) => readSbom(fs.readFileSync(sbomFileName(image), "utf8")).packages;
+      const guestfsPackages = packagesOf(path.join(dir, path.basename(file)));
+      expect(guestfsPackages.length, `${which}: packages in the guestfs image's SBOM`).to.be.greaterThan(80);
+      expect(guestfsPackages, `${which}: SBOM packages, guestfs vs direct`).to.deep.equal(packagesOf(file));
       if (which === "child") {
         expect(b.get("/usr/bin/tree")).to.include({ type: "f" });
         expect(b.get("/root/ran")).to.include({ type: "f" });

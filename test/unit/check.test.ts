@@ -107,7 +107,7 @@ describe("stack config", () => {
       imagesFile: "/p/examples/seed/images.json", dir: "/p/images", hostPaths: undefined, suite: "bookworm", mirror: undefined,
       backend: "auto", mergeSteps: true, rebuild: undefined,
       pull: [], registry: undefined, tag: undefined, insecureRegistry: false, localCopies: true, layering: undefined, flatten: undefined, verifyBoot: undefined, verbose: false,
-      network: undefined, allowHosts: undefined,
+      followArchive: undefined, snapshot: undefined, network: undefined, allowHosts: undefined,
       buildMemory: undefined, buildTasks: undefined, buildCpus: undefined, buildTimeout: undefined, buildFileSize: undefined,
     });
   });

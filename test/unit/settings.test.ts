@@ -49,6 +49,8 @@ describe("settings", () => {
     buildFileSize: ["-1", "-1", '"-1" must be a size such as 512M, 4G or 1073741824'],
     layering: ["cow", "cow", '"cow" must be one of flat, overlay'],
     flatten: ["yes", "yes", '"yes" must be true or false'],
+    followArchive: ["weekly", "weekly", '"weekly" must be true or false'],
+    snapshot: ["yesterday", "yesterday", '"yesterday" must be a snapshot.debian.org time stamp such as 20261201T000000Z, or a dated mirror\'s http(s) URL'],
   };
   // dir is resolved against the project in the stack config, and rebuild takes any text: neither has a bad stack value.
   const noBadStackValue = ["dir", "rebuild"];
@@ -106,6 +108,7 @@ describe("settings", () => {
     mergeSteps: false, rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true,
     verifyBoot: false, verbose: true, localCopies: false, network: "mirror", allowHosts: ["10.1.0.0/16"], hostPaths: ["/elsewhere"],
     buildMemory: "512M", buildTasks: 64, buildCpus: 1, buildTimeout: "90s", buildFileSize: "1G", layering: "overlay", flatten: true,
+    followArchive: true, snapshot: "20261201T000000Z",
   };
   // Layering decides the bytes of a derived qcow2 image only: such an image is its subject.
   const subjectOf = (name: string) => name === "layering"
