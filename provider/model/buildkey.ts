@@ -36,6 +36,8 @@ export interface BuildKeyInputs {
   backend: string;
   suite: string;
   mirror?: string;
+  /** The mirror is a snapshot (vm-images:snapshot): its images' apt does not check Valid-Until. */
+  snapshot?: boolean;
   /**
    * The content digest of a parent of the forest ("sha256:<hex>"): its
    * bytes, not what it was built from, so a parent rebuilt to the same bytes
@@ -68,6 +70,7 @@ export function buildKey(inputs: BuildKeyInputs): string {
     backend: inputs.backend,
     suite: isRootBuild(image) ? inputs.suite : undefined,
     mirror: isRootBuild(image) ? inputs.mirror : undefined,
+    snapshot: isRootBuild(image) && inputs.snapshot ? true : undefined,
     parentDigest: inputs.parentDigest,
     parentKey: inputs.parentKey,
     parentFile: inputs.parentFile,

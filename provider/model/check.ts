@@ -120,7 +120,7 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
   const key = (inForest && isUnknown(news.parentDigest)) || (external && isUnknown(news.parentKey))
     ? UNKNOWN
     : buildKey({
-      image, backend, suite: news.suite, mirror: mirror && splitUrlCredentials(mirror).url,
+      image, backend, suite: news.suite, mirror: mirror && splitUrlCredentials(mirror).url, snapshot: news.snapshot !== undefined,
       parentDigest, parentKey: external ? news.parentKey : undefined, parentFile, fileHashes, layering: news.layering as Layering | undefined,
     });
   return {

@@ -20,6 +20,19 @@ describe("Image check", () => {
     expect(r.inputs!.fileHashes).to.deep.equal({});
   });
 
+  it("takes a snapshot as the mirror it pins (a time stamp is snapshot.debian.org's), and refuses both", async () => {
+    const stamp = await checkImage(base({ snapshot: "20261201T000000Z" }));
+    expect(stamp.failures ?? []).to.deep.equal([]);
+    expect(stamp.inputs!.mirror).to.equal("https://snapshot.debian.org/archive/debian/20261201T000000Z/");
+    const url = await checkImage(base({ snapshot: "https://mirror.example/debian/2026-12-01/" }));
+    expect(url.inputs!.mirror).to.equal("https://mirror.example/debian/2026-12-01/");
+    // The same URL as a mirror: another key, since a snapshot's images are told their Release files expired.
+    expect(url.inputs!.buildKey).to.not.equal((await checkImage(base({ mirror: "https://mirror.example/debian/2026-12-01/" }))).inputs!.buildKey);
+    expect(stamp.inputs!.buildKey).to.not.equal(url.inputs!.buildKey);
+    const both = await checkImage(base({ snapshot: "20261201T000000Z", mirror: "http://m.example/debian" }));
+    expect(both.failures).to.deep.equal([{ property: "snapshot", reason: 'image "base.img": snapshot: set either mirror or snapshot, not both (a snapshot is the mirror it pins)' }]);
+  });
+
   it("leaves the build key unknown while the parent's digest is (preview of a rebuilt parent)", async () => {
     const r = await checkImage(base({ name: "c.qcow2", parent: "base.img", parentPath: UNKNOWN, parentBuildKey: UNKNOWN, parentDigest: UNKNOWN }));
     expect(r.inputs!.buildKey).to.equal(UNKNOWN);
