@@ -1,6 +1,7 @@
 // An image's apt sources, as its /etc/apt/sources.list and the files of
 // sources.list.d give them (one-line `.list` files and deb822 `.sources`
 // files): the package indices its apt installs from.
+import { stanzas } from "./dpkgstatus";
 
 export interface AptSource {
   uri: string;
@@ -31,16 +32,7 @@ export function oneLineSources(text: string): AptSource[] {
 /** The `deb` entries of a deb822-style file: each stanza's URIs by Suites, with its Components. */
 export function deb822Sources(text: string): AptSource[] {
   const out: AptSource[] = [];
-  for (const block of text.replace(/^#.*$/gm, "").split(/\n[ \t]*\n/)) {
-    const f = new Map<string, string>();
-    let last: string | undefined;
-    for (const line of block.split("\n")) {
-      if (/^[ \t]/.test(line) && last) f.set(last, `${f.get(last)} ${line.trim()}`);
-      else {
-        const m = /^([A-Za-z-]+):\s*(.*)$/.exec(line);
-        if (m) f.set((last = m[1].toLowerCase()), m[2].trim());
-      }
-    }
+  for (const f of stanzas(text.replace(/^#.*$/gm, ""))) {
     const words = (k: string) => (f.get(k) ?? "").split(/\s+/).filter(Boolean);
     if (!words("types").includes("deb") || /^no$/i.test(f.get("enabled") ?? "")) continue;
     const arch = words("architectures");
