@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "6c04e2915d476bbd353b6edb4d89d5f907aa8ef43828b44e358dccf46f401a80";
+export const PIPELINE_SOURCES = "1f0fffcc27b260d29d333e3631c85ecef12a87af0b9556bdc30e1cc778b271d4";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
