@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "1f0fffcc27b260d29d333e3631c85ecef12a87af0b9556bdc30e1cc778b271d4";
+export const PIPELINE_SOURCES = "a98ca0f5c25d0e373df5561f0b2308bc5d3aae301c75227cad865b04d4262e1d";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -38,16 +38,16 @@ function versionsOf(source: AptSource, file: IndexFile, mirror: string | undefin
   const known = parsed.get(file.sha256);
   if (known) return known;
   const where = `${source.uri.replace(/\/+$/, "")}/dists/${source.suite}/${file.path}`;
-  const text = (async () => {
+  const versions = (async () => {
     const { data, reason } = await fetchSuiteFile(source.uri, source.suite, file.path, mirror, signal, INDEX_TIMEOUT_MS);
     if (!data) throw new Error(`cannot read ${reason}`);
     const sha = createHash("sha256").update(data).digest("hex");
     if (sha !== file.sha256 || data.length !== file.size) throw new Error(`${where}: not the file its InRelease lists (sha256 ${sha}, ${data.length} bytes)`);
     return indexVersions([await decompress(file, data, signal)]);
   })();
-  parsed.set(file.sha256, text);
-  text.catch(() => parsed.delete(file.sha256));
-  return text;
+  parsed.set(file.sha256, versions);
+  versions.catch(() => parsed.delete(file.sha256));
+  return versions;
 }
 
 /** The architecture the image's dpkg installs for: dpkg's own. */

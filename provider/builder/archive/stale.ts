@@ -4,10 +4,9 @@
 // against its sources' package indices now (follow.ts).
 import * as path from "node:path";
 import { describeUpdates } from "../../model/archive";
-import type { ReadSbom } from "../../model/sbom";
+import { type ReadSbom, readSbom } from "../../model/sbom";
 import { registrySession } from "../oci/crane";
 import { publishedSbom } from "../oci/sbom";
-import { readSbom } from "../../model/sbom";
 import { memoryLogger } from "../run/log";
 import { sbomOf } from "../image/packages";
 import { archiveUpdatesOf } from "./follow";

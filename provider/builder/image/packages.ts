@@ -58,6 +58,16 @@ export function writeSbom(image: SbomFacts, report: string | undefined): Package
   return { ...packagesSummary(packages), sbom };
 }
 
+/** writeSbom, where a failure to write is a warning (`warn`) and no record. */
+export function recordPackages(image: SbomFacts, report: string | undefined, warn: (message: string) => void): PackagesRecord | undefined {
+  try {
+    return writeSbom(image, report);
+  } catch (err) {
+    warn(`warning: the SBOM was not written: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 /** The packages on record of an image whose SBOM came with it (pulled): undefined without one that describes it. */
 export function packagesRecordOf(file: string, digest: string): PackagesRecord | undefined {
   const sbom = sbomOf(file, digest);

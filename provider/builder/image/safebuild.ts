@@ -25,7 +25,7 @@ import { renameDurably } from "../run/files";
 import { type BoundSettings, BuildBounds } from "../sandbox/bounds";
 import { DEFAULT_SIZE } from "../../model/image";
 import { rootSizeBytes } from "../../model/sizes";
-import { type PackagesRecord, writeSbom } from "./packages";
+import { type PackagesRecord, recordPackages } from "./packages";
 import { sbomFileName } from "../../model/sbom";
 
 export interface ImageBuildRequest {
@@ -223,7 +223,8 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
     const seconds = (Date.now() - started) / 1000;
     const allocatedBytes = fs.statSync(p.final).blocks * 512;
     const report = build.facts.packagesReport;
-    const packages = writeSbom({ file: p.final, digest, parent: req.image.parent, parentDigest: req.parentDigest }, report);
+    // The image is built and in place: a record that cannot be written is a warning, not a failed build.
+    const packages = recordPackages({ file: p.final, digest, parent: req.image.parent, parentDigest: req.parentDigest }, report, (w) => log.line(name, w));
     log.line(name, `built ${p.final} (${identity.size} bytes, ${digest}) in ${seconds.toFixed(1)} s` +
       (packages ? `; ${packages.count} packages on record in ${sbomFileName(name)}` : ""));
     return { path: p.final, format: build.format, identity, digest, sizeBytes: identity.size, allocatedBytes, flatBytes, seconds, logFile: p.log, timings, packages, packagesReport: report };
