@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "a98ca0f5c25d0e373df5561f0b2308bc5d3aae301c75227cad865b04d4262e1d";
+export const PIPELINE_SOURCES = "4b322d854d7e216a074dbb74f1c472290b818686d9ec3732ec2456fdab244dcc";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -33,7 +33,7 @@ describe("integration: a bootable image from the direct backend", function () {
     const info = JSON.parse(execFileSync("qemu-img", ["info", "--output=json", built.path], { encoding: "utf8" }));
     expect(info["virtual-size"]).to.equal(2 * 2 ** 30);
     const steps = built.timings.map((t) => t.step);
-    expect(steps).to.include("ssh host keys at first boot (sandbox)");
+    expect(steps).to.include("ssh host keys at first boot, installed packages (sandbox)");
     // Hashed last, after the boot check: the digest is of the file as it is named.
     expect(steps.slice(-2)).to.deep.equal(["boot check", "digest"]);
     expect(built.digest).to.equal(`sha256:${execFileSync("sha256sum", [built.path], { encoding: "utf8" }).split(" ")[0]}`);

@@ -23,7 +23,7 @@ import { bootstrapCommand } from "./mmdebstrap";
 import { bootstrapInSandbox, tarTree } from "./bootstrapsandbox";
 import { removeTree } from "./direct/disk";
 import { convertParent, openParent } from "./parentdisk";
-import { SSH_HOST_KEYS_STEP } from "./direct/actions";
+import { FINISH_STEP } from "./direct/actions";
 import { hasSshd } from "../sandbox/sandbox";
 import { scriptText } from "../run/shell";
 import type { BuildContext, Step } from "../run/steps";
@@ -176,7 +176,7 @@ const NO_SHELL = /\bsh: \/bin\/sh: No such file or directory/;
 
 function sshHostKeysStep(b: BackendBuild, disk: string, format: string, device: (ctx: BuildContext) => Promise<string>): Step {
   return {
-    name: `${SSH_HOST_KEYS_STEP} (guestfish)`,
+    name: `${FINISH_STEP} (guestfish)`,
     do: async (ctx) => {
       // In the same appliance, what the image has installed, read for its SBOM (sh/installed-packages.sh).
       const args = [`--format=${format}`, "-a", disk, "-m", await device(ctx), "--",
