@@ -50,6 +50,7 @@ const DEBIAN_PACKAGES = {
   "apt-utils": "apt-ftparchive: the indexes and Release file of the tests' own signed apt repository",
   gpg: "signs that repository's Release file, with a throw-away key",
   "gpg-agent": "holds that throw-away key while gpg signs",
+  "xz-utils": "xz: the .xz package indices vm-images:followArchive reads (security.debian.org has no other)",
 };
 
 function run(cmd, args, opts = {}) {
