@@ -32,7 +32,7 @@ import { PAGE, generatedPage } from "./docs";
 import { measureFloors } from "./floor";
 import { namedForest } from "./forests";
 import { measureLayering } from "./layering";
-import { commitOf, describeMachine, lvhVersion } from "./machine";
+import { commitOf, describeMachine, fileSha256, lvhVersion } from "./machine";
 import { plannedBuilders } from "./plan";
 import { renderFull } from "./render";
 import { type Builder, RESULTS_FORMAT, type Results, resultsBaseName, type Tool } from "./results";
@@ -97,7 +97,7 @@ async function main() {
     const floor = !smoke && !args.includes("--no-floor") && wanted.includes("direct");
     const results: Results = {
       format: RESULTS_FORMAT, ...commitOf(REPO), started, finished: "", args, samples, machine,
-      lvh: lvh ? { from: process.env.LVH ? "LVH" : "PATH", version: lvhVersion(lvh) } : undefined, builders, forests: [], conditions: conditions(plan, floor),
+      lvh: lvh ? { from: process.env.LVH ? "LVH" : "PATH", version: lvhVersion(lvh), sha256: fileSha256(lvh) } : undefined, builders, forests: [], conditions: conditions(plan, floor),
     };
     for (const f of forests) {
       const measured = await sampleForest(plan, f, warmUp);

@@ -2,6 +2,7 @@
 // memory, kernel, the disk the builds wrote to, and whether KVM guests start
 // (the provider's own probe); and the commit that ran.
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { kvmVerdict } from "../provider/builder/boot/accel";
@@ -45,9 +46,31 @@ export function commitOf(repo: string): { commit: string; dirty: boolean } {
   return { commit, dirty: status === undefined || status !== "" };
 }
 
-/** What `lvh --version` (else `lvh version`) says, if anything. */
+/**
+ * What `lvh --version` (else `lvh version`) says; else, for an lvh built
+ * without a version stamped in, what its Go build information records
+ * (`go version -m`: its module's version, and the commit it was built from
+ * when it was built in a git checkout). Undefined when neither says.
+ */
 export function lvhVersion(lvh: string): string | undefined {
-  return (out(lvh, ["--version"]) ?? out(lvh, ["version"]))?.split("\n")[0] || undefined;
+  const said = (out(lvh, ["--version"]) ?? out(lvh, ["version"]))?.split("\n")[0];
+  if (said) return said;
+  const info = out("go", ["version", "-m", lvh]);
+  return info ? goBuildVersion(info) : undefined;
+}
+
+/** A binary's version as `go version -m` gives its build information: its module's version and its commit, where known. */
+export function goBuildVersion(info: string): string | undefined {
+  const field = (re: RegExp) => re.exec(info)?.[1];
+  const mod = field(/^\s*mod\s+\S+\s+(\S+)/m);
+  const revision = field(/^\s*build\s+vcs\.revision=(\S+)/m);
+  const parts = [mod && mod !== "(devel)" ? mod : undefined, revision ? `commit ${revision.slice(0, 12)}` : undefined].filter(Boolean);
+  return parts.length ? `${parts.join(", ")} (from its Go build information)` : undefined;
+}
+
+/** The sha256 of a file (the lvh binary measured), which names it whatever it says of itself. */
+export function fileSha256(file: string): string {
+  return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
 /** Modification times of the files under `dir` (two levels down), by base name. */

@@ -22,7 +22,7 @@ function machine(r: Results): string[] {
   const accel = r.builders.map((b) => `${b.id} ${b.absent ? "absent" : b.tool === "direct" ? "none (no VM to build)" : b.accel}`).join(", ");
   return [
     `Run of ${r.started.slice(0, 10)}, commit ${r.commit.slice(0, 12)}${r.dirty ? " with uncommitted changes" : ""}, ` +
-      `\`npm run bench${r.args.length ? ` -- ${r.args.join(" ")}` : ""}\`${r.lvh ? `, lvh ${r.lvh.version ?? "(version unknown)"}` : ""}.`,
+      `\`npm run bench${r.args.length ? ` -- ${r.args.join(" ")}` : ""}\`${r.lvh ? `, lvh ${r.lvh.version ?? "(version unknown)"}${r.lvh.sha256 ? ` (binary sha256:${r.lvh.sha256.slice(0, 12)})` : ""}` : ""}.`,
     "",
     `Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, kernel ${m.kernel}; builds written to ${disk}; ${kvm}.`,
     "",

@@ -103,8 +103,8 @@ export interface Results {
   /** Samples per builder and condition. */
   samples: number;
   machine: Machine;
-  /** Which lvh (from LVH or PATH; its path is not kept) and what it says its version is. */
-  lvh?: { from: "LVH" | "PATH"; version?: string };
+  /** Which lvh (from LVH or PATH; its path is not kept), what it says its version is, and the binary's sha256. */
+  lvh?: { from: "LVH" | "PATH"; version?: string; sha256?: string };
   builders: Builder[];
   forests: ForestResult[];
   /** The ci stack's forest, direct, warm package caches, one and two builds at a time. */

@@ -8,6 +8,7 @@ import { plannedBuilders, roundOrder } from "../../bench/plan";
 import { renderFull, renderSummary } from "../../bench/render";
 import { latest, parseResults, resultsBaseName } from "../../bench/results";
 import { debUrls, listBaseUrl, poolName } from "../../bench/debs";
+import { goBuildVersion } from "../../bench/machine";
 import { floorRows, rows } from "../../bench/summary";
 import { built, fixture } from "../support/benchfixture";
 
@@ -118,5 +119,15 @@ describe("bench: the floor", () => {
     expect(row.seconds).to.equal(5);
     expect(row.builders).to.deep.equal([{ id: "direct", median: 10, multiple: 2 }]);
     expect(renderSummary(r, "f.json")).to.include("| base.img | 100 | 50.0 | 3.0 s | 2.0 s | 5.0 s | direct | 10.0 s | 2.0 |");
+  });
+});
+
+describe("bench: which lvh was measured", () => {
+  it("reads an lvh's version from its Go build information where it says none itself", () => {
+    const built = (mod: string, vcs = "") => `/x/lvh: go1.26.8\n\tpath\tgithub.com/cilium/little-vm-helper/cmd/lvh\n\tmod\tgithub.com/cilium/little-vm-helper\t${mod}\t\n\tdep\tgithub.com/spf13/cobra\tv1.8.0\th1:x=\n${vcs}`;
+    expect(goBuildVersion(built("(devel)", "\tbuild\tvcs=git\n\tbuild\tvcs.revision=67b51596c0ffee0000000000000000000000abcd\n")))
+      .to.equal("commit 67b51596c0ff (from its Go build information)");
+    expect(goBuildVersion(built("v0.0.19"))).to.equal("v0.0.19 (from its Go build information)");
+    expect(goBuildVersion(built("(devel)"))).to.equal(undefined);
   });
 });
