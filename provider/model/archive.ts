@@ -3,8 +3,40 @@
 // versions they offer, and which of an image's installed packages the
 // archive now has a newer version of, as apt would upgrade them.
 import type { AptSource } from "./aptsources";
+import { DEBIAN_MIRRORS, inAllowHosts } from "./nethost";
+import { splitUrlCredentials } from "./urlcredentials";
 import { compareDebVersions } from "./debversion";
 import { type InstalledPackage, packageId, stanzas } from "./dpkgstatus";
+
+/** Whom the build host fetches an image's package indices from: the stack's mirror (unset: Debian's) and its allowHosts. */
+export interface IndexFetchPolicy {
+  mirror?: string;
+  allowHosts: readonly string[];
+}
+
+/**
+ * Why the build host does not fetch the indices of a source an image lists
+ * (its sources are the image's own, which its actions may have written), or
+ * undefined when it does: only from the mirror (or, without one, Debian's),
+ * on its port, or a host of `allowHosts`; a file:// source only when it is
+ * the mirror itself.
+ */
+export function sourceRefusal(uri: string, policy: IndexFetchPolicy): string | undefined {
+  const why = "the build host fetches package indices only from the mirror (vm-images:mirror, else Debian's) and the hosts of vm-images:allowHosts";
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return `${JSON.stringify(uri)} is not a URL`;
+  }
+  const trusted = (policy.mirror ? [splitUrlCredentials(policy.mirror).url] : DEBIAN_MIRRORS).map((m) => new URL(m));
+  if (url.protocol === "file:") {
+    return trusted.some((m) => m.protocol === "file:" && m.pathname.replace(/\/+$/, "") === url.pathname.replace(/\/+$/, "")) ? undefined : `${why}; a file:// source only when it is the mirror`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `${url.protocol} is not http(s)`;
+  if (trusted.some((m) => m.host === url.host) || inAllowHosts(url.hostname, policy.allowHosts)) return undefined;
+  return `${why}: add ${url.hostname} to vm-images:allowHosts to follow it`;
+}
 
 export interface ReleaseFile {
   sha256: string;

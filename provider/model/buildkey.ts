@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "4b322d854d7e216a074dbb74f1c472290b818686d9ec3732ec2456fdab244dcc";
+export const PIPELINE_SOURCES = "0f091fc95dd0fe2acd816dc210319d9c7e6f8de4ce4fe26aeea9a2c1ccca1bb6";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

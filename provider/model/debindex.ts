@@ -3,6 +3,7 @@
 // /var/cache/apt/archives, with its size and SHA256. A .deb that an image's
 // apt downloaded joins the shared cache only when all three agree.
 import { aptQuote } from "./aptquote";
+import { stanzas } from "./dpkgstatus";
 
 /** A package of an index, as its stanza gives it. */
 export interface IndexedDeb {
@@ -35,14 +36,9 @@ export interface IndexedDebFile extends IndexedDeb {
 export function debsByArchiveName(indexes: string[]): Map<string, IndexedDebFile[]> {
   const byName = new Map<string, IndexedDebFile[]>();
   for (const index of indexes) {
-    for (const stanza of index.split(/\n\n+/)) {
-      const fields = new Map<string, string>();
-      for (const line of stanza.split("\n")) {
-        const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
-        if (m) fields.set(m[1], m[2].trim());
-      }
+    for (const fields of stanzas(index)) {
       const [pkg, version, architecture, size, filename, sha256] =
-        ["Package", "Version", "Architecture", "Size", "Filename", "SHA256"].map((f) => fields.get(f));
+        ["package", "version", "architecture", "size", "filename", "sha256"].map((f) => fields.get(f));
       if (!pkg || !version || !architecture || !filename || !size || !/^\d+$/.test(size) || !sha256 || !/^[0-9a-f]{64}$/.test(sha256)) continue;
       const deb: IndexedDebFile = { package: pkg, version, architecture, size: Number(size), filename, sha256 };
       const name = archiveFileName(deb);

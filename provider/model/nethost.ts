@@ -16,6 +16,9 @@ export interface SandboxNetwork {
   mirror?: string;
 }
 
+/** Where an image's apt installs from without a mirror setting: mmdebstrap's sources for a stable release. */
+export const DEBIAN_MIRRORS = ["http://deb.debian.org/debian", "http://security.debian.org/debian-security"];
+
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
 
 /** An allowed entry: an address or CIDR as nftables reads it, or a host name to resolve. */
@@ -36,4 +39,24 @@ export function parseNetworkHost(entry: string): NetworkHost | undefined {
 export function networkHostsRefusal(hosts: string[]): string | undefined {
   const bad = hosts.find((h) => parseNetworkHost(h) === undefined);
   return bad === undefined ? undefined : `${JSON.stringify(bad)} is not a host name, an IP address or a CIDR such as 10.1.0.0/16`;
+}
+
+/**
+ * Whether `host` (a URL's host name, or its literal address) is one of
+ * `allowHosts`: an entry's name, or an address inside an entry's address or
+ * CIDR. A name is not resolved here: it matches a name entry only.
+ */
+export function inAllowHosts(host: string, allowHosts: readonly string[]): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "").toLowerCase();
+  const family = net.isIP(bare);
+  return allowHosts.some((entry) => {
+    const h = parseNetworkHost(entry);
+    if (!h) return false;
+    if ("name" in h) return h.name.replace(/\.$/, "").toLowerCase() === bare;
+    if (family !== h.family) return false;
+    const [addr, prefix] = h.cidr.split("/");
+    const list = new net.BlockList();
+    list.addSubnet(addr, prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix), family === 4 ? "ipv4" : "ipv6");
+    return list.check(bare, family === 4 ? "ipv4" : "ipv6");
+  });
 }

@@ -6,6 +6,8 @@
 // key, which of the image's sources apt read, and what of a Release file
 // decides what apt resolves.
 import { aptQuote } from "./aptquote";
+import { releaseFiles } from "./archive";
+import { oneLineSources } from "./aptsources";
 import { PIPELINE_SOURCES, PIPELINE_VERSION } from "./buildkey";
 import { canonicalJson, sha256 } from "./hash";
 
@@ -47,14 +49,7 @@ export interface StageIndex {
 
 /** The `deb` lines of a one-line-style sources.list, as (uri, suite). */
 export function debSources(sourcesList: string): { uri: string; suite: string }[] {
-  const out: { uri: string; suite: string }[] = [];
-  for (const raw of sourcesList.split("\n")) {
-    const line = raw.replace(/#.*/, "").trim();
-    // deb [option=value ...] uri suite [component ...]
-    const m = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+(\S+)/.exec(line);
-    if (m) out.push({ uri: m[1], suite: m[2] });
-  }
-  return out;
+  return oneLineSources(sourcesList).map(({ uri, suite }) => ({ uri, suite }));
 }
 
 /**
@@ -93,11 +88,6 @@ export function stageIndexes(sourcesList: string, inRelease: (listName: string) 
  * lists no package index.
  */
 export function packageIndexDigest(release: string): string | undefined {
-  const lines: string[] = [];
-  let inSha256 = false;
-  for (const line of release.split("\n")) {
-    if (/^\S/.test(line)) inSha256 = /^SHA256:\s*$/.test(line);
-    else if (inSha256 && /^\s+[0-9a-f]{64}\s+\d+\s+\S*\/Packages(\.\w+)?\s*$/.test(line)) lines.push(line.trim().replace(/\s+/g, " "));
-  }
+  const lines = [...releaseFiles(release)].filter(([file]) => /\/Packages(\.\w+)?$/.test(file)).map(([file, f]) => `${f.sha256} ${f.size} ${file}`);
   return lines.length ? sha256(lines.sort().join("\n")) : undefined;
 }

@@ -36,7 +36,7 @@ export const SANDBOX_SETTINGS = {
   allowHosts: {
     kind: list("host names, addresses or CIDRs"), stack: true, image: "given", forest: true, howOnly: true,
     doc: "host names, addresses or CIDRs the direct backend's sandbox reaches on every port whatever `network` says " +
-      "(a private mirror or proxy); not part of the build key",
+      "(a private mirror or proxy), and that `followArchive` may fetch package indices from besides the mirror; not part of the build key",
     defaultDoc: "none",
     rule: networkHostsRefusal,
   },

@@ -6,7 +6,7 @@
 // package URL is a component's own field there, not an external reference,
 // and a document needs no creation time or namespace URL, so the same
 // image always gets the same bytes. Pure: made, and read back.
-import type { AptSource } from "./aptsources";
+import { type AptSource, oneLineSources } from "./aptsources";
 import { type InstalledPackage, packageId } from "./dpkgstatus";
 import { sha256 } from "./hash";
 
@@ -84,9 +84,9 @@ export function readSbom(text: string): ReadSbom {
   const prop = (c: Component, k: string) => c.properties?.find((p) => p.name === `${PROP}:${k}`)?.value;
   const image = doc.metadata.component;
   const sources = (image.properties ?? []).filter((p) => p.name === `${PROP}:apt-source`).map((p) => {
-    const m = /^deb(?:\s+\[arch=(\S+)\])?\s+(\S+)\s+(\S+)((?:\s+\S+)*)$/.exec(p.value);
-    if (!m) throw new Error(`apt-source ${JSON.stringify(p.value)}: not a deb line`);
-    return { uri: m[2], suite: m[3], components: m[4].trim().split(/\s+/).filter(Boolean), ...(m[1] ? { architectures: m[1].split(",") } : {}) };
+    const [source] = oneLineSources(p.value);
+    if (!source) throw new Error(`apt-source ${JSON.stringify(p.value)}: not a deb line`);
+    return source;
   });
   const packages = (doc.components ?? []).map((c) => ({
     name: c.name, version: c.version ?? "", architecture: prop(c, "architecture") ?? "",

@@ -46,7 +46,8 @@ export async function checkImage(
   // An image built before: has the archive moved under it? (Replaced for another reason too, it says so.)
   if (checked.followArchive === true && olds?.buildKey && olds.dir && olds.name) {
     try {
-      const followed = await followArchive({ ...checked, dir: olds.dir, name: olds.name });
+      // The image built before: where it is, and the build key it was published with.
+      const followed = await followArchive({ ...checked, dir: olds.dir, name: olds.name, buildKey: olds.buildKey });
       if (followed.note) await noteOnRow(checked, followed.note);
       checked = { ...checked, archiveUpdates: followed.reason };
     } catch (err) {

@@ -25,6 +25,17 @@ describe("run()", () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  it("keeps at most captureLimit bytes of stdout: a command that prints more, even without end, is stopped and fails", async () => {
+    const quiet = { label: "test", log: memoryLogger(), timeoutMs: 60_000, capture: "quiet" as const };
+    expect(await run("sh", ["-c", "printf 'a\\nb\\n'"], { ...quiet, captureLimit: 4 })).to.equal("a\nb");
+    for (const script of ["printf 'a\\nb\\nc\\n'", "yes", "tr '\\0' x < /dev/zero"]) {
+      const err = await run("sh", ["-c", script], { ...quiet, captureLimit: 4 }).then(() => undefined, (e: unknown) => e);
+      expect(err, script).to.be.instanceOf(CommandError);
+      expect((err as Error).message, script).to.include("printed more than 4 bytes");
+      expect((err as CommandError).stopped, script).to.equal(undefined);
+    }
+  });
+
   it("interrupted, has ended with all its descendants, and released their sockets, when it rejects", async () => {
     for (let i = 0; i < 5; i++) {
       const socket = path.join(dir, `s${i}.sock`);

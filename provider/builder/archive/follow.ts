@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { gunzipSync } from "node:zlib";
-import { type ArchiveUpdate, archiveUpdates, type IndexFile, indexVersions, packagesIndexFiles, releaseFiles } from "../../model/archive";
+import { type ArchiveUpdate, archiveUpdates, type IndexFetchPolicy, type IndexFile, indexVersions, packagesIndexFiles, releaseFiles, sourceRefusal } from "../../model/archive";
 import type { AptSource } from "../../model/aptsources";
 import type { ReadSbom } from "../../model/sbom";
 import { fetchSuiteFile } from "../cache/rootstage";
@@ -57,11 +57,18 @@ function nativeArchitecture(sbom: ReadSbom): string {
 
 /**
  * The packages of an image (its SBOM) that its sources have newer versions
- * of now. Throws, naming the source, when an index cannot be read: a
- * preview that cannot see the archive does not guess.
+ * of now. Throws, naming the source, when an index cannot be read, or when
+ * a source is not one the build host fetches from (`policy`): a preview
+ * that cannot see the archive does not guess.
  */
-export async function archiveUpdatesOf(sbom: ReadSbom, mirror: string | undefined, signal?: AbortSignal): Promise<ArchiveUpdate[]> {
+export async function archiveUpdatesOf(sbom: ReadSbom, policy: IndexFetchPolicy, signal?: AbortSignal): Promise<ArchiveUpdate[]> {
   if (!sbom.sources.length) throw new Error("its SBOM lists no apt source");
+  // Nothing is asked of a source the build host does not fetch from.
+  for (const source of sbom.sources) {
+    const refusal = sourceRefusal(source.uri, policy);
+    if (refusal) throw new Error(`not following ${source.uri} ${source.suite}: ${refusal}`);
+  }
+  const { mirror } = policy;
   const arch = nativeArchitecture(sbom);
   const texts = await Promise.all(sbom.sources.map(async (source) => {
     const { data, reason } = await fetchSuiteFile(source.uri, source.suite, "InRelease", mirror, signal);

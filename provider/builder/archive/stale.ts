@@ -3,7 +3,7 @@
 // with its build key, or the guest report an image cache entry keeps,
 // against its sources' package indices now (follow.ts).
 import * as path from "node:path";
-import { describeUpdates } from "../../model/archive";
+import { describeUpdates, type IndexFetchPolicy } from "../../model/archive";
 import { type ReadSbom, readSbom } from "../../model/sbom";
 import { registrySession } from "../oci/crane";
 import { publishedSbom } from "../oci/sbom";
@@ -14,15 +14,17 @@ import { archiveUpdatesOf } from "./follow";
 export interface FollowedImage {
   dir: string;
   name: string;
+  /** The build key it was published with. */
   buildKey: string;
   mirror?: string;
+  allowHosts?: readonly string[];
   registry?: string;
   insecureRegistry?: boolean;
 }
 
 /** "the archive has newer versions: openssl A -> B, ..." where it has; undefined where it has none. */
-export async function archiveMoved(packages: Pick<ReadSbom, "packages" | "sources">, mirror: string | undefined, signal?: AbortSignal): Promise<string | undefined> {
-  const updates = await archiveUpdatesOf({ image: "", digest: "", ...packages }, mirror, signal);
+export async function archiveMoved(packages: Pick<ReadSbom, "packages" | "sources">, policy: IndexFetchPolicy, signal?: AbortSignal): Promise<string | undefined> {
+  const updates = await archiveUpdatesOf({ image: "", digest: "", ...packages }, policy, signal);
   return updates.length ? `the archive has newer versions: ${describeUpdates(updates)}` : undefined;
 }
 
@@ -49,5 +51,5 @@ export async function registrySbom(image: FollowedImage, signal?: AbortSignal): 
 export async function followArchive(image: FollowedImage, signal?: AbortSignal): Promise<{ reason?: string; note?: string }> {
   const sbom = sbomOf(path.join(image.dir, image.name), undefined) ?? await registrySbom(image, signal);
   if (!sbom) return { note: "not following the archive: it has no SBOM beside it or in the registry (built before images recorded their packages; a rebuild records them)" };
-  return { reason: await archiveMoved(sbom, image.mirror, signal) };
+  return { reason: await archiveMoved(sbom, { mirror: image.mirror, allowHosts: image.allowHosts ?? [] }, signal) };
 }

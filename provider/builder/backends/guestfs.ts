@@ -24,14 +24,14 @@ import { bootstrapInSandbox, tarTree } from "./bootstrapsandbox";
 import { removeTree } from "./direct/disk";
 import { convertParent, openParent } from "./parentdisk";
 import { FINISH_STEP } from "./direct/actions";
-import { hasSshd } from "../sandbox/sandbox";
+import { hasSshd, MAX_PACKAGES_REPORT } from "../sandbox/sandbox";
 import { scriptText } from "../run/shell";
 import type { BuildContext, Step } from "../run/steps";
 import type { Backend, BackendBuild } from "./backend";
 
 
-function guestfish(b: BackendBuild, ctx: BuildContext, label: string, args: string[], timeoutMs = 30 * MINUTE, capture: boolean | "quiet" = false) {
-  return run("guestfish", args, { label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs, env: b.guestfsEnv, capture });
+function guestfish(b: BackendBuild, ctx: BuildContext, label: string, args: string[], timeoutMs = 30 * MINUTE, capture: boolean | "quiet" = false, captureLimit?: number) {
+  return run("guestfish", args, { label: `${ctx.image} ${label}`, log: ctx.log, signal: ctx.signal, timeoutMs, env: b.guestfsEnv, capture, captureLimit });
 }
 
 function qemuImg(ctx: BuildContext, args: string[]) {
@@ -182,7 +182,7 @@ function sshHostKeysStep(b: BackendBuild, disk: string, format: string, device: 
       const args = [`--format=${format}`, "-a", disk, "-m", await device(ctx), "--",
         "sh", scriptText("builder/sh/ssh-host-keys.sh"), ":", "sh", scriptText("builder/sh/installed-packages.sh")];
       try {
-        const out = await guestfish(b, ctx, "guestfish", args, 30 * MINUTE, "quiet");
+        const out = await guestfish(b, ctx, "guestfish", args, 30 * MINUTE, "quiet", MAX_PACKAGES_REPORT);
         const report = out.search(/^@@vm-images file /m);
         b.facts.sshd = hasSshd(report < 0 ? out : out.slice(0, report));
         b.facts.packagesReport = report < 0 ? "" : out.slice(report);

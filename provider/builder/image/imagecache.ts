@@ -13,6 +13,7 @@ import { type Layering, layeredAsOverlay } from "../../model/layers";
 import { imagePaths } from "./safebuild";
 import { reportContents, writeSbom } from "./packages";
 import { archiveMoved } from "../archive/stale";
+import type { IndexFetchPolicy } from "../../model/archive";
 import { confirmEngine } from "../run/interrupt";
 import { fileLogger, stderrLogger, toStderr } from "../run/log";
 import type { FileCache } from "../cache/filecache";
@@ -40,7 +41,7 @@ export async function fromImageCache(
   try {
     const report = typeof facts.packagesReport === "string" ? facts.packagesReport : undefined;
     if (inputs.followArchive === true) {
-      const moved = await archiveMovedSince(report, inputs.mirror, signal);
+      const moved = await archiveMovedSince(report, { mirror: inputs.mirror, allowHosts: inputs.allowHosts ?? [] }, signal);
       if (moved) {
         log.line(name, `image cache: not taken (build key ${inputs.buildKey}): ${moved}`);
         return undefined;
@@ -79,11 +80,11 @@ export async function fromImageCache(
 }
 
 /** Why a cached image is behind the archive (followArchive): newer versions of its packages, none on record, or an archive that cannot be read. */
-async function archiveMovedSince(report: string | undefined, mirror: string | undefined, signal: AbortSignal): Promise<string | undefined> {
+async function archiveMovedSince(report: string | undefined, policy: IndexFetchPolicy, signal: AbortSignal): Promise<string | undefined> {
   const contents = reportContents(report);
   if (!contents) return "it has no packages on record to follow the archive by";
   try {
-    return await archiveMoved(contents, mirror, signal);
+    return await archiveMoved(contents, policy, signal);
   } catch (err) {
     if (signal.aborted) throw err;
     return `the archive cannot be read: ${(err as Error).message}`;

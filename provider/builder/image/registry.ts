@@ -96,7 +96,7 @@ async function publishedBehindArchive(inputs: CheckedImageInputs, pinned: string
   try {
     const text = await publishedSbom(pinned, inputs.name, { ...req, ref: pinned });
     if (text === undefined) return "it was published without an SBOM to follow the archive by";
-    return await archiveMoved(readSbom(text), inputs.mirror, req.signal);
+    return await archiveMoved(readSbom(text), { mirror: inputs.mirror, allowHosts: inputs.allowHosts ?? [] }, req.signal);
   } catch (err) {
     if (req.signal?.aborted) throw err;
     return `its packages cannot be checked against the archive: ${(err as Error).message}`;

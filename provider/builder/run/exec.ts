@@ -9,7 +9,7 @@ import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { searchPath, TOOL_PACKAGES } from "./host";
 import type { Logger } from "./log";
-import { logOutput, quote } from "./output";
+import { failureStatus, logOutput, quote } from "./output";
 import { childrenOf, ended } from "./proc";
 import { redactUrlCredentials } from "../../model/urlcredentials";
 
@@ -29,8 +29,9 @@ export interface RunOptions {
   inputFile?: string;
   /** An open file streamed to the command's stdin, and closed after. */
   inputFd?: number;
-  /** Also return stdout (it is logged, except with "quiet": a long record the caller keeps itself). */
+  /** Also return stdout (logged, except with "quiet"), at most `captureLimit` bytes: a command that prints more is stopped, and fails. */
   capture?: boolean | "quiet";
+  captureLimit?: number;
   /**
    * How to stop the command on abort or timeout: SIGTERM, then SIGKILL 2 s
    * later (the default), or at once with SIGKILL for commands whose
@@ -168,9 +169,9 @@ export function start(cmd: string, args: readonly string[], opts: StartOptions):
   // A command that exits before reading all its input fails the write with
   // EPIPE: its exit code tells what happened, not the write error.
   child.stdin?.on("error", () => {});
-  const { out, tail, ended: outputEnded } = logOutput(opts.stdout === undefined ? child.stdout : null, child.stderr, opts);
+  const { out, tail, ended: outputEnded } = logOutput(opts.stdout === undefined ? child.stdout : null, child.stderr, { ...opts, onOverflow: () => stop("printed too much") });
 
-  let why: "interrupted" | "timed out" | "stopped" | undefined;
+  let why: "interrupted" | "timed out" | "stopped" | "printed too much" | undefined;
   // A killed command's PID namespace ends just after unshare: waited for
   // below, so that what it held (files, sockets, mounts) is released when
   // `done` settles.
@@ -215,10 +216,9 @@ export function start(cmd: string, args: readonly string[], opts: StartOptions):
         log.line(label, `stopped after ${secs} s`);
         return out.join("\n");
       }
-      const stopped = why === "stopped" ? undefined : why;
-      if (stopped || result.exitCode !== 0) {
-        const status = stopped === "timed out" ? `timed out after ${Math.round(opts.timeoutMs / 1000)} s`
-          : stopped ?? `returned non-zero exit code ${result.exitCode}`;
+      const stopped = why === "interrupted" || why === "timed out" ? why : undefined;
+      if (stopped || why === "printed too much" || result.exitCode !== 0) {
+        const status = failureStatus(why, result.exitCode, opts);
         const stderr = tail.length ? `\n  last lines of stderr:\n    ${tail.join("\n    ")}` : "";
         throw new CommandError(`"${shown}" ${status}${stderr}\n  full log: ${log.file}`, result.exitCode, tail, stopped);
       }

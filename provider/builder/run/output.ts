@@ -1,7 +1,8 @@
 // A command's output as its log shows it: split into lines (a carriage
-// return ends one too, as progress bars redraw), blank lines dropped, each
-// logged as `label | line` with what `redact` names removed, and the last
-// lines of stderr kept for the command's error.
+// return ends one too, as progress bars redraw; a line without end comes in
+// pieces), blank lines dropped, each logged as `label | line` with what
+// `redact` names removed, stdout kept up to a bound where the caller wants
+// it, and the last lines of stderr kept for the command's error.
 import type { Logger } from "./log";
 
 /** Lines of stderr a failed command's error quotes. */
@@ -13,6 +14,9 @@ export function quote(args: readonly string[]): string {
 }
 
 /** Split a stream into lines, calling `onLine` for each complete one; resolves once the last one was handed over. */
+/** The longest line kept whole; a longer one comes in pieces of this size. */
+const MAX_LINE = 2 ** 20;
+
 function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): Promise<void> {
   if (!stream) return Promise.resolve();
   let buf = "";
@@ -24,6 +28,11 @@ function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => v
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
       if (line.trim() !== "") onLine(line);
+    }
+    // A command that never ends its line (guest code may print anything) holds no more than this here.
+    while (buf.length > MAX_LINE) {
+      onLine(buf.slice(0, MAX_LINE));
+      buf = buf.slice(MAX_LINE);
     }
   });
   return new Promise((resolve) => {
@@ -41,6 +50,9 @@ export interface OutputOptions {
   log: Logger;
   /** Keep stdout's lines too (they are logged, except with "quiet": a long record the caller keeps itself). */
   capture?: boolean | "quiet";
+  /** At most this many bytes of stdout are kept; past it, `onOverflow` is called once and nothing more is kept. */
+  captureLimit?: number;
+  onOverflow?: () => void;
   redact?: (text: string) => string;
 }
 
@@ -66,8 +78,13 @@ export function logOutput(
   const redact = opts.redact ?? ((l: string) => l);
   const out: string[] = [];
   const tail: string[] = [];
+  let kept = 0;
   const outEnded = lines(stdout, (l) => {
-    if (opts.capture) out.push(l);
+    if (opts.capture && kept <= (opts.captureLimit ?? Infinity)) {
+      kept += Buffer.byteLength(l) + 1;
+      if (kept <= (opts.captureLimit ?? Infinity)) out.push(l);
+      else opts.onOverflow?.();
+    }
     if (opts.capture !== "quiet") log.line(label, redact(l));
   });
   const errEnded = lines(stderr, (raw) => {
@@ -78,4 +95,11 @@ export function logOutput(
   });
   const both = Promise.all([outEnded, errEnded]);
   return { out, tail, ended: () => Promise.race([both.then(() => undefined), new Promise<void>((r) => setTimeout(r, OUTPUT_END_WAIT_MS).unref())]) };
+}
+
+/** How a command that failed or that we stopped ended, in words. */
+export function failureStatus(why: string | undefined, exitCode: number | undefined, opts: { timeoutMs: number; captureLimit?: number }): string {
+  if (why === "timed out") return `timed out after ${Math.round(opts.timeoutMs / 1000)} s`;
+  if (why === "printed too much") return `printed more than ${opts.captureLimit} bytes, more than is taken from it`;
+  return why === "interrupted" ? why : `returned non-zero exit code ${exitCode}`;
 }

@@ -3,11 +3,8 @@
 // build host, when each sandbox run starts: nothing the guest says (its DNS
 // answers, its sources.list) widens the policy.
 import { lookup } from "node:dns/promises";
-import { networkHostsRefusal, parseNetworkHost, type SandboxNetwork } from "../../model/nethost";
+import { DEBIAN_MIRRORS, networkHostsRefusal, parseNetworkHost, type SandboxNetwork } from "../../model/nethost";
 import { splitUrlCredentials } from "../../model/urlcredentials";
-
-/** What an image's apt reaches without a mirror setting: mmdebstrap's sources for a stable release. */
-const DEBIAN_MIRRORS = ["http://deb.debian.org/debian", "http://security.debian.org/debian-security"];
 
 /** A name's addresses on the build host, without zone-scoped ones (link-local is refused anyway). */
 async function addressesOf(name: string): Promise<string[]> {

@@ -38,8 +38,9 @@ export interface ChrootOptions {
   /** An open host file streamed to the command's stdin, and closed after. */
   inputFd?: number;
   env?: Record<string, string>;
-  /** Resolve with the command's stdout (not logged with "quiet"). */
+  /** Resolve with the command's stdout (not logged with "quiet"), at most `captureLimit` bytes of it. */
   capture?: boolean | "quiet";
+  captureLimit?: number;
 }
 
 /** Private mount and PID namespaces, with a /proc of the new PID namespace (slirp4netns finds the sandbox's network namespace there). */
@@ -66,6 +67,7 @@ export async function inChroot(root: RootFs, argv: string[], ctx: BuildContext, 
       inputFile: opts.inputFile,
       inputFd: opts.inputFd,
       capture: opts.capture,
+      captureLimit: opts.captureLimit,
       // The kernel ends the namespace, and everything in it, with unshare.
       killSignal: "SIGKILL",
       // Nothing of the provider's environment: bwrap's --clearenv clears only
@@ -121,10 +123,17 @@ export async function sshHostKeysAtFirstBoot(root: RootFs, ctx: BuildContext): P
   return hasSshd(out);
 }
 
+/**
+ * The most of a guest's package report the build host takes: about a
+ * hundred times what an image with a few thousand packages prints. The guest
+ * decides what it prints; a report over it fails the build.
+ */
+export const MAX_PACKAGES_REPORT = 64 * 2 ** 20;
+
 /** What the image's dpkg database and apt sources say (sh/installed-packages.sh), read in the sandbox; undefined without a shell. */
 export async function installedPackagesReport(root: RootFs, ctx: BuildContext): Promise<string | undefined> {
   if (!(await hasShell(root, ctx))) return undefined;
-  return inChroot(root, guestSh("builder/sh/installed-packages.sh", []), ctx, { label: "installed packages", capture: "quiet" });
+  return inChroot(root, guestSh("builder/sh/installed-packages.sh", []), ctx, { label: "installed packages", capture: "quiet", captureLimit: MAX_PACKAGES_REPORT });
 }
 
 /**
