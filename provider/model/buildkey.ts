@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "0f091fc95dd0fe2acd816dc210319d9c7e6f8de4ce4fe26aeea9a2c1ccca1bb6";
+export const PIPELINE_SOURCES = "9406f332866dbc83868b46c7805b034d0a96b92f58e686b7f8a4235035e7bb39";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -17,9 +17,15 @@ export interface PackagesRecord {
   sbom: string;
 }
 
+let ours: { name: string; version: string } | undefined;
+
+/** This package's name and version, read once. */
 function tool(): { name: string; version: string } {
-  const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { name: string; version: string };
-  return { name: pkg.name, version: pkg.version };
+  if (!ours) {
+    const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { name: string; version: string };
+    ours = { name: pkg.name, version: pkg.version };
+  }
+  return ours;
 }
 
 /** The packages and sources of a guest's report (sh/installed-packages.sh); undefined without a dpkg database. */
