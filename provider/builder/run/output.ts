@@ -13,10 +13,10 @@ export function quote(args: readonly string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
 }
 
-/** Split a stream into lines, calling `onLine` for each complete one; resolves once the last one was handed over. */
 /** The longest line kept whole; a longer one comes in pieces of this size. */
 const MAX_LINE = 2 ** 20;
 
+/** Split a stream into lines, calling `onLine` for each complete one; resolves once the last one was handed over. */
 function lines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): Promise<void> {
   if (!stream) return Promise.resolve();
   let buf = "";
