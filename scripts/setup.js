@@ -51,6 +51,13 @@ const DEBIAN_PACKAGES = {
   gpg: "signs that repository's Release file, with a throw-away key",
   "gpg-agent": "holds that throw-away key while gpg signs",
   "xz-utils": "xz: the .xz package indices vm-images:followArchive reads (security.debian.org has no other)",
+  "qemu-user-static": "runs a foreign architecture's binaries (vm-images:arch arm64) through binfmt_misc",
+  "binfmt-support": "update-binfmts: registers qemu-user-static's interpreters with the kernel",
+  "arch-test": "tells whether the machine runs a foreign architecture's binaries",
+  "qemu-system-arm": "qemu-system-aarch64: the boot check of bootable arm64 images",
+  "qemu-efi-aarch64": "the UEFI firmware that boot check starts",
+  dosfstools: "mkfs.fat: the EFI system partition of bootable arm64 images",
+  mtools: "mcopy: the boot loader written into that partition without a mount",
 };
 
 function run(cmd, args, opts = {}) {
@@ -83,6 +90,26 @@ function ensureDebianPackages() {
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
   run("apt-get", ["update", "-qq"], { env });
   run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { env });
+}
+
+/**
+ * Foreign architectures run through binfmt_misc: its file system mounted
+ * (containers and some hosts do not mount it at boot) and qemu-user-static's
+ * interpreters registered. They are registered with the F flag (Debian's
+ * qemu-user-static asks for it), so the kernel opens the interpreter once and
+ * it works inside the sandbox, where the host's /usr is not seen.
+ */
+function ensureBinfmt() {
+  if (process.platform !== "linux" || (process.getuid && process.getuid() !== 0)) return;
+  const dir = "/proc/sys/fs/binfmt_misc";
+  if (!fs.existsSync(path.join(dir, "register"))) {
+    const r = spawnSync("mount", ["-t", "binfmt_misc", "binfmt_misc", dir], { encoding: "utf8" });
+    if (r.status !== 0) return verbose(`binfmt_misc is not available (${(r.stderr || "").trim()}): foreign architectures cannot be built here`);
+  }
+  if (fs.existsSync(path.join(dir, "qemu-aarch64"))) return verbose("binfmt_misc: qemu-aarch64 registered");
+  if (!fs.existsSync("/usr/share/binfmts/qemu-aarch64")) return;
+  log("registering qemu-user-static's interpreters with binfmt_misc");
+  spawnSync("update-binfmts", ["--enable"], { stdio: quiet ? "ignore" : "inherit" });
 }
 
 function newer(a, b) {
@@ -192,6 +219,7 @@ function ensureBuild(node) {
 function main() {
   const started = Date.now();
   ensureDebianPackages();
+  ensureBinfmt();
   const node = ensureNode();
   ensureNodeModules(node);
   // After npm ci, which empties node_modules: from here on npm scripts find this Node.js first.

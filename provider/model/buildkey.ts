@@ -28,12 +28,14 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "9406f332866dbc83868b46c7805b034d0a96b92f58e686b7f8a4235035e7bb39";
+export const PIPELINE_SOURCES = "1b6f9f0ff554a0571725404bd4c67e53500b243f670671230b1919b910ced21a";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
   /** "guestfs" or "direct": the backend that builds it. */
   backend: string;
+  /** The Debian architecture (vm-images:arch); unset: amd64. */
+  arch?: string;
   suite: string;
   mirror?: string;
   /** The mirror is a snapshot (vm-images:snapshot): its images' apt does not check Valid-Until. */
@@ -68,6 +70,8 @@ export function buildKey(inputs: BuildKeyInputs): string {
     // Order does matter for actions; their comments do not.
     actions: image.actions.map(({ comment: _comment, ...rest }) => rest),
     backend: inputs.backend,
+    // amd64 images keep the keys they had before the setting existed.
+    arch: inputs.arch === undefined || inputs.arch === "amd64" ? undefined : inputs.arch,
     suite: isRootBuild(image) ? inputs.suite : undefined,
     mirror: isRootBuild(image) ? inputs.mirror : undefined,
     snapshot: isRootBuild(image) && inputs.snapshot ? true : undefined,

@@ -8,7 +8,9 @@ import { buildKey } from "./buildkey";
 import type { Layering } from "./layers";
 import { ConfigError, ConfigErrors, type ImageConfig, parseImageConfig } from "./config";
 import { UNKNOWN } from "./diff";
-import { type HostFacts, resolveBackend } from "./host";
+import { archRefusal, type HostFacts, resolveBackend } from "./host";
+import { archOf, binfmtEntry, bootFirmware } from "./arch";
+import { isBootable } from "./image";
 import { identityOf } from "./identity";
 import { hashLocalInputs } from "./localinputs";
 import { refusal, type SettingsWith, settingsWhere, type SettingValues } from "./settings";
@@ -110,6 +112,10 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
   }
   const mirror = news.snapshot === undefined ? news.mirror : snapshotMirror(news.snapshot);
   const backend = resolveBackend(news.backend, host);
+  const arch = archOf(news);
+  const archProblem = archRefusal(arch, backend, host, binfmtEntry(arch)) ??
+    (isBootable(image) && !bootFirmware(arch) ? `${JSON.stringify(arch)} images cannot be bootable here (amd64 and arm64 can): set bootable to false` : undefined);
+  if (archProblem) return { ok: false, failures: [failure("arch", name, archProblem)] };
   const inForest = image.parent !== undefined && news.parentBuildKey !== undefined;
   const external = image.parent !== undefined && !inForest;
   const parentPath = image.parent === undefined ? undefined : (news.parentPath ?? path.join(news.dir, image.parent));
@@ -120,7 +126,7 @@ export async function checkImageInputs(news: ImageInputs, host: HostFacts): Prom
   const key = (inForest && isUnknown(news.parentDigest)) || (external && isUnknown(news.parentKey))
     ? UNKNOWN
     : buildKey({
-      image, backend, suite: news.suite, mirror: mirror && splitUrlCredentials(mirror).url, snapshot: news.snapshot !== undefined,
+      image, backend, arch, suite: news.suite, mirror: mirror && splitUrlCredentials(mirror).url, snapshot: news.snapshot !== undefined,
       parentDigest, parentKey: external ? news.parentKey : undefined, parentFile, fileHashes, layering: news.layering as Layering | undefined,
     });
   return {

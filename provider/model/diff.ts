@@ -3,9 +3,13 @@
 import { canonicalJson } from "./hash";
 import { type FileIdentity, sameIdentity } from "./identity";
 import { settingsWhere } from "./settings";
+import { DEFAULT_ARCH } from "./arch";
 
 /** The settings in the build key (suite, mirror, backend): a change of one is a reason. */
 const BUILD_KEY_SETTINGS = settingsWhere({ buildKey: true });
+
+/** What an unset build key setting means, where an output records the value (an Image's `arch` output is never unset). */
+const UNSET_AS: Partial<Record<string, string>> = { arch: DEFAULT_ARCH };
 
 /** The sentinel Pulumi uses for a value not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -141,6 +145,7 @@ export interface ReasonInputs {
   mirror?: string;
   snapshot?: string;
   backend?: string;
+  arch?: string;
   layering?: string;
   /** Where the archive has newer versions of its packages (followArchive): which. */
   archiveUpdates?: string;
@@ -181,7 +186,7 @@ export function rebuildReasons(olds: ReasonInputs | undefined, news: ReasonInput
   changed("actions", withoutComments(olds.actions), withoutComments(news.actions));
   changed("size", olds.size, news.size);
   changed("bootable", olds.bootable, news.bootable);
-  for (const setting of BUILD_KEY_SETTINGS) changed(setting, olds[setting], news[setting]);
+  for (const setting of BUILD_KEY_SETTINGS) changed(setting, olds[setting] ?? UNSET_AS[setting], news[setting] ?? UNSET_AS[setting]);
   changed("parent", olds.parent, news.parent);
   const oldFiles = olds.fileHashes ?? {};
   const newFiles = news.fileHashes ?? {};

@@ -9,6 +9,32 @@ export interface HostFacts {
   root: boolean;
   /** The tools found on this host, by name. */
   tools: ReadonlySet<string>;
+  /** The host's own Debian architecture (unset: amd64). */
+  native?: string;
+  /**
+   * The foreign architectures whose binaries this host runs through
+   * binfmt_misc with the F flag (the interpreter opened when registered, so
+   * it works inside the sandbox too). Unset: none.
+   */
+  foreign?: ReadonlySet<string>;
+}
+
+/**
+ * Why this host cannot build images of `arch` with `backend`, or undefined:
+ * libguestfs's appliance runs only the host's architecture, and a foreign
+ * one runs only through a binfmt_misc interpreter registered with the F flag.
+ */
+export function archRefusal(arch: string, backend: "guestfs" | "direct", host: HostFacts, entry: string): string | undefined {
+  const native = host.native ?? "amd64";
+  if (arch === native) return undefined;
+  if (backend === "guestfs") {
+    return `${JSON.stringify(arch)} is not this host's architecture (${native}), and the guestfs backend builds only that one ` +
+      "(libguestfs's appliance runs the host's kernel): set vm-images:backend to direct, which builds foreign images through qemu-user";
+  }
+  if (host.foreign?.has(arch)) return undefined;
+  return `this host does not run ${arch} binaries: binfmt_misc has no ${entry} interpreter registered with the F flag ` +
+    `(install qemu-user-static and binfmt-support and run \`update-binfmts --enable ${entry}\`, after ` +
+    "`mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc` where it is not mounted; `npm run setup` does both as root)";
 }
 
 /**

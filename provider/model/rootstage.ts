@@ -12,6 +12,8 @@ import { PIPELINE_SOURCES, PIPELINE_VERSION } from "./buildkey";
 import { canonicalJson, sha256 } from "./hash";
 
 export interface RootStageInputs {
+  /** The Debian architecture; unset or amd64 keeps the keys stages had before the setting. */
+  arch?: string;
   suite: string;
   /** The mirror as the image's sources name it (no credentials); unset: mmdebstrap's default. */
   mirror?: string;
@@ -26,6 +28,7 @@ export function rootStageKey(i: RootStageInputs): string {
     stage: "root after packages",
     pipeline: PIPELINE_VERSION,
     sources: PIPELINE_SOURCES,
+    arch: i.arch === "amd64" ? undefined : i.arch,
     suite: i.suite,
     mirror: i.mirror,
     // As in the build key: order and duplicates do not change what apt installs.

@@ -7,6 +7,7 @@
 // unknown-key error and the docs' stack config table derive from it.
 // Adding a setting means an entry here (and a use of it in the build).
 import { parseRef, TAG } from "./oci";
+import { ARCHES } from "./arch";
 import { ARCHIVE_SETTINGS } from "./archivesettings";
 import { BOUND_SETTINGS } from "./boundsettings";
 import { LAYERINGS } from "./layers";
@@ -61,6 +62,18 @@ export const SETTINGS = {
     sensitive: true,
     doc: "Debian mirror URL; with a login, set it with `--secret` (see [A mirror with credentials](registries-and-fleets.md#a-mirror-with-credentials))",
     defaultDoc: "Debian's default",
+  },
+  /**
+   * The Debian architecture the images are built for: a foreign one (arm64
+   * on an x86_64 host) through qemu-user and binfmt_misc, with the direct
+   * backend. @default "amd64"
+   */
+  arch: {
+    kind: choice(ARCHES), stack: true, image: "given", forest: true, buildKey: true,
+    doc: "Debian architecture of the images: " + ARCHES.map((a) => `\`${a}\``).join(", ") + " (amd64 and arm64 can be bootable); " +
+      "one the build host is not needs the direct backend and binfmt_misc (see [Architectures](architectures.md))",
+    // Unset is amd64, and is not sent: the inputs and build keys of existing stacks stay as they were.
+    defaultDoc: "`amd64`",
   },
   /** "guestfs", "direct" or "auto". @default "auto" */
   backend: {

@@ -107,6 +107,8 @@ export class Image extends pulumi.dynamic.Resource {
   declare readonly sizeBytes: pulumi.Output<number>;
   /** The backend that built it: "guestfs" or "direct". */
   declare readonly backend: pulumi.Output<string>;
+  /** The Debian architecture it is built for (vm-images:arch): "amd64", "arm64", ... */
+  declare readonly arch: pulumi.Output<string>;
   /** The image's file name. */
   declare readonly name: pulumi.Output<string>;
   /** The parent image's file name, if any. */
@@ -165,6 +167,8 @@ export class Image extends pulumi.dynamic.Resource {
     };
     const props = {
       ...inputs,
+      // An input where the stack sets one; an output always (amd64 where unset).
+      arch: settings.arch,
       // A resource cannot read its own URN before it is registered: computed, for the progress on its row.
       __urn: pulumi.createUrn(resourceName, dynamicType(TYPES.image), opts?.parent && urnWithoutDependency(opts.parent)),
       // Outputs.

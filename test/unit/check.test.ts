@@ -118,7 +118,7 @@ describe("stack config", () => {
   it("applies the defaults, resolving paths against the project", () => {
     expect(parseStackConfig({}, "/p")).to.deep.equal({
       imagesFile: "/p/examples/seed/images.json", dir: "/p/images", hostPaths: undefined, suite: "bookworm", mirror: undefined,
-      backend: "auto", mergeSteps: true, rebuild: undefined,
+      arch: undefined, backend: "auto", mergeSteps: true, rebuild: undefined,
       pull: [], registry: undefined, tag: undefined, insecureRegistry: false, localCopies: true, layering: undefined, flatten: undefined, verifyBoot: undefined, verbose: false,
       followArchive: undefined, snapshot: undefined, network: undefined, allowHosts: undefined,
       buildMemory: undefined, buildTasks: undefined, buildCpus: undefined, buildTimeout: undefined, buildFileSize: undefined,

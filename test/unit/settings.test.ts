@@ -31,6 +31,7 @@ describe("settings", () => {
     suite: ["Sid", "Sid", '"Sid" must be a Debian suite or codename such as bookworm'],
     mirror: ["deb.debian.org", "deb.debian.org", "must be an http://, https:// or file:// URL"],
     backend: ["kvm", "kvm", '"kvm" must be one of auto, guestfs, direct'],
+    arch: ["aarch64", "aarch64", '"aarch64" must be one of amd64, arm64, armhf, i386, ppc64el, riscv64, s390x'],
     mergeSteps: ["yes", "yes", '"yes" must be true or false'],
     registry: ["127.0.0.1:5000/team/images:v1", "127.0.0.1:5000/team/images:v1",
       '"127.0.0.1:5000/team/images:v1" must be a repository, without a tag or digest'],
@@ -108,12 +109,14 @@ describe("settings", () => {
     mergeSteps: false, rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true,
     verifyBoot: false, verbose: true, localCopies: false, network: "mirror", allowHosts: ["10.1.0.0/16"], hostPaths: ["/elsewhere"],
     buildMemory: "512M", buildTasks: 64, buildCpus: 1, buildTimeout: "90s", buildFileSize: "1G", layering: "overlay", flatten: true,
-    followArchive: true, snapshot: "20261201T000000Z",
+    followArchive: true, snapshot: "20261201T000000Z", arch: "arm64",
   };
   // Layering decides the bytes of a derived qcow2 image only: such an image is its subject.
+  // A foreign architecture is built by the direct backend only, on a host whose binfmt_misc runs it.
   const subjectOf = (name: string) => name === "layering"
     ? { name: "c.qcow2", parent: "base.img", parentBuildKey: "ab".repeat(32), parentDigest: `sha256:${"cd".repeat(32)}` }
-    : {};
+    : name === "arch" ? { backend: "direct" } : {};
+  const hostFor = (name: string) => name === "arch" ? { root: true, tools: new Set<string>(), native: "amd64", foreign: new Set(["arm64"]) } : undefined;
 
   it("has another value for each Image setting here", () => {
     expect(Object.keys(changed).sort()).to.deep.equal([...settingsWhere({ image: ["required", "defaulted", "given"] })].sort());
@@ -122,8 +125,8 @@ describe("settings", () => {
   for (const [name, value] of Object.entries(changed)) {
     const inKey = (SETTINGS[name as SettingName] as { buildKey?: true }).buildKey === true;
     it(`${inKey ? "changes" : "keeps"} the build key when ${name} changes, as the table says`, async () => {
-      const before = (await checkImage(image(subjectOf(name)))).inputs!.buildKey;
-      const after = (await checkImage(image({ ...subjectOf(name), [name]: value }))).inputs!.buildKey;
+      const before = (await checkImage(image(subjectOf(name)), undefined, hostFor(name))).inputs!.buildKey;
+      const after = (await checkImage(image({ ...subjectOf(name), [name]: value }), undefined, hostFor(name))).inputs!.buildKey;
       expect(after !== before).to.equal(inKey);
     });
   }

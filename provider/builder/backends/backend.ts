@@ -11,6 +11,8 @@ export interface BackendBuild {
   workDir: string;
   /** The parent image file, for a derived image. */
   parentPath?: string;
+  /** The Debian architecture the image is built for (vm-images:arch). */
+  arch: string;
   suite: string;
   mirror?: string;
   /** The mirror is a snapshot (vm-images:snapshot): its Release files' Valid-Until has passed, and apt is told so. */

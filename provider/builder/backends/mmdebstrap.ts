@@ -5,12 +5,20 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { shQuote } from "../../actions";
 import { splitUrlCredentials } from "../../model/urlcredentials";
+import { kernelPackage } from "../../model/arch";
 import type { BackendBuild } from "./backend";
 import { aptListsCacheDir, debCacheDir } from "../cache/dirs";
 import { hostScript } from "../run/shell";
 
-/** The kernel package that bootable images get, as in lvh. */
-export const KERNEL_PACKAGE = "linux-image-amd64";
+
+/**
+ * The packages a bootable image gets besides its own: the kernel, as lvh's
+ * linux-image-amd64, and on arm64 the GRUB EFI modules its boot loader is
+ * made from (boot/uefi.ts).
+ */
+export function bootPackages(arch: string): string[] {
+  return arch === "arm64" ? [kernelPackage(arch), "grub-efi-arm64-bin"] : [kernelPackage(arch)];
+}
 
 type HookPhase = "setup" | "extract" | "essential" | "customize";
 
@@ -68,7 +76,7 @@ export function bootstrapCommand(
   sandbox?: InSandbox,
   epoch?: number,
 ): { cmd: string; args: string[]; env: Record<string, string> } {
-  const packages = [...(bootable ? [KERNEL_PACKAGE] : []), ...b.image.packages];
+  const packages = [...(bootable ? bootPackages(b.arch) : []), ...b.image.packages];
   const cache = debCacheDir(b.cacheDir);
   fs.mkdirSync(path.join(cache, "partial"), { recursive: true });
   const root = process.getuid?.() === 0;
@@ -99,6 +107,8 @@ export function bootstrapCommand(
   }
   const args = [
     "--verbose",
+    // A foreign architecture's package scripts run through binfmt_misc (qemu-user); amd64's command line is as it was.
+    ...(b.arch === "amd64" ? [] : [`--architectures=${b.arch}`]),
     ...(packages.length ? [`--include=${packages.join(",")}`] : []),
     // In a chroot, initramfs-tools cannot see the root device, so it would
     // leave fsck out of the initramfs; tell it the root file system type.

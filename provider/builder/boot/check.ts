@@ -14,6 +14,7 @@
 import * as os from "node:os";
 import { CommandError, start } from "../run/exec";
 import { type Logger, memoryLogger } from "../run/log";
+import type { Step } from "../run/steps";
 
 /** Console text that means the guest will never reach a login prompt. */
 const FATAL = [
@@ -73,6 +74,8 @@ export interface BootCheckOptions {
   sshd?: boolean;
   /** The disk's controller: AHCI (the default), or virtio-scsi for a kernel without AHCI, such as Debian's cloud kernels. */
   disk?: DiskController;
+  /** The image's Debian architecture; unset: amd64. */
+  arch?: string;
 }
 
 export type DiskController = "ahci" | "virtio-scsi";
@@ -222,4 +225,15 @@ export async function bootToLogin(opts: BootCheckOptions): Promise<BootResult> {
   const hostKeys = hostKeysOf(clean(out));
   log.line(label, `login prompt after ${seconds.toFixed(1)} s${opts.sshd ? `; sshd started with host keys ${hostKeys.join(", ")}` : ""}`);
   return { console: clean(out), seconds, hostKeys };
+}
+
+/** The step that boots a new image from its own disk, before it is renamed into place. */
+export function bootCheckStep(disk: string, format: "raw" | "qcow2", opts: { accel: "kvm" | "tcg"; timeoutMs: number; arch: string }, sshd: () => boolean): Step {
+  return {
+    name: "boot check",
+    do: async (ctx) => {
+      // An image with sshd passes only once sshd has started with its new host keys.
+      await bootToLogin({ image: disk, format, ...opts, sshd: sshd(), signal: ctx.signal, log: ctx.log, label: `${ctx.image} boot check` });
+    },
+  };
 }

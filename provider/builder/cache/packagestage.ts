@@ -11,6 +11,8 @@ import { FileCache } from "./filecache";
 import { readStageIndexes, staleIndex } from "./rootstage";
 
 export interface StageInputs {
+  /** The Debian architecture: unset or amd64 keeps the keys stages had before the setting. */
+  arch?: string;
   suite: string;
   mirror?: string;
   packages: string[];

@@ -11,6 +11,7 @@ import { type CheckedImageInputs, imageConfigOf } from "../../model/check";
 import { inRegistry, needsDigest, needsPublish } from "../../model/diff";
 import { identityOf, sameIdentity } from "../../model/identity";
 import { isBootable } from "../../model/image";
+import { archOf } from "../../model/arch";
 import type { NetworkMode } from "../../model/nethost";
 import type { Backend } from "../backends/backend";
 import { directBackend } from "../backends/direct";
@@ -78,7 +79,7 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
         }
         const bootCheck = wantBoot ? { accel: await kvmVerdict(cache, memoryLogger(), signal), timeoutMs: bootTimeoutMs() } : undefined;
         const built = await buildImage({
-          dir: inputs.dir, image, parentPath: inputs.parentPath, suite: inputs.suite, mirror: inputs.mirror, snapshot: inputs.snapshot !== undefined,
+          dir: inputs.dir, image, parentPath: inputs.parentPath, arch: inputs.arch, suite: inputs.suite, mirror: inputs.mirror, snapshot: inputs.snapshot !== undefined,
           network: inputs.network as NetworkMode | undefined, allowHosts: inputs.allowHosts,
           baseDir: inputs.baseDir, hostPaths: inputs.hostPaths, mergeSteps: inputs.mergeSteps, backend, guestfsEnv: accel.env,
           cacheDir: cache, signal, progress, bootCheck, echo: isVerbose(inputs) ? toStderr : undefined,
@@ -113,7 +114,7 @@ export async function updateImage(olds: ImageOutputs, news: CheckedImageInputs):
       session.close();
     }
   }
-  let outs: ImageOutputs = { ...olds, ...news };
+  let outs: ImageOutputs = { ...olds, ...news, arch: archOf(news) };
   if (!sameIdentity(identityOf(olds.path), olds.identity)) return outs;
   // Recorded before digests were: hashed now, so that its children can be keyed by it.
   if (needsDigest(olds)) outs = { ...outs, digest: await oneAtATime(() => interruptible((signal) => contentDigest(olds.path, signal))) };

@@ -5,9 +5,12 @@ import * as fs from "node:fs";
 import type { CheckedImageInputs } from "../../model/check";
 import type { FileIdentity } from "../../model/identity";
 import { imageFormat } from "../../model/image";
+import { archOf } from "../../model/arch";
 import { virtualBytesOf } from "./layers";
 
 export interface ImageOutputs extends CheckedImageInputs {
+  /** The Debian architecture of the image (vm-images:arch), amd64 where none was set. */
+  arch: string;
   path: string;
   format: "raw" | "qcow2";
   /** Unset for an image in the registry that this machine keeps no copy of. */
@@ -71,6 +74,7 @@ export const round1 = (n: number) => Math.round(n * 10) / 10;
 export function imageOutputs(inputs: CheckedImageInputs, o: Outcome): ImageOutputs {
   return {
     ...inputs,
+    arch: archOf(inputs),
     path: o.path,
     format: imageFormat(inputs.name),
     sizeBytes: o.identity?.size,

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import type { CheckedImageInputs } from "../../model/check";
 import { needsPublish, UNREACHABLE } from "../../model/diff";
 import { parseRef, publishedContentDigest, TAG } from "../../model/oci";
+import { archOf } from "../../model/arch";
 import { contentDigest } from "./digest";
 import { packagesRecordOf, sbomOf } from "./packages";
 import { archiveMoved } from "../archive/stale";
@@ -219,7 +220,7 @@ export async function updateFromRegistry(olds: ImageOutputs, news: CheckedImageI
   const published = typeof current === "string" && current !== UNREACHABLE ? current : olds.published!;
   // A moved tag is another artifact: its digest is not the one recorded.
   const digest = published === olds.published ? olds.digest : undefined;
-  let outs: ImageOutputs = { ...olds, ...news, path: p.final, logFile: p.log, published, digest };
+  let outs: ImageOutputs = { ...olds, ...news, arch: archOf(news), path: p.final, logFile: p.log, published, digest };
   if (news.localCopies !== false && !isLocalCopy(p.final, published)) {
     if (current === UNREACHABLE) throw new Error(`${news.name}: its local copy is missing or changed and the registry ${news.registry} is not available to fetch it again`);
     const log = fileLogger(p.log, toStderr, { append: true });

@@ -10,8 +10,8 @@ import * as path from "node:path";
 import type { ImageConfig } from "../../model/config";
 import { type FileIdentity, identityOf, sameIdentity } from "../../model/identity";
 import { imageFormat, isBootable } from "../../model/image";
-import type { Backend, BackendBuild, BuildFacts } from "../backends/backend";
-import { bootToLogin } from "../boot/check";
+import type { Backend, BackendBuild } from "../backends/backend";
+import { bootCheckStep } from "../boot/check";
 import { contentDigest } from "./digest";
 import { overlayStep } from "./layers";
 import { type Layering, layeredAsOverlay } from "../../model/layers";
@@ -24,6 +24,7 @@ import type { NetworkMode } from "../../model/nethost";
 import { renameDurably } from "../run/files";
 import { type BoundSettings, BuildBounds } from "../sandbox/bounds";
 import { DEFAULT_SIZE } from "../../model/image";
+import { DEFAULT_ARCH } from "../../model/arch";
 import { rootSizeBytes } from "../../model/sizes";
 import { type PackagesRecord, recordPackages } from "./packages";
 import { sbomFileName } from "../../model/sbom";
@@ -32,6 +33,8 @@ export interface ImageBuildRequest {
   dir: string;
   image: ImageConfig;
   parentPath?: string;
+  /** The Debian architecture (vm-images:arch); unset: amd64. */
+  arch?: string;
   suite: string;
   mirror?: string;
   /** The mirror is a snapshot of the archive (vm-images:snapshot). */
@@ -64,17 +67,6 @@ export interface ImageBuildRequest {
   layering?: Layering;
   /** The parent's content digest, when known ("sha256:<hex>"); an overlay's parent without one is hashed. */
   parentDigest?: string;
-}
-
-/** The step that boots the new image from its own disk, before it is renamed into place. */
-function bootCheckStep(disk: string, format: "raw" | "qcow2", opts: NonNullable<ImageBuildRequest["bootCheck"]>, facts: BuildFacts): Step {
-  return {
-    name: "boot check",
-    do: async (ctx) => {
-      // An image with sshd passes only once sshd has started with its new host keys.
-      await bootToLogin({ image: disk, format, ...opts, sshd: facts.sshd === true, signal: ctx.signal, log: ctx.log, label: `${ctx.image} boot check` });
-    },
-  };
 }
 
 export interface BuiltImage {
@@ -168,6 +160,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       target: p.temp,
       workDir: p.work,
       parentPath: req.parentPath,
+      arch: req.arch ?? DEFAULT_ARCH,
       suite: req.suite,
       mirror: req.mirror,
       snapshot: req.snapshot,
@@ -187,7 +180,7 @@ export async function buildImage(req: ImageBuildRequest): Promise<BuiltImage> {
       if (layeredAsOverlay(req.image, req.layering)) {
         steps.push(overlayStep({ dir: req.dir, parentName: req.image.parent!, parentPath: req.parentPath!, parentDigest: req.parentDigest, target: p.temp, flat: (n) => void (flatBytes = n) }, pins));
       }
-      if (req.bootCheck && isBootable(req.image)) steps.push(bootCheckStep(p.temp, build.format, req.bootCheck, build.facts));
+      if (req.bootCheck && isBootable(req.image)) steps.push(bootCheckStep(p.temp, build.format, { ...req.bootCheck, arch: build.arch }, () => build.facts.sshd === true));
       // Last, the file final (the boot check boots a snapshot and never writes to it), and before it is
       // named: an interrupt while it is hashed is an interrupted build.
       steps.push({ name: "digest", do: async (c) => void (digest = await contentDigest(p.temp, c.signal, name)) });

@@ -135,7 +135,7 @@ export async function verifyImage(req: VerifyRequest): Promise<VerifyResult> {
 
   req.log.line(label, `rebuilding ${name} (build key ${inputs.buildKey}) with the ${inputs.backend} backend`);
   const built = await buildImage({
-    dir: path.join(req.work, "rebuilt"), image: imageConfigOf(inputs), parentPath, suite: inputs.suite, mirror: inputs.mirror,
+    dir: path.join(req.work, "rebuilt"), image: imageConfigOf(inputs), parentPath, arch: inputs.arch, suite: inputs.suite, mirror: inputs.mirror,
     network: inputs.network as NetworkMode | undefined, allowHosts: inputs.allowHosts, baseDir: inputs.baseDir, hostPaths: inputs.hostPaths,
     mergeSteps: inputs.mergeSteps, backend: BACKENDS[inputs.backend], guestfsEnv: req.guestfsEnv, cacheDir: req.cacheDir, signal: req.signal,
     echo: (_line, text) => req.tools.line(label, text), layering: inputs.layering as Layering | undefined, parentDigest: inputs.parentDigest,

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DIRECT_TOOLS, type HostFacts } from "../../model/host";
+import { ARCHES, binfmtEntry, debianArchOfNode } from "../../model/arch";
 
 /**
  * Where Debian installs tools, searched after PATH: a root cron job or a
@@ -65,10 +66,34 @@ export const TOOL_PACKAGES: Record<string, string> = {
   prlimit: "util-linux",
 };
 
+/** Where binfmt_misc's entries are, when it is mounted. */
+export const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
+
+/**
+ * Whether binfmt_misc runs `arch`'s binaries here through an interpreter
+ * registered with the F flag: its entry enabled, with "flags: ...F...".
+ */
+export function binfmtRuns(arch: string, dir = BINFMT_DIR): boolean {
+  let entry: string;
+  try {
+    entry = fs.readFileSync(path.join(dir, binfmtEntry(arch)), "utf8");
+  } catch {
+    return false;
+  }
+  const flags = /^flags:\s*(\S*)$/m.exec(entry)?.[1] ?? "";
+  return /^enabled$/m.test(entry) && flags.includes("F");
+}
+
 let probed: HostFacts | undefined;
 
 /** This host's facts, probed on first use. */
 export function hostFacts(): HostFacts {
-  probed ??= { root: process.getuid?.() === 0, tools: new Set(DIRECT_TOOLS.filter(onPath)) };
+  const native = debianArchOfNode(process.arch) ?? process.arch;
+  probed ??= {
+    root: process.getuid?.() === 0,
+    tools: new Set(DIRECT_TOOLS.filter(onPath)),
+    native,
+    foreign: new Set(ARCHES.filter((a) => a !== native && binfmtRuns(a))),
+  };
   return probed;
 }

@@ -111,7 +111,7 @@ export function rootSteps(b: BackendBuild, disk: string): Step[] {
   const layout: Layout = { bootable: isBootable(b.image), bytes: rootSizeBytes(b.image.size ?? DEFAULT_SIZE) };
   if (process.getuid?.() !== 0) return unprivilegedRootSteps(b, disk, tree, layout);
   // As root: into the disk, then the actions on its loop-mounted file system.
-  const stage = PackagesStage.of(b.cacheDir, { suite: b.suite, mirror: b.mirror, packages: b.image.packages, ...layout });
+  const stage = PackagesStage.of(b.cacheDir, { arch: b.arch, suite: b.suite, mirror: b.mirror, packages: b.image.packages, ...layout });
   let fromCache = false;
   let inTree = false;
   const root: RootFs = { dir: path.join(b.workDir, "root"), disk: { file: disk, offset: layout.bootable ? PARTITION_OFFSET : 0 } };
