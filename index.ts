@@ -25,7 +25,7 @@ const forest = reportConfigErrors(() => {
   });
 });
 
-/** Per image: its path, format, sizes (file, disk, on disk, and an overlay's flat file's), build key, content digest, installed packages (count, digest, SBOM file), backend, parent, and where it came from and is published. */
+/** Per image: its path, format, architecture, sizes (file, disk, on disk, and an overlay's flat file's), build key, content digest, installed packages (count, digest, SBOM file), backend, parent, and where it came from and is published. */
 export const images = Object.fromEntries(
   Object.entries(forest.images).map(([name, img]) => [
     name,
@@ -41,6 +41,7 @@ export const images = Object.fromEntries(
       installedPackages: img.installedPackages,
       sbom: img.sbom,
       backend: img.backend,
+      arch: img.arch,
       parent: img.parent,
       logFile: img.logFile,
       source: img.source,
@@ -57,7 +58,7 @@ export const pulled = Object.fromEntries(
 
 /**
  * Per image, what this `up` did: "built" or "reused" (unchanged, kept from
- * an earlier build), the seconds its build took, its boot check's share,
+ * an earlier build), its architecture, the seconds its build took, its boot check's share,
  * its disk's size, its file size and the bytes it takes on disk (for an
  * overlay, against its flat file's), how many packages it has installed, and its content digest.
  * `npm start` prints it as a table.
@@ -68,9 +69,11 @@ export const summary = Object.fromEntries(
     pulumi.all([
       pulumi.all([img.builtAt, img.buildSeconds, img.stepSeconds, img.sizeBytes, img.allocatedBytes, img.virtualBytes, img.flatBytes, img.digest]),
       img.installedPackages,
+      img.arch,
     ]).apply(
-      ([[builtAt, seconds, steps, sizeBytes, allocatedBytes, virtualBytes, flatBytes, digest], installed]) => ({
+      ([[builtAt, seconds, steps, sizeBytes, allocatedBytes, virtualBytes, flatBytes, digest], installed, arch]) => ({
         result: builtAt !== undefined && Date.parse(builtAt) >= started ? "built" : "reused",
+        arch,
         seconds,
         bootCheckSeconds: steps?.["boot check"],
         sizeBytes,

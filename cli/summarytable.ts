@@ -1,5 +1,5 @@
 // The stack's `summary` output (index.ts) as the table `npm start` ends
-// with: per image, what the update did, its build time (with the boot
+// with: per image, what the update did, its architecture, its build time (with the boot
 // check's share), its disk's size, its file's size (with the bytes it takes
 // on disk, and an overlay's share of its flat file's), how many packages
 // its dpkg database lists (its SBOM beside it lists them) and its
@@ -9,6 +9,8 @@
 /** One image's entry of the summary output; a field is missing for an image that was not built here. */
 export interface ImageSummary {
   result: string;
+  /** The Debian architecture (unset in a state written before it was recorded: amd64). */
+  arch?: string;
   seconds?: number;
   bootCheckSeconds?: number;
   sizeBytes?: number;
@@ -51,11 +53,11 @@ function fileColumn(s: ImageSummary): string {
 
 /** The summary as aligned columns under a header line, in the output's order. */
 export function summaryTable(summary: Record<string, ImageSummary>): string {
-  const rows = [["image", "result", "build time", "disk", "file (on disk)", "packages", "digest"]];
+  const rows = [["image", "result", "arch", "build time", "disk", "file (on disk)", "packages", "digest"]];
   for (const [name, s] of Object.entries(summary)) {
     const time = typeof s.seconds === "number" ? `${s.seconds.toFixed(1)} s` : "-";
     const boot = typeof s.bootCheckSeconds === "number" ? ` (boot check ${s.bootCheckSeconds.toFixed(1)} s)` : "";
-    rows.push([name, s.result, time + boot, bytes(s.virtualBytes), fileColumn(s), typeof s.packages === "number" ? String(s.packages) : "-", shortDigest(s.digest)]);
+    rows.push([name, s.result, s.arch ?? "amd64", time + boot, bytes(s.virtualBytes), fileColumn(s), typeof s.packages === "number" ? String(s.packages) : "-", shortDigest(s.digest)]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");

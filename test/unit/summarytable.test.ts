@@ -3,10 +3,10 @@ import { expect } from "chai";
 import { bytes, shortDigest, summaryTable } from "../../cli/summarytable";
 
 describe("npm start's summary table", () => {
-  it("aligns one row per image under the header, a boot check in the build time, an overlay's share of flat, its packages, '-' where nothing is known", () => {
+  it("aligns one row per image under the header, its architecture (amd64 where unrecorded), a boot check in the build time, an overlay's share of flat, its packages, '-' where nothing is known", () => {
     const table = summaryTable({
       "base.img": {
-        result: "built", seconds: 61.25, bootCheckSeconds: 19.04, sizeBytes: 8 * 2 ** 30, allocatedBytes: 1.5 * 2 ** 30, virtualBytes: 8 * 2 ** 30,
+        result: "built", arch: "arm64", seconds: 61.25, bootCheckSeconds: 19.04, sizeBytes: 8 * 2 ** 30, allocatedBytes: 1.5 * 2 ** 30, virtualBytes: 8 * 2 ** 30,
         digest: `sha256:0123456789ab${"c".repeat(52)}`, packages: 312,
       },
       "k8s.qcow2": { result: "reused", seconds: 12, sizeBytes: 700 * 2 ** 20, allocatedBytes: 701 * 2 ** 20, virtualBytes: 8 * 2 ** 30, digest: `sha256:${"f".repeat(64)}`, packages: 1204 },
@@ -14,11 +14,11 @@ describe("npm start's summary table", () => {
       "gone.img": { result: "reused" },
     });
     expect(table.split("\n")).to.deep.equal([
-      "image       result  build time                  disk     file (on disk)                             packages  digest",
-      "base.img    built   61.3 s (boot check 19.0 s)  8.0 GiB  8.0 GiB (1.5 GiB)                          312       sha256:0123456789ab",
-      "k8s.qcow2   reused  12.0 s                      8.0 GiB  700.0 MiB (701.0 MiB)                      1204      sha256:ffffffffffff",
-      "kind.qcow2  built   9.0 s                       8.0 GiB  60.0 MiB (61.0 MiB, 9% of flat 710.0 MiB)  -         -",
-      "gone.img    reused  -                           -        - (-)                                      -         -",
+      "image       result  arch   build time                  disk     file (on disk)                             packages  digest",
+      "base.img    built   arm64  61.3 s (boot check 19.0 s)  8.0 GiB  8.0 GiB (1.5 GiB)                          312       sha256:0123456789ab",
+      "k8s.qcow2   reused  amd64  12.0 s                      8.0 GiB  700.0 MiB (701.0 MiB)                      1204      sha256:ffffffffffff",
+      "kind.qcow2  built   amd64  9.0 s                       8.0 GiB  60.0 MiB (61.0 MiB, 9% of flat 710.0 MiB)  -         -",
+      "gone.img    reused  amd64  -                           -        - (-)                                      -         -",
     ]);
   });
 
