@@ -16,6 +16,7 @@
 //   npm run bench -- --smoke                   the direct backend, the tiny forest, once, no results file (npm test runs this)
 //   npm run bench -- --baseline REF            also the direct backend of commit REF (baseline.ts)
 //   npm run bench -- --no-floor                without each root's physical floor (floor.ts)
+//   npm run bench -- --no-arm64                without the seed forest's arm64 build (qemu-user) beside amd64's
 //   npm run bench -- --no-results              print only; --write-docs: also regenerate docs/performance.md
 //
 // lvh: LVH=/path/to/lvh, else `lvh` on PATH; without it, its rows say absent
@@ -58,6 +59,8 @@ function conditions(plan: Plan, floor: boolean): string[] {
       "built every image itself (source \"built\", each root through its own mmdebstrap) and that lvh wrote every image.",
     "Each sample's time ends once `sync` has returned after it (everything written on the disk), and starts once earlier writes reached the disk.",
     "Ratios: lvh's median over the builder's, both without our boot check (qemu from the image's own disk, which lvh does not do): the same work.",
+    ...(plan.builders.some((b) => b.arch) ? ["direct (arm64): the same images built for arm64 on this x86_64 host (vm-images:arch arm64): " +
+      "the package scripts, actions and apt of the images run through qemu-user; empty package caches only, and no ratio against lvh, which builds the host's architecture."] : []),
     ...(plan.warm ? ["Warm rows: our package caches (the user's) after an untimed cold `up` of the forest with the direct backend; " +
       "the edit rows come from the stack of each builder's first warm sample."] : []),
     ...(floor ? ["Floor: after a forest's samples, each root's packages (those an untimed build of it alone downloads into empty caches) " +
@@ -87,9 +90,10 @@ async function main() {
     const forests = (only ?? ["seed", "bootable"]).filter((n) => ["seed", "bootable", "smoke"].includes(n)).map(namedForest);
     const lvh = wanted.includes("lvh") && forests.length ? findLvh() : undefined;
     const machine = await describeMachine(os.tmpdir());
-    const builders = plannedBuilders(wanted, lvh, machine.kvm, process.env.LIBGUESTFS_BACKEND_SETTINGS !== undefined, baseline);
+    const arm64 = !smoke && !args.includes("--no-arm64") && process.arch === "x64";
+    const builders = plannedBuilders(wanted, lvh, machine.kvm, process.env.LIBGUESTFS_BACKEND_SETTINGS !== undefined, baseline, arm64);
     // The edits with one builder of each of ours: the first acceleration of a libguestfs one.
-    const edits = ["guestfs", "direct"].filter((t) => !coldOnly.includes(t)).map((t) => builders.find((b) => b.tool === t && !b.baseline)?.id).filter((id) => id !== undefined);
+    const edits = ["guestfs", "direct"].filter((t) => !coldOnly.includes(t)).map((t) => builders.find((b) => b.tool === t && !b.baseline && !b.arch)?.id).filter((id) => id !== undefined);
     const plan: Plan = { builders, samples, warm: !args.includes("--no-warm"), edits, lvh, nodeModules: Object.fromEntries(builders.filter((b) => b.baseline).map((b) => [b.id, baseline!.nodeModules])) };
     const warmUp = async (f: typeof forests[number]) => {
       await upSequence({ id: "direct (untimed warm-up)", tool: "direct", accel: "none" }, f, {}, false);

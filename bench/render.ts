@@ -3,7 +3,7 @@
 // the warm-cache one, then the edits) and, for the file beside the JSON, every
 // sample and the cold steps too. Pure: the same results give the same text.
 import type { EditRuns, ForestResult, ImageSample, Results, UpRun } from "./results";
-import { floorRows, lvhBuilders, rows, type Row } from "./summary";
+import { archRatios, floorRows, lvhBuilders, rows, type Row } from "./summary";
 
 export const fmt = (n: number | undefined) => (n === undefined ? "-" : n.toFixed(1));
 export const secs = (n: number | undefined) => (n === undefined ? "-" : `${fmt(n)} s`);
@@ -73,6 +73,9 @@ function editTable(forest: ForestResult, e: EditRuns): string[] {
   ];
 }
 
+/** Target: a foreign architecture's forest within this multiple of the host's. */
+export const ARCH_TARGET = 4;
+
 /** Target: our root build within this multiple of its floor. */
 export const FLOOR_TARGET = 1.5;
 
@@ -106,6 +109,11 @@ export function renderSummary(r: Results, file: string, linkDir = "../bench/resu
   for (const f of r.forests) out.push(...coldTable(r, f, "warm"));
   for (const f of r.forests) for (const e of f.edits) out.push(...editTable(f, e));
   for (const f of r.forests) out.push(...floorTable(r, f));
+  const arch = r.forests.flatMap((f) => archRatios(r, f));
+  if (arch.length) {
+    out.push(...arch.map((a) => `- ${a.forest}: ${a.builder} ${secs(a.median)} against direct (amd64) ${secs(a.hostMedian)}: ${a.ratio.toFixed(1)}x as long ` +
+      `(medians, empty package caches; target: at most ${ARCH_TARGET}x)`), "");
+  }
   const base = r.forests.flatMap((f) => baselines(r, f));
   if (base.length) out.push(...base.map((b) => `- ${b}`), "");
   if (r.ci) out.push(`The ci stack's forest, direct, cold, package caches warm: one build at a time ${secs(r.ci.serial.seconds)}, two at a time ${secs(r.ci.parallel.seconds)}.`, "");

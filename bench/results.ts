@@ -22,6 +22,10 @@ export interface Builder {
   absent?: string;
   /** The direct backend of another commit (--baseline). */
   baseline?: { ref: string; commit: string };
+  /** A foreign architecture the images are built for (vm-images:arch), through qemu-user; unset: the host's. */
+  arch?: string;
+  /** The forests it is sampled on (unset: all); it has no warm rounds, and no ratio against lvh (which builds the host's architecture). */
+  forests?: string[];
 }
 
 export interface ImageSample {

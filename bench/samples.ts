@@ -20,7 +20,7 @@ const PROGRAM = `
 const pulumi = require("@pulumi/pulumi");
 const { ImageForest } = require("pulumi-vm-images");
 const config = new pulumi.Config("vm-images");
-const forest = new ImageForest("images", { imagesFile: "images.json", dir: "images", backend: config.require("backend"), suite: "${SUITE}" });
+const forest = new ImageForest("images", { imagesFile: "images.json", dir: "images", backend: config.require("backend"), arch: config.get("arch"), suite: "${SUITE}" });
 exports.images = Object.fromEntries(Object.entries(forest.images).map(([n, i]) => [n, { accel: i.accel, steps: i.stepSeconds, seconds: i.buildSeconds, source: i.source, builtAt: i.builtAt }]));
 `;
 
@@ -73,6 +73,7 @@ export async function upSequence(b: Builder, forest: Forest, env: Record<string,
   };
   try {
     await project.setConfig("backend", b.tool);
+    if (b.arch) await project.setConfig("arch", b.arch);
     const cold = await up("cold up", forest.images);
     const runs: Record<string, UpRun> = {};
     if (edits) {
@@ -133,9 +134,9 @@ async function sample(plan: Plan, b: Builder, forest: Forest, condition: Conditi
 
 export async function sampleForest(plan: Plan, forest: Forest, warmUp: (forest: Forest) => Promise<void>): Promise<ForestResult> {
   const result: ForestResult = { name: forest.name, images: forest.images.map((i) => i.name), samples: [], edits: [] };
-  const active = plan.builders.filter((b) => !b.absent);
+  const active = plan.builders.filter((b) => !b.absent && (!b.forests || b.forests.includes(forest.name)));
   const phases: { condition: Condition; builders: Builder[] }[] = [{ condition: "empty", builders: active }];
-  const ours = active.filter((b) => b.tool !== "lvh");
+  const ours = active.filter((b) => b.tool !== "lvh" && !b.arch);
   if (plan.warm && ours.length) phases.push({ condition: "warm", builders: ours });
   for (const { condition, builders } of phases) {
     if (condition === "warm") await warmUp(forest);

@@ -41,7 +41,7 @@ export function rows(r: Results, forest: ForestResult, condition: Condition): Ro
     const t = builder.absent ? [] : times(forest, builder.id, condition);
     const m = t.length ? median(t) : undefined;
     const ratios: Record<string, number> = {};
-    if (m !== undefined && builder.tool !== "lvh") for (const l of lvh) ratios[l.id] = l.median / m;
+    if (m !== undefined && builder.tool !== "lvh" && !builder.arch) for (const l of lvh) ratios[l.id] = l.median / m;
     return { builder, condition, times: t, median: m, ratios };
   }).filter((row) => row.builder.absent || row.times.length);
 }
@@ -63,11 +63,27 @@ export interface FloorRow {
 export function floorRows(r: Results, forest: ForestResult): FloorRow[] {
   return (forest.floors ?? []).map((floor) => {
     const seconds = floor.downloadSeconds + floor.unpackSeconds;
-    const builders = r.builders.filter((b) => b.tool !== "lvh" && !b.absent).flatMap((b) => {
+    const builders = r.builders.filter((b) => b.tool !== "lvh" && !b.absent && !b.arch).flatMap((b) => {
       const own = forest.samples.filter((s) => s.builder === b.id && s.condition === "empty" && s.images[floor.image])
         .map((s) => s.images[floor.image].seconds - (s.images[floor.image].steps["boot check"] ?? 0));
       return own.length ? [{ id: b.id, median: median(own), multiple: median(own) / seconds }] : [];
     });
     return { floor, seconds, builders };
   });
+}
+
+/** A foreign architecture's median against the host's (the direct backend, empty package caches): how many times as long. */
+export interface ArchRatio {
+  forest: string;
+  builder: string;
+  median: number;
+  hostMedian: number;
+  ratio: number;
+}
+
+export function archRatios(r: Results, forest: ForestResult): ArchRatio[] {
+  const empty = rows(r, forest, "empty");
+  const host = empty.find((row) => row.builder.tool === "direct" && !row.builder.baseline && !row.builder.arch)?.median;
+  return empty.filter((row) => row.builder.arch && row.median !== undefined && host !== undefined)
+    .map((row) => ({ forest: forest.name, builder: row.builder.id, median: row.median!, hostMedian: host!, ratio: row.median! / host! }));
 }

@@ -9,7 +9,7 @@ import { renderFull, renderSummary } from "../../bench/render";
 import { latest, parseResults, resultsBaseName } from "../../bench/results";
 import { debUrls, listBaseUrl, poolName } from "../../bench/debs";
 import { goBuildVersion } from "../../bench/machine";
-import { floorRows, rows } from "../../bench/summary";
+import { archRatios, floorRows, rows } from "../../bench/summary";
 import { built, fixture } from "../support/benchfixture";
 
 describe("bench: plan", () => {
@@ -23,6 +23,11 @@ describe("bench: plan", () => {
     expect(plannedBuilders(["lvh", "guestfs"], "/x/lvh", "tcg", false).map((b) => b.id)).to.deep.equal(["lvh (tcg)", "guestfs (tcg)"]);
     const noLvh = plannedBuilders(["lvh", "direct"], undefined, "tcg", false);
     expect(noLvh[0]).to.include({ id: "lvh", tool: "lvh" }).and.have.property("absent");
+  });
+  it("adds the direct backend building arm64 on the seed forest when asked", () => {
+    const b = plannedBuilders(["direct"], undefined, "tcg", false, undefined, true);
+    expect(b.map((x) => x.id)).to.deep.equal(["direct", "direct (arm64)"]);
+    expect(b[1]).to.deep.include({ arch: "arm64", forests: ["seed"] });
   });
 });
 
@@ -53,6 +58,17 @@ describe("bench: results", () => {
     const warm = rows(r, r.forests[0], "warm");
     expect(warm.map((x) => x.builder.id)).to.deep.equal(["direct"]);
     expect(warm[0].ratios["lvh (tcg)"]).to.equal(110 / 9);
+  });
+  it("gives an arm64 builder no ratio against lvh, and its median against the host's direct one", () => {
+    const r = fixture();
+    r.builders.push({ id: "direct (arm64)", tool: "direct", accel: "none", arch: "arm64", forests: ["seed"] });
+    r.forests[0].samples.push(...[40, 44, 36].map((seconds, round) => ({ builder: "direct (arm64)", condition: "empty" as const, round, position: 2, seconds, flushSeconds: 1, peakKiB: 1, bootCheckSeconds: 0, images: {} })));
+    const arm = rows(r, r.forests[0], "empty").find((x) => x.builder.id === "direct (arm64)")!;
+    expect(arm.median).to.equal(40);
+    expect(arm.ratios).to.deep.equal({});
+    expect(archRatios(r, r.forests[0])).to.deep.equal([{ forest: "seed", builder: "direct (arm64)", median: 40, hostMedian: 11, ratio: 40 / 11 }]);
+    expect(renderSummary(r, "f.json")).to.include("- seed: direct (arm64) 40.0 s against direct (amd64) 11.0 s: 3.6x as long (medians, empty package caches; target: at most 4x)");
+    expect(rows(r, r.forests[0], "warm").map((x) => x.builder.id)).to.deep.equal(["direct"]);
   });
   it("keeps an absent lvh as a row without times or ratio", () => {
     const r = fixture(true);
