@@ -18,7 +18,7 @@ function imagesFileOf(stack: string): string {
 describe("e2e: the shipped stacks", function () {
   this.timeout(40 * 60_000);
 
-  for (const stack of ["dev", "ci"]) {
+  for (const stack of ["dev", "ci", "ci-arm64"]) {
     it(`${stack}: a fresh preview lists one create per image of its images file, and builds nothing`, async () => {
       const project = await TestProject.fromRepo(stack);
       try {
@@ -96,6 +96,51 @@ describe("e2e: the shipped stacks", function () {
       fs.appendFileSync(script("bpf.sh"), "echo edited >> /root/results/bpf\n");
       const preview = await project.preview();
       expect(opsByName(preview, "Image")).to.deep.equal({ "bpf.qcow2": "replace", "net.qcow2": "replace", "router.qcow2": "replace" });
+    });
+  });
+
+  describe("ci-arm64: the ci images file for arm64 on this build host, three builds at once", () => {
+    let project: TestProject;
+
+    before(async () => {
+      project = await TestProject.fromRepo("ci-arm64", { VM_IMAGES_PARALLEL: "3" });
+    });
+    after(async () => project?.dispose());
+
+    it("refuses the guestfs backend at preview, naming the image and the arch setting", async () => {
+      await project.setConfig("backend", "guestfs");
+      const r = await project.run("preview", "--stack", project.stack);
+      expect(r.code).to.not.equal(0);
+      expect(r.stdout + r.stderr).to.match(/image "base\.qcow2": arch: "arm64" is not this host's architecture \(amd64\), and the guestfs backend builds only that one/);
+      await project.must("config", "rm", "--stack", project.stack, "vm-images:backend");
+    });
+
+    it("builds every image for arm64, boots the bootable base under UEFI to a login prompt, and built the siblings at once", async () => {
+      await project.up();
+      const images = (await project.outputs()).images as Record<string, Record<string, unknown>>;
+      expect(Object.keys(images).sort()).to.deep.equal(["base.qcow2", "bpf.qcow2", "net.qcow2", "router.qcow2"]);
+      for (const img of Object.values(images)) {
+        expect(img).to.include({ arch: "arm64", backend: "direct", format: "qcow2" });
+        expect(img.path as string).to.include(path.join("images", "ci-arm64"));
+      }
+      const summary = (await project.outputs()).summary as Record<string, Record<string, unknown>>;
+      for (const s of Object.values(summary)) expect(s).to.include({ result: "built", arch: "arm64" });
+      const boot = summary["base.qcow2"].bootCheckSeconds as number;
+      expect(boot, "the boot check's seconds").to.be.greaterThan(0);
+      const log = fs.readFileSync(path.join(project.dir, "images", "ci-arm64", "base.qcow2.log"), "utf8");
+      expect(log).to.match(/base\.qcow2 boot check \| login prompt after [\d.]+ s/);
+      expect(log).to.match(/qemu-system-aarch64/);
+      console.log(`      base.qcow2 (arm64): built in ${(summary["base.qcow2"].seconds as number).toFixed(1)} s, boot check ${boot.toFixed(1)} s`);
+      const span = (name: string) => {
+        const times = fs.readFileSync(path.join(project.dir, "images", "ci-arm64", `${name}.log`), "utf8").split("\n")
+          .map((l) => /^(\d{4}-\d\d-\d\dT\S+Z) /.exec(l)?.[1]).filter((t): t is string => !!t).map((t) => Date.parse(t));
+        return { start: Math.min(...times), end: Math.max(...times) };
+      };
+      const net = span("net.qcow2");
+      const bpf = span("bpf.qcow2");
+      expect(net.start < bpf.end && bpf.start < net.end, `net ${JSON.stringify(net)}, bpf ${JSON.stringify(bpf)}`).to.equal(true);
+      // Another up changes nothing.
+      expect(opsByName(await project.preview(), "Image")).to.deep.equal({ "base.qcow2": "same", "bpf.qcow2": "same", "net.qcow2": "same", "router.qcow2": "same" });
     });
   });
 });

@@ -68,9 +68,9 @@ describe("integration: the direct backend's sandbox", function () {
   this.timeout(30 * 60_000);
   let work: string;
   let hostileRoot: string;
-  const build = (config: ImageConfigInput, parentPath?: string, mirror?: string, backend: Backend = directBackend, guestfsEnv: Record<string, string> = {}) =>
+  const build = (config: ImageConfigInput, parentPath?: string, mirror?: string, backend: Backend = directBackend, guestfsEnv: Record<string, string> = {}, arch?: string) =>
     buildImage({
-      dir: path.join(work, "images"), image: parseImageConfig(config), parentPath, suite: "bookworm", mirror, baseDir: work, mergeSteps: true,
+      dir: path.join(work, "images"), image: parseImageConfig(config), parentPath, arch, suite: "bookworm", mirror, baseDir: work, mergeSteps: true,
       backend, guestfsEnv, cacheDir: path.join(work, "cache"), signal: new AbortController().signal, echo: () => {},
     });
 
@@ -79,24 +79,30 @@ describe("integration: the direct backend's sandbox", function () {
   });
   after(() => fs.rmSync(work, { recursive: true, force: true }));
 
-  it("keeps a hostile image's actions off the build host", async () => {
-    const before = hostState();
-    // Each attack is its own action; what it did inside is recorded in the image.
-    const actions = HOSTILE.map((cmd) => ({
-      type: "run-command" as const,
-      cmd: `if ${cmd} >/dev/null 2>&1; then r=succeeded; else r=failed; fi; echo "$r: ${cmd.replace(/"/g, "")}" >> /root/hostile.log`,
-    }));
-    const built = await build({ name: "hostile.img", bootable: false, size: "1G", packages: ["iproute2", "procps"], actions });
-    hostileRoot = built.path;
-    expect(hostState()).to.deep.equal(before);
-    const log = debugfs(built.path, "cat /root/hostile.log");
+  // Each attack is its own action; what it did inside is recorded in the image.
+  const hostileActions = HOSTILE.map((cmd) => ({
+    type: "run-command" as const,
+    cmd: `if ${cmd} >/dev/null 2>&1; then r=succeeded; else r=failed; fi; echo "$r: ${cmd.replace(/"/g, "")}" >> /root/hostile.log`,
+  }));
+
+  /** The attacks of HOSTILE, each failed inside, as the image's log says. */
+  function hostileActionsFailed(image: string) {
+    const log = debugfs(image, "cat /root/hostile.log");
     for (const cmd of ["hostname evil", "sysctl -w kernel.domainname=evil", "ip link add evil0 type dummy", "mkdir /sys/evil",
       "mount -t tmpfs tmpfs /mnt", "echo 1 > /proc/sys/net/ipv4/ip_forward"]) {
       expect(log, cmd).to.include(`failed: ${cmd}`);
     }
     // The image's own resolv.conf (empty: nothing of the build host) is put back.
-    expect(debugfs(built.path, "cat /etc/resolv.conf")).to.equal("");
-    expect(debugfs(built.path, "ls -l /dev")).not.to.include("evil");
+    expect(debugfs(image, "cat /etc/resolv.conf")).to.equal("");
+    expect(debugfs(image, "ls -l /dev")).not.to.include("evil");
+  }
+
+  it("keeps a hostile image's actions off the build host", async () => {
+    const before = hostState();
+    const built = await build({ name: "hostile.img", bootable: false, size: "1G", packages: ["iproute2", "procps"], actions: hostileActions });
+    hostileRoot = built.path;
+    expect(hostState()).to.deep.equal(before);
+    hostileActionsFailed(built.path);
   });
 
   it("refuses the keyrings, user namespaces and the calls of the deny list, and leaves the host's keyrings as they were", async () => {
@@ -300,7 +306,7 @@ describe("integration: the direct backend's sandbox", function () {
   });
 
   /** A root image with the hostile package, built by `backend`: its postinst's attempts on the build host, all failed. */
-  async function hostilePackage(backend: Backend, name: string, guestfsEnv: Record<string, string> = {}) {
+  async function hostilePackage(backend: Backend, name: string, guestfsEnv: Record<string, string> = {}, arch?: string, more: Pick<ImageConfigInput, "packages" | "actions"> = {}) {
     const marker = `hostile-${randomBytes(8).toString("hex")}`;
     // Listeners on the host's loopback and on its own address, counting connections.
     const seen: string[] = [];
@@ -317,7 +323,7 @@ describe("integration: the direct backend's sandbox", function () {
     process.env.VM_IMAGES_TEST_SECRET = marker;
     let built;
     try {
-      built = await build({ name, bootable: false, size: "1G", packages: [HOSTILE_PACKAGE] }, undefined, sources, backend, guestfsEnv);
+      built = await build({ name, bootable: false, size: "1G", packages: [HOSTILE_PACKAGE, ...(more.packages ?? [])], actions: more.actions }, undefined, sources, backend, guestfsEnv, arch);
     } finally {
       delete process.env.VM_IMAGES_TEST_SECRET;
       loopback.close();
@@ -339,6 +345,16 @@ describe("integration: the direct backend's sandbox", function () {
   }
 
   it("runs a root image's package scripts in the sandbox: a hostile postinst reaches nothing of the build host", () => hostilePackage(directBackend, "hostile-pkg.img"));
+
+  it("keeps a hostile arm64 image off the build host too: its package scripts and actions run through qemu-user, in the sandbox", async () => {
+    const before = hostState();
+    const built = await hostilePackage(directBackend, "hostile-arm64.img", {}, "arm64", { packages: ["iproute2", "procps"], actions: hostileActions });
+    expect(hostState()).to.deep.equal(before);
+    hostileActionsFailed(built.path);
+    // The image's own binaries ran: an AArch64 shell (ELF e_machine 183) wrote the logs.
+    const dash = execFileSync("debugfs", ["-R", "cat /usr/bin/dash", built.path], { stdio: ["ignore", "pipe", "ignore"] });
+    expect(dash.readUInt16LE(18)).to.equal(183);
+  });
 
   it("runs a root image's package scripts in the sandbox where loop mounts fail too (into a directory)", async () => {
     // A mount that refuses loop devices, as in some containers, found first on PATH.
