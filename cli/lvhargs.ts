@@ -13,7 +13,10 @@ export const USAGE = `usage: npm run lvh -- images build [flags]
   --dry-run          show what would be built and why (pulumi preview --diff); build nothing
   --merge-steps[=B]  merge virt-customize steps (true or false; saved in the stack's config)
   --pkg-repo SUITE   Debian suite of root images (saved in the stack's config)
-  --stack NAME       the Pulumi stack (default: lvh with --dir, else $VM_IMAGES_STACK or dev)
+  --arch ARCH        Debian architecture of the images: amd64 (default), arm64, ... (saved in the
+                     stack's config); with --dir, another architecture's images go to DIR/images-ARCH
+  --stack NAME       the Pulumi stack (default: lvh with --dir, lvh-ARCH for another architecture,
+                     else $VM_IMAGES_STACK or dev)
   --cwd DIR          the Pulumi project (default: this repository)
 
 usage: npm run lvh -- images pull REF --dir DIR [--cache] [--flatten] [--platform OS/ARCH]
@@ -52,6 +55,8 @@ export interface BuildOptions {
   cwd?: string;
   /** --pkg-repo: the Debian suite of root images. */
   suite?: string;
+  /** --arch: the Debian architecture of the images. */
+  arch?: string;
   mergeSteps?: boolean;
   forceRebuild: boolean;
   dryRun: boolean;
@@ -114,6 +119,7 @@ function parseBuild(argv: string[], env: LvhEnv): BuildOptions | { command: "hel
       case "--stack": opts.stack = args.value(f); break;
       case "--cwd": opts.cwd = args.value(f); break;
       case "--pkg-repo": opts.suite = args.value(f); break;
+      case "--arch": opts.arch = args.value(f); break;
       case "--force-rebuild": opts.forceRebuild = boolean(f); break;
       case "--dry-run": opts.dryRun = boolean(f); break;
       case "--merge-steps": opts.mergeSteps = boolean(f); break;
@@ -123,7 +129,9 @@ function parseBuild(argv: string[], env: LvhEnv): BuildOptions | { command: "hel
   }
   // Built from an lvh data directory, the images get a stack of their own,
   // so that they never replace the images of the shipped stacks.
-  const stack = opts.stack ?? (opts.dir !== undefined ? "lvh" : env.VM_IMAGES_STACK || "dev");
+  // Another architecture's images of the same directory, a stack of their own too.
+  const foreign = opts.arch !== undefined && opts.arch !== "amd64" ? `-${opts.arch}` : "";
+  const stack = opts.stack ?? (opts.dir !== undefined ? `lvh${foreign}` : env.VM_IMAGES_STACK || "dev");
   return { ...opts, stack };
 }
 

@@ -1,5 +1,5 @@
 // `npm run lvh -- images build [flags]`: lvh's build flags carried out by
-// Pulumi on a stack. --dir, --pkg-repo and --merge-steps are saved in the
+// Pulumi on a stack. --dir, --pkg-repo, --arch and --merge-steps are saved in the
 // stack's config (lvh reads them on every run; a stack keeps them), the rest
 // become arguments of one `pulumi up`, printed so that it can be run directly.
 import * as fs from "node:fs";
@@ -55,9 +55,12 @@ function stackSettings(opts: BuildOptions, project: string, where: string): Reco
     const imagesFile = path.join(dir, "images.json");
     if (!fs.existsSync(imagesFile)) throw new UsageError(`--dir ${opts.dir}: ${imagesFile} does not exist`);
     settings["vm-images:imagesFile"] = configPath(project, imagesFile);
-    settings["vm-images:dir"] = configPath(project, path.join(dir, "images"));
+    // Another architecture's images beside the amd64 ones, never over them.
+    const images = opts.arch !== undefined && opts.arch !== "amd64" ? `images-${opts.arch}` : "images";
+    settings["vm-images:dir"] = configPath(project, path.join(dir, images));
   }
   if (opts.suite !== undefined) settings["vm-images:suite"] = opts.suite;
+  if (opts.arch !== undefined) settings["vm-images:arch"] = opts.arch;
   if (opts.mergeSteps !== undefined) settings["vm-images:mergeSteps"] = String(opts.mergeSteps);
   return settings;
 }

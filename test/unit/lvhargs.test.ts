@@ -17,6 +17,8 @@ describe("lvh's command line", () => {
     ["$VM_IMAGES_STACK as the default stack", ["images", "build"], build({ stack: "ci" }), { VM_IMAGES_STACK: "ci" }],
     ["--dir: stack lvh", ["images", "build", "--dir", "_data"], build({ dir: "_data", stack: "lvh" })],
     ["--dir=: stack lvh, whatever $VM_IMAGES_STACK", ["images", "build", "--dir=_data"], build({ dir: "_data", stack: "lvh" }), { VM_IMAGES_STACK: "ci" }],
+    ["--arch arm64 with --dir: stack lvh-arm64", ["images", "build", "--dir", "_data", "--arch", "arm64"], build({ dir: "_data", arch: "arm64", stack: "lvh-arm64" })],
+    ["--arch amd64 with --dir: stack lvh", ["images", "build", "--dir", "_data", "--arch=amd64"], build({ dir: "_data", arch: "amd64", stack: "lvh" })],
     ["--stack over --dir's default", ["images", "build", "--dir", "_data", "--stack=mine"], build({ dir: "_data", stack: "mine" })],
     ["--image and --force-rebuild", ["images", "build", "--image", "k8s.qcow2", "--force-rebuild"], build({ image: "k8s.qcow2", forceRebuild: true })],
     ["a value with = in it", ["images", "build", "--cwd=/p/a=b"], build({ cwd: "/p/a=b" })],
