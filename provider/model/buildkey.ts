@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "1b6f9f0ff554a0571725404bd4c67e53500b243f670671230b1919b910ced21a";
+export const PIPELINE_SOURCES = "2f1012f99460b696f8c6074b02a8b5b1040d81fb7da85aa6a8f7d845040fcc8f";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
