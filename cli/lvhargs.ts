@@ -25,7 +25,8 @@ usage: npm run lvh -- images pull REF --dir DIR [--cache] [--flatten] [--platfor
   --dir DIR          the images land in DIR/images, decompressed (an overlay with its parents)
   --flatten          an overlay becomes a standalone file, as lvh expects (no backing file)
   --cache            keep each DIR/images/<image>.zst too
-  --platform P       the platform of a multi-platform image (default: the host's)
+  --platform P       os/arch[/variant] or arch to pull, such as linux/arm64: a multi-platform
+                     image's entry for it; another platform's image is refused (default: the host's)
   --insecure         plain HTTP or unverified TLS for a registry not on loopback
 
 usage: npm run lvh -- images verify --dir DIR --registry REPO [--image NAME] [flags]

@@ -146,7 +146,7 @@ export async function runVerify(opts: VerifyOptions, where: string): Promise<num
         try {
           current = {
             registry: settings.registry!, insecure: settings.insecureRegistry, localDir: settings.dir, work: here, session, signal,
-            log, tools, guestfsEnv: accel.env, cacheDir: cache, maxDifferences: opts.maxDiffs,
+            log, tools, guestfsEnv: accel.env, cacheDir: cache, maxDifferences: opts.maxDiffs, arch: settings.arch,
           };
           const r = await verifyImage({ ...current, inputs: await inputsOf(name) });
           digests.set(name, r.publishedDigest);

@@ -2,6 +2,7 @@
 // entries of a pulled image's file system are images, and the annotations
 // we publish with. An lvh image holds `/data/images/<name>.zst`; anything
 // else under data/images (links, devices, paths that escape) is refused.
+import { DEFAULT_ARCH } from "./arch";
 import type { TarEntry } from "./tar";
 
 /** A file name of an image: no directory, no leading dot. */
@@ -131,6 +132,8 @@ export interface PublishedImageFacts {
   backingFile?: string;
   suite: string;
   backend: string;
+  /** Its Debian architecture (vm-images:arch). @default "amd64" */
+  arch?: string;
   created: string;
   /** Its SBOM's layer (the blob's digest, "sha256:<hex>"), and what it lists. */
   sbomLayer?: string;
@@ -138,6 +141,12 @@ export interface PublishedImageFacts {
 }
 
 export const ANNOTATION_PREFIX = "io.github.pulumi-vm-images";
+
+/** The annotation that holds the image's build key (its tag). */
+export const BUILD_KEY_ANNOTATION = `${ANNOTATION_PREFIX}.build-key`;
+
+/** The annotation that holds the image's Debian architecture (the config holds its OCI platform). */
+export const ARCH_ANNOTATION = `${ANNOTATION_PREFIX}.arch`;
 
 /** The annotation that holds the image file's content digest. */
 export const CONTENT_DIGEST_ANNOTATION = `${ANNOTATION_PREFIX}.content-digest`;
@@ -181,7 +190,7 @@ export function publishAnnotations(f: PublishedImageFacts): Record<string, strin
   return {
     "org.opencontainers.image.title": f.name,
     "org.opencontainers.image.created": f.created,
-    [`${ANNOTATION_PREFIX}.build-key`]: f.buildKey,
+    [BUILD_KEY_ANNOTATION]: f.buildKey,
     ...(f.digest ? { [CONTENT_DIGEST_ANNOTATION]: f.digest } : {}),
     ...(f.parentBuildKey ? { [`${ANNOTATION_PREFIX}.parent-build-key`]: f.parentBuildKey } : {}),
     ...(f.parentDigest && DIGEST_PATTERN.test(f.parentDigest) ? { [`${ANNOTATION_PREFIX}.parent-content-digest`]: f.parentDigest } : {}),
@@ -191,6 +200,7 @@ export function publishAnnotations(f: PublishedImageFacts): Record<string, strin
     ...(f.installedPackages ? { [INSTALLED_PACKAGES_ANNOTATION]: `${f.installedPackages.count} ${f.installedPackages.digest}` } : {}),
     [`${ANNOTATION_PREFIX}.suite`]: f.suite,
     [`${ANNOTATION_PREFIX}.backend`]: f.backend,
+    [ARCH_ANNOTATION]: f.arch ?? DEFAULT_ARCH,
   };
 }
 

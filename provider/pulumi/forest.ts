@@ -3,6 +3,7 @@
 // images it pulls first.
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { archOf, platformText } from "../model/arch";
 import { configWarnings, type ImageConfigInput } from "../model/config";
 import { Forest } from "../model/forest";
 import { readLvhImagesFile } from "../model/imagesfile";
@@ -70,6 +71,8 @@ export class ImageForest extends pulumi.ComponentResource {
     for (const ref of args.pull ?? []) {
       this.pulled[ref] = new PulledImage(ref, {
         ref, dir: args.dir, insecureRegistry: args.insecureRegistry, builds: this.forest.names(), flatten: args.flatten,
+        // The stack's architecture: an index's entry for it, or a plain manifest of it (the images built on it are of it too).
+        platform: platformText(archOf({ arch: args.arch })),
       }, { parent: this });
     }
     const pulls = Object.values(this.pulled);

@@ -11,7 +11,7 @@ export interface PulledImageArgs {
   ref: pulumi.Input<string>;
   /** The images directory its files land in. */
   dir: pulumi.Input<string>;
-  /** os/arch of a multi-platform image. @default the host's, such as "linux/amd64" */
+  /** os/arch[/variant] to pull: a multi-platform image's entry for it; a single-platform image of another is refused (an ImageForest gives its vm-images:arch's). @default the host's, such as "linux/amd64" */
   platform?: pulumi.Input<string>;
   /** Plain HTTP or unverified TLS for a registry not on loopback. @default false */
   insecureRegistry?: pulumi.Input<boolean>;

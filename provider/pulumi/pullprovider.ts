@@ -20,7 +20,7 @@ export interface PullInputs {
   ref: string;
   /** The images directory the files land in. */
   dir: string;
-  /** os/arch of a multi-platform image. @default the host's */
+  /** os/arch[/variant] to pull (an index's entry, or a single-platform image of it). @default the host's */
   platform?: string;
   insecureRegistry?: boolean;
   /** Images the stack builds itself: a pull that holds one of them fails rather than overwrite it. */

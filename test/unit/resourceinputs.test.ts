@@ -80,12 +80,14 @@ describe("resources an ImageForest registers", () => {
       "vm-images:pull": "127.0.0.1:5000/lvh/kind:1", "vm-images:registry": "127.0.0.1:5000/team/images", "vm-images:tag": "main",
       "vm-images:insecureRegistry": "true", "vm-images:verifyBoot": "false", "vm-images:verbose": "true", "vm-images:localCopies": "false", "vm-images:layering": "overlay",
       "vm-images:network": "mirror", "vm-images:allowHosts": "proxy.example,10.1.0.0/16",
-      "vm-images:hostPaths": "/srv/kernels",
+      "vm-images:hostPaths": "/srv/kernels", "vm-images:arch": "arm64",
     });
     const resources = await register(() => new ImageForest("images", settings));
     expect(resources.map((r) => r.name)).to.deep.equal(["127.0.0.1:5000/lvh/kind:1", "base.img", "images", "k8s.qcow2"]);
     expect(resources[0].inputs).to.deep.equal({
       ref: "127.0.0.1:5000/lvh/kind:1", dir: path.join(root, "out"), insecureRegistry: true, builds: ["base.img", "k8s.qcow2"],
+      // The stack's architecture: an index's entry for it, or a plain manifest of it.
+      platform: "linux/arm64/v8",
     });
     const { __urn: _urn, ...inputs } = resources[1].inputs;
     expect(inputs).to.deep.equal({
@@ -93,7 +95,7 @@ describe("resources an ImageForest registers", () => {
       baseDir: root, suite: "trixie", mirror: "https://mirror.example/debian", backend: "direct", mergeSteps: false,
       rebuild: "2", registry: "127.0.0.1:5000/team/images", tag: "main", insecureRegistry: true, verifyBoot: false, verbose: true,
       localCopies: false, layering: "overlay", network: "mirror", allowHosts: ["proxy.example", "10.1.0.0/16"],
-      hostPaths: ["/srv/kernels"],
+      hostPaths: ["/srv/kernels"], arch: "arm64",
     });
   });
 });

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { CheckedImageInputs } from "../../model/check";
 import { needsPublish, UNREACHABLE } from "../../model/diff";
 import { parseRef, publishedContentDigest, TAG } from "../../model/oci";
-import { archOf } from "../../model/arch";
+import { archOf, platformText } from "../../model/arch";
 import { contentDigest } from "./digest";
 import { packagesRecordOf, sbomOf } from "./packages";
 import { archiveMoved } from "../archive/stale";
@@ -67,10 +67,11 @@ async function annotatedDigest(
  * its parent layers, or flattened), and record the file as its local copy.
  */
 async function fetchLocalCopy(
-  published: string, dir: string, name: string, insecure: boolean | undefined, session: RegistrySession, signal: AbortSignal, log: Logger, flatten?: boolean,
+  published: string, dir: string, name: string, arch: string, insecure: boolean | undefined, session: RegistrySession, signal: AbortSignal, log: Logger, flatten?: boolean,
 ) {
   const started = Date.now();
-  const pulled = await pullImages({ ref: published, dir, expect: [name], log, label: `${name} registry`, signal, session, insecure, flatten });
+  const platform = platformText(arch);
+  const pulled = await pullImages({ ref: published, dir, expect: [name], platform, log, label: `${name} registry`, signal, session, insecure, flatten });
   const file = pulled.files[0];
   recordLocalCopy(file.path, pulled.pinned);
   log.line(name, `local copy: pulled ${pulled.pinned} in ${round1((Date.now() - started) / 1000)} s`);
@@ -89,7 +90,8 @@ export async function ensureParent(inputs: CheckedImageInputs, session: Registry
   const current = await lookUpPublished(inputs.registry, inputs.parentBuildKey!, inputs.insecureRegistry, session, label, signal);
   if (current === undefined || current === UNREACHABLE || isLocalCopy(inputs.parentPath, current)) return;
   const log = stderrLogger();
-  await fetchLocalCopy(current, path.dirname(inputs.parentPath), inputs.parent, inputs.insecureRegistry, session, signal, log);
+  // A parent of the forest is of its child's architecture.
+  await fetchLocalCopy(current, path.dirname(inputs.parentPath), inputs.parent, archOf(inputs), inputs.insecureRegistry, session, signal, log);
 }
 
 /** Why a published image is behind the archive (followArchive): newer versions of its packages, no SBOM, or an archive that cannot be read. */
@@ -110,7 +112,8 @@ export async function pullFromCache(inputs: CheckedImageInputs, session: Registr
   const ref = `${inputs.registry}:${inputs.buildKey}`;
   const p = imagePaths(inputs.dir, name);
   const probe = stderrLogger(p.log);
-  const common = { log: probe, label: `${name} registry`, signal, session, insecure: inputs.insecureRegistry };
+  // The build key's tag is a plain manifest of the key's architecture.
+  const common = { log: probe, label: `${name} registry`, signal, session, insecure: inputs.insecureRegistry, platform: platformText(archOf(inputs)) };
   let digest: string;
   try {
     digest = await resolveDigest({ ref, ...common });
@@ -172,7 +175,7 @@ export async function publish(outs: ImageOutputs, session: RegistrySession, sign
   const log = openLog ?? fileLogger(outs.logFile, toStderr, { append: true });
   try {
     if (outs.published?.startsWith(`${outs.registry}@`) && outs.tag) {
-      await tagPublished(outs.published!, outs.name, outs.tag, { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry });
+      await tagPublished(outs.published!, outs.name, outs.tag, outs.arch, { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry });
       return { ...outs, publishedTag: outs.tag, publishError: undefined };
     }
     const common = { log, label: `${outs.name} publish`, signal, session, insecure: outs.insecureRegistry };
@@ -181,7 +184,7 @@ export async function publish(outs: ImageOutputs, session: RegistrySession, sign
       file: outs.path, repository: outs.registry, tag: outs.tag, sbom: outs.sbom && sbomOf(outs.path, outs.digest) ? outs.sbom : undefined,
       facts: {
         name: outs.name, buildKey: outs.buildKey, digest: outs.digest, parentBuildKey: outs.parentBuildKey, parentDigest: outs.parentDigest, suite: outs.suite,
-        backend: outs.backend, created: new Date().toISOString(), installedPackages: outs.installedPackages, ...overlay,
+        backend: outs.backend, arch: outs.arch, created: new Date().toISOString(), installedPackages: outs.installedPackages, ...overlay,
       },
       ...common,
     });
@@ -225,7 +228,7 @@ export async function updateFromRegistry(olds: ImageOutputs, news: CheckedImageI
     if (current === UNREACHABLE) throw new Error(`${news.name}: its local copy is missing or changed and the registry ${news.registry} is not available to fetch it again`);
     const log = fileLogger(p.log, toStderr, { append: true });
     try {
-      const file = await fetchLocalCopy(published, news.dir, news.name, news.insecureRegistry, session, signal, log, news.flatten);
+      const file = await fetchLocalCopy(published, news.dir, news.name, archOf(news), news.insecureRegistry, session, signal, log, news.flatten);
       const digest = file.publishedDigest ?? await contentDigest(file.path);
       outs = { ...outs, identity: file.identity, sizeBytes: file.identity.size, source: `pulled ${published}`, digest };
     } finally {

@@ -18,6 +18,7 @@ import { ANNOTATION_PREFIX, parseRef, TAG } from "../../model/oci";
 import { crane, RegistryError, type RegistrySession } from "../oci/crane";
 import { isLocalCopy } from "../oci/localcopy";
 import { pullImages, resolveDigest } from "../oci/pull";
+import { DEFAULT_ARCH, platformText } from "../../model/arch";
 import { onPath } from "../run/host";
 import type { Logger } from "../run/log";
 import { BACKENDS } from "./create";
@@ -46,6 +47,8 @@ export interface VerifyRequest {
   cacheDir: string;
   /** How many differing files to name. */
   maxDifferences: number;
+  /** The Debian architecture of the images (vm-images:arch): their artifacts are pulled for its platform. @default "amd64" */
+  arch?: string;
 }
 
 /** What finding a published artifact takes: a verification's request but the image's inputs. */
@@ -81,7 +84,8 @@ async function taggedArtifact(req: RegistryRequest, name: string, buildKey: stri
 
 /** The image file of the artifact tagged `buildKey`: the local copy when unchanged, else pulled into `into`. */
 async function publishedFile(req: RegistryRequest, name: string, buildKey: string, into: string): Promise<{ file: string; published: string }> {
-  const common = { log: req.tools, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure };
+  const platform = platformText(req.arch ?? DEFAULT_ARCH);
+  const common = { log: req.tools, label: `${name} verify`, signal: req.signal, session: req.session, insecure: req.insecure, platform };
   const published = await taggedArtifact(req, name, buildKey);
   const local = path.join(req.localDir, name);
   if (isLocalCopy(local, published)) {

@@ -94,6 +94,8 @@ export interface CraneOptions {
   /** Plain HTTP or unverified TLS for a registry that is not on loopback (crane's --insecure). */
   insecure?: boolean;
   timeoutMs?: number;
+  /** What crane reads on its stdin (a manifest to put). */
+  input?: string;
 }
 
 /** The error of a failed registry operation: the registry, the cause, no credential. */
@@ -124,7 +126,7 @@ export async function crane(op: string, host: string, args: string[], o: CraneOp
   const bin = craneBinary();
   try {
     return await run(bin, [...args, ...(o.insecure ? ["--insecure"] : [])], {
-      label: o.label, log: o.log, signal: o.signal, capture: true,
+      label: o.label, log: o.log, signal: o.signal, capture: true, input: o.input,
       timeoutMs: o.timeoutMs ?? 30 * MINUTE, env: { ...o.session.env }, redact: o.session.redact,
     });
   } catch (err) {

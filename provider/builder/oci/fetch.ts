@@ -1,5 +1,6 @@
 // Fetching one published artifact without a Docker daemon:
-//   crane digest REF           the manifest digest, resolved for the platform
+//   the manifest digest REF names for the platform (manifests.ts: an
+//     index's entry, or a plain manifest of that platform)
 //   crane export REPO@DIGEST - the flattened file system, pinned to that digest
 // Only regular files data/images/<name>.zst are used (model/oci.ts), each
 // decompressed by zstd into a staging directory the caller made, sparse
@@ -12,15 +13,17 @@ import { sbomFileName } from "../../model/sbom";
 import { once } from "node:events";
 import { pipeline } from "node:stream/promises";
 import { CommandError, MINUTE, start } from "../run/exec";
-import { DIGEST_PATTERN, imageEntry, parseRef, registryRefusal } from "../../model/oci";
-import { crane, craneExport, type RegistrySession } from "./crane";
+import { imageEntry, parseRef, registryRefusal } from "../../model/oci";
+import { craneExport, type RegistrySession } from "./crane";
+import { digestOf, resolveForPlatform } from "./manifests";
+import { parsePlatform, platformString } from "../../model/platforms";
 import type { Logger } from "../run/log";
 import { readTar } from "../../model/tar";
 
 /** What fetching an artifact takes (a pull's request, less what to do with the files). */
 export interface FetchRequest {
   ref: string;
-  /** os/arch[/variant] of a multi-platform index. @default the host's, linux/amd64 */
+  /** os/arch[/variant] (or arch) to pull: an index's entry for it, or a plain manifest of it. @default the host's, linux/amd64, as lvh's */
   platform?: string;
   /** Keep `<name>.zst` next to each image (lvh's --cache). */
   cache?: boolean;
@@ -56,21 +59,20 @@ export function hostPlatform(): string {
 }
 
 /**
- * The digest `ref` points to now, for the platform. Rejects with a
- * RegistryError (`notFound` for a missing tag). `manifestOnly`: the digest of
- * the manifest itself, whatever it is, from one HEAD request (for what we
- * publish ourselves: a single-platform manifest, never an index).
+ * The digest `ref` points to now, for the platform: an index's entry for it,
+ * or a plain manifest of it (manifests.ts; one of another platform is
+ * refused, naming both). Rejects with a RegistryError (`notFound` for a
+ * missing tag). `manifestOnly`: the digest of the manifest itself, whatever
+ * it is, from one HEAD request (a build key's tag: a plain manifest of the
+ * key's architecture, never an index).
  */
 export async function resolveDigest(req: FetchRequest, opts: { manifestOnly?: boolean } = {}): Promise<string> {
   const parsed = parseRef(req.ref);
   const refusal = registryRefusal(parsed.host, !!req.insecure);
   if (refusal) throw new Error(refusal);
-  const out = await crane("looking up " + req.ref, parsed.host, ["digest", ...(opts.manifestOnly ? [] : ["--platform", req.platform ?? hostPlatform()]), req.ref], {
-    log: req.log, label: req.label, signal: req.signal, session: req.session, insecure: req.insecure, timeoutMs: 2 * 60_000,
-  });
-  const digest = out.trim().split("\n").pop() ?? "";
-  if (!DIGEST_PATTERN.test(digest)) throw new Error(`registry ${parsed.host}: ${req.ref} gave no digest (${JSON.stringify(digest.slice(0, 80))})`);
-  return digest;
+  const o = { log: req.log, label: req.label, signal: req.signal, session: req.session, insecure: req.insecure };
+  if (opts.manifestOnly) return digestOf(req.ref, o);
+  return resolveForPlatform(req.ref, parsePlatform(req.platform ?? hostPlatform()), o);
 }
 
 async function writeAll(w: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
@@ -84,7 +86,7 @@ async function writeAll(w: NodeJS.WritableStream, chunk: Buffer): Promise<void> 
 export async function extractImages(pinned: string, staging: string, into: string, req: FetchRequest): Promise<string[]> {
   const { host } = parseRef(pinned);
   const names: string[] = [];
-  const exp = craneExport(`pulling ${pinned}`, host, pinned, { ...req, platform: req.platform ?? hostPlatform(), timeoutMs: PULL_TIMEOUT_MS });
+  const exp = craneExport(`pulling ${pinned}`, host, pinned, { ...req, platform: platformString(parsePlatform(req.platform ?? hostPlatform())), timeoutMs: PULL_TIMEOUT_MS });
   let refusal: unknown;
   // Whether we refused what crane sent (an entry we will not write), rather than failed to read or write it.
   let ours = false;

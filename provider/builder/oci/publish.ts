@@ -4,7 +4,9 @@
 // `docker create`, which `lvh images pull` uses, accepts it), annotations
 // that say what it is, and tags: its build key, its content digest
 // (`content-sha256-<hex>`, by which an overlay's parent is found) and,
-// optionally, a human tag. An overlay is published as it is, its delta only;
+// optionally, a human tag, which the image's other architectures may share
+// (platformtag.ts: then it is an index of them). The config's platform and
+// an annotation say its architecture. An overlay is published as it is, its delta only;
 // its annotations name its parent (chain.ts). An image's SBOM, where it has
 // one, is a second layer of its own (data/sbom/<name>.cdx.json), which an
 // annotation names, so that `crane blob` fetches it without the image.
@@ -17,7 +19,8 @@ import { contentTag, humanTag, parseRef, publishAnnotations, type PublishedImage
 import { crane, type RegistrySession } from "./crane";
 import { MINUTE, run } from "../run/exec";
 import type { Logger } from "../run/log";
-import { hostPlatform } from "./fetch";
+import { DEFAULT_ARCH, platformText } from "../../model/arch";
+import { tagForPlatform } from "./platformtag";
 
 export interface PublishRequest {
   file: string;
@@ -74,11 +77,11 @@ export async function publishImage(req: PublishRequest): Promise<string> {
     const facts = { ...req.facts, sbomLayer: sbomLayer ? lastLayer(await crane(what, host, ["manifest", `${req.repository}@${staged}`], opts)) : undefined };
     const annotations = Object.entries(publishAnnotations(facts)).flatMap(([k, v]) => ["-a", `${k}=${v}`]);
     const final = digestOf(await crane(what, host, [
-      "mutate", `${req.repository}@${staged}`, "--set-platform", hostPlatform(), "--cmd", "/bin/true", ...annotations,
+      "mutate", `${req.repository}@${staged}`, "--set-platform", platformText(req.facts.arch ?? DEFAULT_ARCH), "--cmd", "/bin/true", ...annotations,
     ], opts));
     await crane(what, host, ["tag", `${req.repository}@${final}`, req.facts.buildKey], opts);
     if (req.facts.digest) await crane(what, host, ["tag", `${req.repository}@${final}`, contentTag(req.facts.digest)], opts);
-    if (req.tag) await crane(what, host, ["tag", `${req.repository}@${final}`, humanTag(req.tag, name)], opts);
+    if (req.tag) await tagForPlatform(`${req.repository}@${final}`, humanTag(req.tag, name), req.facts.arch ?? DEFAULT_ARCH, opts);
     try {
       await crane(what, host, ["delete", `${req.repository}@${staged}`], opts);
     } catch (err) {
@@ -100,11 +103,11 @@ function lastLayer(manifest: string): string {
   return digest;
 }
 
-/** Add the human tag of `name` to an image published already (`repository@digest`). */
+/** Add the human tag of `name` to an image of `arch` published already (`repository@digest`), beside its other architectures'. */
 export async function tagPublished(
-  published: string, name: string, tag: string, o: { log: Logger; label: string; signal?: AbortSignal; session: RegistrySession; insecure?: boolean },
+  published: string, name: string, tag: string, arch: string,
+  o: { log: Logger; label: string; signal?: AbortSignal; session: RegistrySession; insecure?: boolean },
 ): Promise<void> {
-  const repository = published.slice(0, published.indexOf("@"));
-  await crane(`tagging ${name} in ${repository}`, parseRef(repository).host, ["tag", published, humanTag(tag, name)], o);
-  o.log.line(o.label, `tagged ${published} ${humanTag(tag, name)}`);
+  const holds = await tagForPlatform(published, humanTag(tag, name), arch, o);
+  o.log.line(o.label, `tagged ${published} ${humanTag(tag, name)} (it holds ${holds})`);
 }
