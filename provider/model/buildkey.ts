@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "be5c16a84e3d6803cacb3308734720b9450b5928f556cf36aaf2779fd56de4cf";
+export const PIPELINE_SOURCES = "2f1012f99460b696f8c6074b02a8b5b1040d81fb7da85aa6a8f7d845040fcc8f";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -142,9 +142,6 @@ export interface PublishedImageFacts {
 
 export const ANNOTATION_PREFIX = "io.github.pulumi-vm-images";
 
-/** The annotation that holds the image's build key (its tag). */
-export const BUILD_KEY_ANNOTATION = `${ANNOTATION_PREFIX}.build-key`;
-
 /** The annotation that holds the image's Debian architecture (the config holds its OCI platform). */
 export const ARCH_ANNOTATION = `${ANNOTATION_PREFIX}.arch`;
 
@@ -190,7 +187,7 @@ export function publishAnnotations(f: PublishedImageFacts): Record<string, strin
   return {
     "org.opencontainers.image.title": f.name,
     "org.opencontainers.image.created": f.created,
-    [BUILD_KEY_ANNOTATION]: f.buildKey,
+    [`${ANNOTATION_PREFIX}.build-key`]: f.buildKey,
     ...(f.digest ? { [CONTENT_DIGEST_ANNOTATION]: f.digest } : {}),
     ...(f.parentBuildKey ? { [`${ANNOTATION_PREFIX}.parent-build-key`]: f.parentBuildKey } : {}),
     ...(f.parentDigest && DIGEST_PATTERN.test(f.parentDigest) ? { [`${ANNOTATION_PREFIX}.parent-content-digest`]: f.parentDigest } : {}),

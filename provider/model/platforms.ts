@@ -6,7 +6,7 @@
 // while there is one platform, an OCI image index with one entry per
 // platform once there are two, where a publish replaces only its own.
 import { ociPlatform } from "./arch";
-import { ARCH_ANNOTATION, BUILD_KEY_ANNOTATION, manifestAnnotations } from "./oci";
+import { ARCH_ANNOTATION, manifestAnnotations } from "./oci";
 
 export interface Platform {
   os: string;
@@ -92,17 +92,6 @@ export function configPlatform(config: string): Platform {
 export function annotatedPlatform(manifest: string): Platform | undefined {
   const arch = manifestAnnotations(manifest)[ARCH_ANNOTATION];
   return arch ? ociPlatform(arch) : undefined;
-}
-
-/**
- * Whether a manifest is one of ours published before the architecture was
- * recorded: its config says the publishing host's platform, whatever the
- * image's architecture was, so a pull takes it for any platform (its build
- * key, which holds the architecture, chose it).
- */
-export function platformUnrecorded(manifest: string): boolean {
-  const a = manifestAnnotations(manifest);
-  return a[BUILD_KEY_ANNOTATION] !== undefined && a[ARCH_ANNOTATION] === undefined;
 }
 
 /** A manifest as `crane manifest` prints it: an index (its entries) or a plain manifest. */

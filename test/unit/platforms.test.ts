@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { ociPlatform } from "../../provider/model/arch";
 import { ARCH_ANNOTATION, publishAnnotations } from "../../provider/model/oci";
 import {
-  annotatedPlatform, configPlatform, type Descriptor, INDEX_MEDIA_TYPE, nextTag, parseManifest, parsePlatform, type Platform, platformMismatch, platformUnrecorded,
+  annotatedPlatform, configPlatform, type Descriptor, INDEX_MEDIA_TYPE, nextTag, parseManifest, parsePlatform, type Platform, platformMismatch,
   platformString, samePlatform, satisfies, selectEntry, tagHolds, type TagState,
 } from "../../provider/model/platforms";
 
@@ -51,15 +51,6 @@ describe("platforms: --platform and matching", () => {
     const manifest = JSON.stringify({ schemaVersion: 2, annotations: publishAnnotations({ ...facts, arch: "arm64" }) });
     expect(annotatedPlatform(manifest)).to.deep.equal(ociPlatform("arm64"));
     expect(annotatedPlatform(JSON.stringify({ schemaVersion: 2 }))).to.equal(undefined);
-  });
-
-  it("takes ours published before the architecture was recorded for any platform (their config says the publishing host's)", () => {
-    const facts = { name: "base.img", buildKey: "k", suite: "bookworm", backend: "direct", created: "2026-01-01T00:00:00Z" };
-    const { [ARCH_ANNOTATION]: _arch, ...before } = publishAnnotations(facts);
-    expect(platformUnrecorded(JSON.stringify({ schemaVersion: 2, annotations: before }))).to.equal(true);
-    expect(platformUnrecorded(JSON.stringify({ schemaVersion: 2, annotations: publishAnnotations(facts) }))).to.equal(false);
-    // Not ours: its config decides (none is amd64).
-    expect(platformUnrecorded(JSON.stringify({ schemaVersion: 2 }))).to.equal(false);
   });
 
   it("tells an index from a manifest (OCI and Docker spellings)", () => {

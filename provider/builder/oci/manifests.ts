@@ -4,12 +4,11 @@
 // right); the platform of a plain manifest, from our annotation, else from
 // its config (none is amd64); and a pull's reference resolved for a
 // platform (model/platforms.ts decides): an index's entry for it, or a
-// plain manifest of it (or one of ours that predates the recorded
-// architecture), else an error naming what it is.
+// plain manifest of it, else an error naming what it is.
 import * as crypto from "node:crypto";
 import { DIGEST_PATTERN, parseRef } from "../../model/oci";
 import {
-  annotatedPlatform, configPlatform, type ParsedManifest, parseManifest, type Platform, platformMismatch, platformUnrecorded, selectEntry,
+  annotatedPlatform, configPlatform, type ParsedManifest, parseManifest, type Platform, platformMismatch, selectEntry,
 } from "../../model/platforms";
 import { crane, type CraneOptions } from "./crane";
 
@@ -67,7 +66,6 @@ export async function platformOf(m: ManifestRead, o: CraneOptions): Promise<Plat
 export async function resolveForPlatform(ref: string, platform: Platform, o: CraneOptions): Promise<string> {
   const m = await readManifest(ref, o);
   if (m.parsed.kind === "index") return selectEntry(ref, m.parsed.manifests, platform).digest;
-  if (platformUnrecorded(m.text)) return m.digest;
   const mismatch = platformMismatch(ref, await platformOf(m, o), platform);
   if (mismatch) throw new Error(mismatch);
   return m.digest;
