@@ -21,17 +21,21 @@ import { inMountNamespace, type Layout, noLoopMount, removeTree } from "./disk";
 import { parentSourceDate, repackStep } from "./reproducible";
 import { applyChangesStep, changesDir, prepareChanges } from "./changes";
 
+/** sfdisk on a disk file: not a block device, so nothing for the kernel to reread. */
+function sfdisk(disk: string, ctx: BuildContext, args: string[], input?: string) {
+  return run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", ...args, disk], {
+    label: `${ctx.image} sfdisk`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE, input,
+  });
+}
+
 /**
  * A grown disk's root partition extended to its end: MBR partition 1, or a
  * GPT's root partition once its backup GPT has moved to the new end. The
  * file system's new size in bytes (a GPT keeps its disk's last MiB).
  */
 async function growPartition(disk: string, part: RootPartition, ctx: BuildContext): Promise<number> {
-  const sfdisk = (args: string[], input?: string) => run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", ...args, disk], {
-    label: `${ctx.image} sfdisk`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE, input,
-  });
-  if (part.table === "gpt") await sfdisk(["--relocate", "gpt-bak-std"]);
-  await sfdisk(["-N", String(part.number)], ",+\n");
+  if (part.table === "gpt") await sfdisk(disk, ctx, ["--relocate", "gpt-bak-std"]);
+  await sfdisk(disk, ctx, ["-N", String(part.number)], ",+\n");
   const grown = rootPartition(readDiskHead(disk));
   if (part.table === "gpt" && grown?.bytes) return grown.bytes;
   return fs.statSync(disk).size - part.offset;
@@ -74,6 +78,14 @@ async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext):
     ctx.log.line(ctx.image, "no loop mount here; falling back to libguestfs to copy the parent's files");
     ctx.progress?.warn("no loop mount here; falling back to libguestfs to copy the parent's files");
     return { part, loop: false };
+  }
+  // resize2fs (1.47) cuts a disk file to the grown file system's size,
+  // without the offset it was given: a partitioned disk loses its last
+  // OFFSET bytes, and its file system no longer fits a loop device. It gets
+  // its size back, and a GPT its backup table, which that cut, at the end.
+  if (grow && part && fs.statSync(disk).size !== wanted) {
+    fs.truncateSync(disk, wanted);
+    if (part.table === "gpt") await sfdisk(disk, ctx, ["--relocate", "gpt-bak-std"]);
   }
   return { part, loop: true };
 }
