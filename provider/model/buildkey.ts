@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "1b6f9f0ff554a0571725404bd4c67e53500b243f670671230b1919b910ced21a";
+export const PIPELINE_SOURCES = "b735125421db473218dee73019cfa1b8377764ff460acfcad924b7d948aeeb24";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
