@@ -17,6 +17,10 @@ const QEMU: Record<Arch, string> = {
   amd64: "x86_64", arm64: "aarch64", armhf: "arm", i386: "i386", ppc64el: "ppc64le", riscv64: "riscv64", s390x: "s390x",
 };
 
+/** The qemu system emulator that boots an architecture's bootable images (bootFirmware), and its Debian package. */
+export const systemEmulator = (arch: string) => (arch === "arm64" ? "qemu-system-aarch64" : "qemu-system-x86_64");
+export const systemEmulatorPackage = (arch: string) => (arch === "arm64" ? "qemu-system-arm" : "qemu-system-x86");
+
 /** The binfmt_misc entry that runs an architecture's binaries on another machine. */
 export const binfmtEntry = (arch: string) => `qemu-${QEMU[arch as Arch] ?? arch}`;
 

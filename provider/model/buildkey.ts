@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "2f1012f99460b696f8c6074b02a8b5b1040d81fb7da85aa6a8f7d845040fcc8f";
+export const PIPELINE_SOURCES = "f9dab1962205eda9052a4cd11374eef4ef892c88469a51caeb80edc4bd0c091b";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -30,6 +30,26 @@ export function fileSystemIds(imageName: string): FileSystemIds {
   return { uuid: uuidOf(uuid), hashSeed: uuidOf(seed), diskId: disk.slice(0, 8) };
 }
 
+/** A GPT disk's fixed ids: the disk's GUID, its two partitions' GUIDs, and the EFI system partition's FAT volume id. */
+export interface GptIds {
+  disk: string;
+  esp: string;
+  root: string;
+  /** 8 hex digits, mkfs.fat's `-i`. */
+  espVolumeId: string;
+}
+
+/** The ids of a UEFI-bootable image's partition table and EFI system partition, from its file name, as fileSystemIds. */
+export function gptIds(imageName: string): GptIds {
+  const of = (what: string) => sha256(`vm-images ${what}\0${imageName}`);
+  return {
+    disk: uuidOf(of("gpt disk guid")).toUpperCase(),
+    esp: uuidOf(of("gpt esp guid")).toUpperCase(),
+    root: uuidOf(of("gpt root guid")).toUpperCase(),
+    espVolumeId: of("esp volume id").slice(0, 8),
+  };
+}
+
 /** The `Date:` of a Release or InRelease file, in seconds since the epoch; undefined without one. */
 export function releaseEpoch(release: string): number | undefined {
   const date = /^Date:\s*(.+?)\s*$/m.exec(release)?.[1];

@@ -21,6 +21,8 @@ export interface RootStageInputs {
   bootable: boolean;
   /** The disk's size in bytes. */
   bytes: number;
+  /** A UEFI-bootable root's file system UUID, which its fstab names; unset for others (their keys stay). */
+  rootUuid?: string;
 }
 
 export function rootStageKey(i: RootStageInputs): string {
@@ -35,6 +37,7 @@ export function rootStageKey(i: RootStageInputs): string {
     packages: [...new Set(i.packages)].sort(),
     bootable: i.bootable,
     bytes: i.bytes,
+    rootUuid: i.rootUuid,
   }));
 }
 

@@ -129,13 +129,13 @@ export const SETTINGS = {
   /**
    * Boot a bootable image from its own disk under qemu before keeping it, and
    * fail the build unless it reaches a login prompt. Not part of the build key.
-   * @default true where qemu-system-x86_64 is installed
+   * @default true where the architecture's qemu is installed (qemu-system-x86_64; for arm64 qemu-system-aarch64 and UEFI firmware)
    */
   verifyBoot: {
     kind: flag, stack: true, image: "given", forest: true, howOnly: true,
     doc: "boot each bootable root image under qemu before keeping it (see [The boot check](building.md#the-boot-check)); not part of the build key, " +
       "so changing it rebuilds nothing",
-    defaultDoc: "`true` where `qemu-system-x86_64` is installed",
+    defaultDoc: "`true` where the architecture's qemu is installed: `qemu-system-x86_64`, or for arm64 `qemu-system-aarch64` and UEFI firmware (`qemu-efi-aarch64`)",
   },
   ...SANDBOX_SETTINGS,
   /** Every line of every tool in the CLI's output too (it is always in the image's log). @default false */

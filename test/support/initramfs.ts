@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { partitionOffset, readSector0 } from "../../provider/builder/boot/layout";
+import { partitionOffset, readDiskHead } from "../../provider/builder/boot/layout";
 import { rawImage } from "./tree";
 
 const execFileP = promisify(execFile);
@@ -50,7 +50,7 @@ export async function initramfsPair(image: string): Promise<InitramfsPair> {
     fs.mkdirSync(mnt);
     fs.mkdirSync(out);
     await execFileP("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", SCRIPT, "initramfs",
-      raw, String(partitionOffset(readSector0(raw))), mnt, out], { maxBuffer: 64 << 20 });
+      raw, String(partitionOffset(readDiskHead(raw))), mnt, out], { maxBuffer: 64 << 20 });
     const read = (f: string) => fs.readFileSync(path.join(out, f), "utf8");
     return {
       built: read("built.list").split("\n").filter(Boolean), own: read("own.list").split("\n").filter(Boolean),

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { partitionOffset, readSector0 } from "../../provider/builder/boot/layout";
+import { partitionOffset, readDiskHead } from "../../provider/builder/boot/layout";
 
 const execFileP = promisify(execFile);
 
@@ -40,7 +40,7 @@ export async function imageTree(image: string): Promise<Map<string, Entry>> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "vm-images-tree-"));
   try {
     const raw = await rawImage(image, tmp);
-    const sector = readSector0(raw);
+    const sector = readDiskHead(raw);
     const mnt = path.join(tmp, "mnt");
     fs.mkdirSync(mnt);
     const { stdout } = await execFileP("unshare", ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", SCRIPT, "tree",

@@ -10,7 +10,8 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BootCheckError, bootCommand, bootToLogin } from "../../provider/builder/boot/check";
+import { BootCheckError, bootToLogin } from "../../provider/builder/boot/check";
+import { bootCommand } from "../../provider/builder/boot/qemu";
 import { memoryLogger } from "../../provider/builder/run/log";
 
 const FAKE_QEMU = `#!/bin/sh
@@ -24,6 +25,9 @@ case $(basename "$image") in
     sleep 0.3; printf 'sshd: host key 256 SHA256:G0aCMygcargOM0YTU15qYSevVT98aNa+hTD2EyZKRJ8 root@base (ECDSA)\\r\\nsshd: started with 2 host keys\\r\\n';;
   sshfail*) printf '\\033[0;1;31mFAILED\\033[0m] Failed to start ssh.service - OpenBSD Secure Shell server.\\r\\n';;
   broken*) echo "qemu-system-x86_64: -drive file=$image: Could not open" >&2; exit 1;;
+  uefishell*) printf 'BdsDxe: starting Boot0001 "EFI Internal Shell"\r\n\\033[1m\\033[33m\\033[40mShell> \\033[0m';;
+  grubrescue*) printf 'error: no such device: 0c0ffee0.\r\nerror: you need to load the kernel first.\r\n\r\ngrub rescue> ';;
+  uefilogin*) case $0 in *aarch64) printf 'Debian GNU/Linux 12 debian ttyAMA0\r\n\r\ndebian login: ';; esac;;
 esac
 while :; do sleep 1; done
 `;
@@ -38,6 +42,7 @@ describe("boot check (a stand-in qemu)", () => {
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "vmi-bootcheck-"));
     fs.writeFileSync(path.join(dir, "qemu-system-x86_64"), FAKE_QEMU, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "qemu-system-aarch64"), FAKE_QEMU, { mode: 0o755 });
     savedPath = process.env.PATH;
     process.env.PATH = `${dir}${path.delimiter}${savedPath ?? ""}`;
   });
@@ -119,6 +124,37 @@ describe("boot check (a stand-in qemu)", () => {
     abort.abort();
     expect((await failure(checking)).message).to.match(/^boot check failed: interrupted\n/);
     expect(stillRunning(image("slow"))).to.equal(false);
+  });
+});
+
+describe("boot check of an arm64 image (a stand-in qemu-system-aarch64)", () => {
+  let dir: string;
+  let savedPath: string | undefined;
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "vmi-bootcheck-arm64-"));
+    fs.writeFileSync(path.join(dir, "qemu-system-aarch64"), FAKE_QEMU, { mode: 0o755 });
+    savedPath = process.env.PATH;
+    process.env.PATH = `${dir}${path.delimiter}${savedPath ?? ""}`;
+  });
+  after(() => {
+    process.env.PATH = savedPath;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const check = (name: string) => bootToLogin({ image: path.join(dir, `${name}-${process.pid}`), format: "qcow2", accel: "tcg", timeoutMs: 60_000, arch: "arm64" });
+
+  it("passes at the login prompt of the emulator of its architecture", async () => {
+    expect((await check("uefilogin")).console).to.match(/ttyAMA0\n\ndebian login: $/);
+  });
+
+  it("fails at once at the UEFI shell (nothing it could boot) and at GRUB's rescue shell, and qemu has ended", async () => {
+    for (const [name, what] of [["uefishell", /\(Shell>\)/], ["grubrescue", /\((grub rescue>|you need to load the kernel first)\)/]] as const) {
+      const started = Date.now();
+      const err = await check(name).then(() => expect.fail("passed"), (e: unknown) => e as BootCheckError);
+      expect(err.message).to.match(/^boot check failed: the guest cannot reach a login prompt /);
+      expect(err.message.split("\n")[0]).to.match(what);
+      expect(Date.now() - started, "failed at once").to.be.lessThan(30_000);
+      expect(stillRunning(`${name}-${process.pid}`)).to.equal(false);
+    }
   });
 });
 

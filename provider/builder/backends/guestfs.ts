@@ -17,7 +17,7 @@ import * as path from "node:path";
 import { customizeInvocations } from "../../actions/customize";
 import { DEFAULT_SIZE, imageFormat, isBootable } from "../../model/image";
 import { actionContexts } from "./actioncontext";
-import { EXTLINUX_CONF, FSTAB, partitionOffset, readSector0, SYSLINUX_MBR } from "../boot/layout";
+import { EXTLINUX_CONF, FSTAB, partitionOffset, readDiskHead, SYSLINUX_MBR } from "../boot/layout";
 import { type CommandError, MINUTE, run } from "../run/exec";
 import { bootstrapCommand } from "./mmdebstrap";
 import { bootstrapInSandbox, tarTree } from "./bootstrapsandbox";
@@ -141,12 +141,12 @@ function derivedSteps(b: BackendBuild): Step[] {
 
 /** Whether the image starts with an MBR partition table (a bootable image) rather than a bare file system. */
 async function hasPartitionTable(image: string, workDir: string, ctx: BuildContext): Promise<boolean> {
-  if (imageFormat(image) === "raw") return partitionOffset(readSector0(image)) > 0;
+  if (imageFormat(image) === "raw") return partitionOffset(readDiskHead(image)) > 0;
   const out = path.join(workDir, "sector0");
   const source = await openParent(image, ctx);
   const format = source.name.startsWith("json:") ? [] : ["-f", source.format];
   await qemuImg(ctx, ["dd", ...format, "-O", "raw", "bs=512", "count=1", `if=${source.name}`, `of=${out}`]);
-  return partitionOffset(readSector0(out)) > 0;
+  return partitionOffset(readDiskHead(out)) > 0;
 }
 
 /** virt-customize for packages (derived images only) and actions: one run when merging steps. */

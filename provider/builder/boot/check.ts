@@ -1,8 +1,10 @@
-// The boot check: a built image booted alone from its own disk (BIOS, its
-// own boot loader, kernel and initramfs) under qemu, kept only if its serial
-// console reaches a login prompt within a time limit. A console that shows a
-// failure it cannot recover from (a kernel panic, the initramfs shell,
-// systemd's emergency mode, a disk the BIOS cannot boot) fails at once. An
+// The boot check: a built image booted alone from its own disk (BIOS, or
+// UEFI firmware for arm64; its own boot loader, kernel and initramfs) under
+// qemu (command lines: qemu.ts), kept only if its serial console reaches a
+// login prompt within a time limit. A console that shows a failure it
+// cannot recover from (a kernel panic, the initramfs shell, systemd's
+// emergency mode, a disk the BIOS cannot boot, the UEFI shell, GRUB's rescue
+// shell) fails at once. An
 // image with sshd must also show sshd started with its host keys, made at
 // this first boot: the "sshd: host key ..." lines, then "sshd: started
 // with N host keys", that sh/ssh-host-keys.sh's drop-in for ssh.service
@@ -11,10 +13,13 @@
 // qemu is started with exec.start() rather than run(): the console is a
 // stream whose prompt ends without a newline, and success means stopping
 // qemu ourselves.
-import * as os from "node:os";
+import { bootFirmware, systemEmulator } from "../../model/arch";
 import { CommandError, start } from "../run/exec";
 import { type Logger, memoryLogger } from "../run/log";
 import type { Step } from "../run/steps";
+import { bootCommand, type DiskController, UEFI_FATAL, uefiBootCommand } from "./qemu";
+
+export type { DiskController } from "./qemu";
 
 /** Console text that means the guest will never reach a login prompt. */
 const FATAL = [
@@ -55,8 +60,6 @@ const FATAL_GRACE_MS = 2_000;
 /** Lines of the console quoted in a failure. */
 const TAIL_LINES = 25;
 
-export const DEFAULT_BOOT_TIMEOUT_MS = 6 * 60_000;
-
 export interface BootCheckOptions {
   /** The disk image, booted with -snapshot: the check never writes to it. */
   image: string;
@@ -74,11 +77,9 @@ export interface BootCheckOptions {
   sshd?: boolean;
   /** The disk's controller: AHCI (the default), or virtio-scsi for a kernel without AHCI, such as Debian's cloud kernels. */
   disk?: DiskController;
-  /** The image's Debian architecture; unset: amd64. */
+  /** The image's Debian architecture; unset: amd64. arm64 boots from UEFI firmware on qemu-system-aarch64 (`disk` is then virtio-blk). */
   arch?: string;
 }
-
-export type DiskController = "ahci" | "virtio-scsi";
 
 export interface BootResult {
   console: string;
@@ -100,38 +101,6 @@ export class BootCheckError extends Error {
     super(message);
     this.name = "BootCheckError";
   }
-}
-
-/**
- * The qemu command line that boots `image` from its own disk with a serial
- * console on stdio. On the q35 machine the disk is on its AHCI controller
- * (the guest still sees /dev/sda), which the BIOS reads by DMA rather than
- * the PIO of the older machine's IDE; with two vCPUs (one thread each under
- * TCG) the kernel and systemd start in parallel. Under TCG here: a login
- * prompt after 18-20 s instead of 28-30 s, the same image. A kernel without
- * AHCI (Debian's cloud kernels have virtio drivers only) boots from a
- * virtio-scsi controller, where it still sees /dev/sda.
- *
- * The image is the guest's, and qemu's device emulation what it attacks:
- * qemu runs under its seccomp filter (no exec, no obsolete system calls, no
- * changes to its scheduling) and, started as root, as `nobody` once it has
- * opened its files (the disk, /dev/kvm). qemu installs the filter before
- * -runas changes its user, so the filter denies set*uid (new privileges)
- * only to a qemu that is not root: as root, the change of user must pass,
- * and `nobody` has nothing to regain.
- */
-export function bootCommand(image: string, format: string, accel: "kvm" | "tcg", asRoot = process.getuid?.() === 0, disk: DiskController = "ahci"): string[] {
-  const drive = disk === "ahci"
-    ? ["-drive", `file=${image},format=${format},if=ide`]
-    : ["-device", "virtio-scsi-pci,id=scsi0", "-drive", `file=${image},format=${format},if=none,id=disk0`, "-device", "scsi-hd,drive=disk0,bus=scsi0.0"];
-  const cpus = Math.max(1, Math.min(2, os.availableParallelism()));
-  return [
-    "-machine", "q35", "-accel", accel, "-smp", String(cpus), "-m", "1024",
-    "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
-    "-snapshot", ...drive,
-    "-sandbox", `on,obsolete=deny,${asRoot ? "" : "elevateprivileges=deny,"}spawn=deny,resourcecontrol=deny`,
-    ...(asRoot ? ["-runas", "nobody"] : []),
-  ];
 }
 
 /** Printable console text: no terminal escapes or carriage returns. */
@@ -168,8 +137,12 @@ export async function bootToLogin(opts: BootCheckOptions): Promise<BootResult> {
   const label = opts.label ?? "boot check";
   const log = opts.log ?? memoryLogger();
   if (opts.signal?.aborted) throw new BootCheckError("boot check not started: the build was interrupted", []);
-  // -snapshot: nothing to clean up, so SIGKILL at once.
-  const qemu = start("qemu-system-x86_64", bootCommand(opts.image, opts.format, opts.accel, undefined, opts.disk), {
+  const arch = opts.arch ?? "amd64";
+  const uefi = bootFirmware(arch) === "uefi";
+  const fatals = [...FATAL, ...(uefi ? UEFI_FATAL : []), ...(opts.sshd ? [SSHD_FAILED] : [])];
+  // -snapshot (the disk and the firmware's variable store): nothing to clean up, so SIGKILL at once.
+  const args = uefi ? uefiBootCommand(opts.image, opts.format) : bootCommand(opts.image, opts.format, opts.accel, undefined, opts.disk);
+  const qemu = start(systemEmulator(arch), args, {
     label, log, timeoutMs: opts.timeoutMs, signal: opts.signal, stdout: "pipe", killSignal: "SIGKILL",
   });
   let out = "";
@@ -201,7 +174,7 @@ export async function bootToLogin(opts: BootCheckOptions): Promise<BootResult> {
       if (settled) return;
       login ||= LOGIN.test(out);
       if (login && (!opts.sshd || SSHD_STARTED.test(clean(out)))) return settle();
-      const fatal = [...FATAL, ...(opts.sshd ? [SSHD_FAILED] : [])].find((re) => re.test(out));
+      const fatal = fatals.find((re) => re.test(out));
       if (fatal && !fatalTimer) {
         const what = fatal.exec(out)![0].replace(/^\(initramfs\) $/, "dropped to the initramfs shell");
         const cannot = fatal === SSHD_FAILED ? "sshd did not start" : "the guest cannot reach a login prompt";

@@ -18,6 +18,8 @@ export interface StageInputs {
   packages: string[];
   bootable: boolean;
   bytes: number;
+  /** A UEFI-bootable root's file system UUID, which its fstab names; unset for others. */
+  rootUuid?: string;
 }
 
 const opts = (ctx: BuildContext) => ({ log: ctx.log, label: `${ctx.image} cache`, signal: ctx.signal });

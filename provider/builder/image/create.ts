@@ -11,13 +11,13 @@ import { type CheckedImageInputs, imageConfigOf } from "../../model/check";
 import { inRegistry, needsDigest, needsPublish } from "../../model/diff";
 import { identityOf, sameIdentity } from "../../model/identity";
 import { isBootable } from "../../model/image";
-import { archOf } from "../../model/arch";
+import { archOf, bootFirmware, systemEmulator, systemEmulatorPackage } from "../../model/arch";
 import type { NetworkMode } from "../../model/nethost";
 import type { Backend } from "../backends/backend";
 import { directBackend } from "../backends/direct";
 import { guestfsBackend } from "../backends/guestfs";
 import { guestfsEnvironment, kvmVerdict } from "../boot/accel";
-import { DEFAULT_BOOT_TIMEOUT_MS } from "../boot/check";
+import { AAVMF, defaultBootTimeoutMs, hasUefiFirmware } from "../boot/qemu";
 import { cacheDir } from "../cache/dirs";
 import { FileCache } from "../cache/filecache";
 import { contentDigest } from "./digest";
@@ -44,10 +44,17 @@ export function isVerbose(inputs: { verbose?: boolean }, env = process.env): boo
   return inputs.verbose === true || /^(1|true|yes)$/i.test(env.VM_IMAGES_VERBOSE ?? "");
 }
 
-/** The boot check's time limit: VM_IMAGES_BOOT_TIMEOUT seconds, else 6 minutes. */
-function bootTimeoutMs(): number {
+/** The boot check's time limit: VM_IMAGES_BOOT_TIMEOUT seconds, else 6 minutes (20 for arm64, under TCG). */
+function bootTimeoutMs(arch: string): number {
   const s = Number(process.env.VM_IMAGES_BOOT_TIMEOUT);
-  return s > 0 ? s * 1000 : DEFAULT_BOOT_TIMEOUT_MS;
+  return s > 0 ? s * 1000 : defaultBootTimeoutMs(arch);
+}
+
+/** What the host lacks to boot an image of `arch`: its qemu, and for UEFI the firmware; undefined when it has both. */
+function missingForBoot(arch: string): string | undefined {
+  if (!onPath(systemEmulator(arch))) return `${systemEmulator(arch)} is not installed (Debian package ${systemEmulatorPackage(arch)})`;
+  if (bootFirmware(arch) === "uefi" && !hasUefiFirmware()) return `no UEFI firmware at ${AAVMF.code} (Debian package ${AAVMF.package})`;
+  return undefined;
 }
 
 export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_PROGRESS, cadence: Cadence = LINES): Promise<ImageOutputs> {
@@ -60,8 +67,10 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
       try {
         const cache = cacheDir();
         const files = FileCache.of(cache);
-        // On by default where qemu is installed; `true` insists (a missing qemu then fails the build).
-        const wantBoot = isBootable(image) && inputs.verifyBoot !== false && (inputs.verifyBoot === true || onPath("qemu-system-x86_64"));
+        // On by default where the arch's qemu (and firmware) is installed; `true` insists (a missing one then fails the build).
+        const arch = archOf(inputs);
+        const missing = isBootable(image) ? missingForBoot(arch) : undefined;
+        const wantBoot = isBootable(image) && inputs.verifyBoot !== false && (inputs.verifyBoot === true || missing === undefined);
         // Local first, then the registry, then a build.
         const cached = files && await fromImageCache(inputs, files, wantBoot, signal);
         if (cached) return session ? await publishCached(cached, session, signal) : cached;
@@ -75,9 +84,11 @@ export function createImage(inputs: CheckedImageInputs, sink: ProgressSink = NO_
         }
         const accel = await guestfsEnvironment(cache, memoryLogger(), signal);
         if (isBootable(image) && inputs.verifyBoot === undefined && !wantBoot) {
-          progress.warn("no boot check: qemu-system-x86_64 is not installed (Debian package qemu-system-x86)");
+          progress.warn(`no boot check: ${missing}`);
         }
-        const bootCheck = wantBoot ? { accel: await kvmVerdict(cache, memoryLogger(), signal), timeoutMs: bootTimeoutMs() } : undefined;
+        // An arm64 guest (UEFI) runs under TCG: no KVM to probe.
+        const bootAccel = async () => (bootFirmware(arch) === "uefi" ? "tcg" : await kvmVerdict(cache, memoryLogger(), signal));
+        const bootCheck = wantBoot ? { accel: await bootAccel(), timeoutMs: bootTimeoutMs(arch) } : undefined;
         const built = await buildImage({
           dir: inputs.dir, image, parentPath: inputs.parentPath, arch: inputs.arch, suite: inputs.suite, mirror: inputs.mirror, snapshot: inputs.snapshot !== undefined,
           network: inputs.network as NetworkMode | undefined, allowHosts: inputs.allowHosts,

@@ -99,11 +99,14 @@ case "$hook" in
     rm -f "$shortcuts"
     exit "$status" ;;
   # A bootable image's fstab and extlinux.conf, written into $1/etc/fstab and
-  # $1/boot/extlinux/extlinux.conf beforehand.
+  # $1/boot/extlinux/extlinux.conf beforehand (a UEFI-bootable image has no
+  # extlinux.conf: its boot loader is on its ESP).
   boot-config)
     install -m 644 "$1/etc/fstab" "$root/etc/fstab"
-    mkdir -p "$root/boot/extlinux"
-    install -m 644 "$1/boot/extlinux/extlinux.conf" "$root/boot/extlinux/extlinux.conf" ;;
+    if [ -f "$1/boot/extlinux/extlinux.conf" ]; then
+      mkdir -p "$root/boot/extlinux"
+      install -m 644 "$1/boot/extlinux/extlinux.conf" "$root/boot/extlinux/extlinux.conf"
+    fi ;;
   # mmdebstrap copies the build host's /etc/hostname and /etc/resolv.conf:
   # an image must not depend on the machine that built it. A link (such as
   # systemd-resolved's) is the image's own and stays.

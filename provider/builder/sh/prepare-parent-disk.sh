@@ -1,9 +1,9 @@
 #!/bin/bash
 # Check that a copied parent disk's file system loop-mounts here and, with
-# "grow", grow it offline to fill its (already grown) partition or disk. Run
-# in a private mount namespace.
+# "grow", grow it offline to BYTES, the size of its (already grown)
+# partition or disk. Run in a private mount namespace.
 #
-#   prepare-parent-disk.sh DISK OFFSET MOUNTPOINT grow|keep
+#   prepare-parent-disk.sh DISK OFFSET MOUNTPOINT grow|keep BYTES
 #
 # Exit code 64: no loop mount here (the caller falls back to libguestfs).
 set -eo pipefail
@@ -14,7 +14,8 @@ umount "$3"
 if [ "$4" = grow ]; then
   # Offline, on the file itself (e2fsprogs open FILE?offset=N): no loop
   # device to leave behind, and the size given, since the file system ends
-  # where the file does, not OFFSET bytes after it.
+  # where its partition does (an MBR's at the file's end, a GPT's before its
+  # backup table), not where the file does, OFFSET bytes after it.
   e2fsck -f -p "$1?offset=$2" || [ $? -le 1 ]
-  resize2fs "$1?offset=$2" "$(( ($(stat -c %s "$1") - $2) / 1024 ))K"
+  resize2fs "$1?offset=$2" "$(( $5 / 1024 ))K"
 fi

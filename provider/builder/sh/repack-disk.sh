@@ -4,10 +4,15 @@
 # mount namespace): every access time, and every modification time after
 # the source date, set to the source date, then mke2fs -d (which walks the
 # tree in name order) with fixed ids, the clock at the source date and no
-# journal yet (a bootable disk's extlinux goes in through a loop mount
+# journal yet (a BIOS-bootable disk's extlinux goes in through a loop mount
 # first; the journal is added after).
 #
-#   repack-disk.sh SOURCE OFFSET NEW BOOTABLE BYTES EPOCH UUID HASH_SEED DISK_ID MOUNTPOINT
+#   repack-disk.sh SOURCE OFFSET NEW TABLE BYTES EPOCH UUID HASH_SEED DISK_ID MOUNTPOINT [SFDISK_SCRIPT ROOT_OFFSET ROOT_KIB]
+#
+# TABLE: 0, the file system on the whole disk; 1, an MBR (DISK_ID) with the
+# file system in its partition at 1 MiB; gpt, the partition table that
+# SFDISK_SCRIPT makes, with the file system at ROOT_OFFSET bytes, ROOT_KIB
+# KiB long (its partition's size).
 #
 # SOURCE is the build's disk (its file system at OFFSET, loop-mounted on
 # MOUNTPOINT) or a directory. No guest code runs while this does, so find's
@@ -15,7 +20,7 @@
 set -eo pipefail
 # The same modes for what is made here, whatever the build's umask.
 umask 022
-source=$1 offset=$2 new=$3 bootable=$4 bytes=$5 epoch=$6 uuid=$7 seed=$8 diskid=$9 mnt=${10}
+source=$1 offset=$2 new=$3 table=$4 bytes=$5 epoch=$6 uuid=$7 seed=$8 diskid=$9 mnt=${10}
 tree=$source
 if [ -f "$source" ]; then
   mount -o loop,offset="$offset",noatime,nodev,nosuid "$source" "$mnt"
@@ -30,9 +35,12 @@ rm -f "$new"
 truncate -s "$bytes" "$new"
 export E2FSPROGS_FAKE_TIME=$epoch
 options=(-q -F -t ext4 -O ^has_journal -U "$uuid")
-if [ "$bootable" = 1 ]; then
+if [ "$table" = 1 ]; then
   printf 'label: dos\nlabel-id: 0x%s\nstart=2048, type=83, bootable\n' "$diskid" | sfdisk --quiet --no-reread --no-tell-kernel "$new"
   mke2fs "${options[@]}" -E "hash_seed=$seed,lazy_itable_init=0,offset=1048576" -d "$tree" "$new" "$(( (bytes - 1048576) / 1024 ))k"
+elif [ "$table" = gpt ]; then
+  sfdisk --quiet --no-reread --no-tell-kernel "$new" < "${11}"
+  mke2fs "${options[@]}" -E "hash_seed=$seed,lazy_itable_init=0,offset=${12}" -d "$tree" "$new" "${13}k"
 else
   mke2fs "${options[@]}" -E "hash_seed=$seed,lazy_itable_init=0" -d "$tree" "$new"
 fi

@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { resizeOf } from "../../../model/config";
-import { partitionOffset, readSector0 } from "../../boot/layout";
+import { readDiskHead, rootPartition, type RootPartition } from "../../boot/layout";
 import { aptListsCacheDir, debCacheDir } from "../../cache/dirs";
 import type { BuildContext, Step } from "../../run/steps";
 import { MINUTE, run } from "../../run/exec";
@@ -17,23 +17,44 @@ import { aptInstall, type RootFs } from "../../sandbox/sandbox";
 import type { BackendBuild } from "../backend";
 import { convertParent } from "../parentdisk";
 import { actionSteps } from "./actions";
-import { inMountNamespace, noLoopMount, removeTree } from "./disk";
+import { inMountNamespace, type Layout, noLoopMount, removeTree } from "./disk";
 import { parentSourceDate, repackStep } from "./reproducible";
 import { applyChangesStep, changesDir, prepareChanges } from "./changes";
 
+/** sfdisk on a disk file: not a block device, so nothing for the kernel to reread. */
+function sfdisk(disk: string, ctx: BuildContext, args: string[], input?: string) {
+  return run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", ...args, disk], {
+    label: `${ctx.image} sfdisk`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE, input,
+  });
+}
+
+/**
+ * A grown disk's root partition extended to its end: MBR partition 1, or a
+ * GPT's root partition once its backup GPT has moved to the new end. The
+ * file system's new size in bytes (a GPT keeps its disk's last MiB).
+ */
+async function growPartition(disk: string, part: RootPartition, ctx: BuildContext): Promise<number> {
+  if (part.table === "gpt") await sfdisk(disk, ctx, ["--relocate", "gpt-bak-std"]);
+  await sfdisk(disk, ctx, ["-N", String(part.number)], ",+\n");
+  const grown = rootPartition(readDiskHead(disk));
+  if (part.table === "gpt" && grown?.bytes) return grown.bytes;
+  return fs.statSync(disk).size - part.offset;
+}
+
 /**
  * Copy the parent's disk as raw and grow it to the image's size: the disk,
- * MBR partition 1 of a bootable one, then its file system (e2fsck and
- * resize2fs on the loop device). Returns the file system's offset in the
- * disk, and whether loop mounts work here.
+ * the root partition of a bootable one (MBR or GPT), then its file system
+ * (e2fsck and resize2fs). Returns the root partition (none: a file system
+ * on the whole disk), and whether loop mounts work here.
  */
-async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext): Promise<{ offset: number; loop: boolean }> {
+async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext): Promise<{ part?: RootPartition; loop: boolean }> {
   const parent = b.parentPath!;
   // -W (out-of-order writes): the same contents, several times faster here.
   // -t unsafe: no flush at the end; the copy is edited (through loop mounts,
   // which do not flush it either) before it becomes the image.
   await convertParent(parent, disk, "raw", ["-W", "-t", "unsafe"], ctx);
-  const offset = partitionOffset(readSector0(disk));
+  const part = rootPartition(readDiskHead(disk));
+  const offset = part?.offset ?? 0;
   const current = fs.statSync(disk).size;
   // As qemu-img resize reads image_size: "+2G" grows the parent's disk, "10G" is the new size.
   const resize = b.image.size ? resizeOf(b.image.size) : undefined;
@@ -41,34 +62,39 @@ async function copyParentDisk(b: BackendBuild, disk: string, ctx: BuildContext):
   if (wanted < current) {
     throw new Error(`image_size ${b.image.size} is smaller than the parent's disk (${current} bytes); a derived image can only grow`);
   }
+  let fsBytes = wanted - offset;
   if (wanted > current) {
     fs.truncateSync(disk, wanted);
-    if (offset) {
-      await run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", "-N", "1", disk], {
-        label: `${ctx.image} sfdisk`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE, input: ",+\n",
-      });
-    }
+    if (part) fsBytes = await growPartition(disk, part, ctx);
   }
   const mnt = path.join(b.workDir, "mnt");
   fs.mkdirSync(mnt, { recursive: true });
   const grow = wanted > current;
   try {
     // Mounting also proves that loop mounts work here.
-    await inMountNamespace(ctx, grow ? "resize2fs" : "mount", "prepare-parent-disk.sh", [disk, String(offset), mnt, grow ? "grow" : "keep"]);
+    await inMountNamespace(ctx, grow ? "resize2fs" : "mount", "prepare-parent-disk.sh", [disk, String(offset), mnt, grow ? "grow" : "keep", String(fsBytes)]);
   } catch (err) {
     if (!noLoopMount(err, ctx)) throw err;
     ctx.log.line(ctx.image, "no loop mount here; falling back to libguestfs to copy the parent's files");
     ctx.progress?.warn("no loop mount here; falling back to libguestfs to copy the parent's files");
-    return { offset, loop: false };
+    return { part, loop: false };
   }
-  return { offset, loop: true };
+  // resize2fs (1.47) cuts a disk file to the grown file system's size,
+  // without the offset it was given: a partitioned disk loses its last
+  // OFFSET bytes, and its file system no longer fits a loop device. It gets
+  // its size back, and a GPT its backup table, which that cut, at the end.
+  if (grow && part && fs.statSync(disk).size !== wanted) {
+    fs.truncateSync(disk, wanted);
+    if (part.table === "gpt") await sfdisk(disk, ctx, ["--relocate", "gpt-bak-std"]);
+  }
+  return { part, loop: true };
 }
 
 /** Where loop mounts fail: the parent's files out through libguestfs, into a directory. */
-async function copyParentTree(b: BackendBuild, disk: string, offset: number, tree: string, ctx: BuildContext): Promise<void> {
+async function copyParentTree(b: BackendBuild, disk: string, part: RootPartition | undefined, tree: string, ctx: BuildContext): Promise<void> {
   const tarball = path.join(b.workDir, "parent.tar");
   fs.mkdirSync(tree, { recursive: true });
-  await run("guestfish", ["--ro", "--format=raw", "-a", disk, "-m", offset ? "/dev/sda1" : "/dev/sda", "--",
+  await run("guestfish", ["--ro", "--format=raw", "-a", disk, "-m", part ? `/dev/sda${part.number}` : "/dev/sda", "--",
     "tar-out", "/", tarball, "numericowner:true", "xattrs:true"], {
     label: `${ctx.image} guestfish`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE, env: b.guestfsEnv,
   });
@@ -84,7 +110,7 @@ async function copyParentTree(b: BackendBuild, disk: string, offset: number, tre
  * blocks kept); where loop mounts fail, and the files are in a directory,
  * a new file system made from them.
  */
-function lastStep(b: BackendBuild, disk: string, root: () => RootFs, layout: () => { bootable: boolean; bytes: number }, inTree: () => boolean): Step {
+function lastStep(b: BackendBuild, disk: string, root: () => RootFs, layout: () => Layout, inTree: () => boolean): Step {
   const apply = applyChangesStep(b, disk, root);
   const repack = repackStep(b, disk, root, layout);
   return { name: apply.name, do: (ctx) => (inTree() ? repack.do(ctx) : apply.do(ctx)) };
@@ -95,13 +121,14 @@ export function derivedSteps(b: BackendBuild, disk: string): Step[] {
   // The parent's file system in the copied disk, or, where loop mounts fail, its files in a directory.
   const root: RootFs = { dir: path.join(b.workDir, "root") };
   let inTree = false;
-  let offset = 0;
+  let part: RootPartition | undefined;
   return [
     {
       name: "copy parent disk (qemu-img convert)",
       do: async (ctx) => {
         const copied = await copyParentDisk(b, disk, ctx);
-        offset = copied.offset;
+        part = copied.part;
+        const offset = part?.offset ?? 0;
         // The source date of everything the build writes: the parent's (reproducible.ts).
         ctx.sourceDateEpoch = await parentSourceDate(disk, offset, ctx);
         fs.mkdirSync(root.dir, { recursive: true });
@@ -111,7 +138,7 @@ export function derivedSteps(b: BackendBuild, disk: string): Step[] {
           root.disk = { file: disk, offset, changes: changesDir(b) };
           return;
         }
-        await copyParentTree(b, disk, offset, tree, ctx);
+        await copyParentTree(b, disk, part, tree, ctx);
         root.dir = tree;
         inTree = true;
       },
@@ -122,6 +149,7 @@ export function derivedSteps(b: BackendBuild, disk: string): Step[] {
       do: (ctx) => aptInstall(root, b.image.packages, { debs: debCacheDir(b.cacheDir), aptLists: aptListsCacheDir(b.cacheDir) }, ctx),
     },
     ...actionSteps(b, root),
-    lastStep(b, disk, () => root, () => ({ bootable: offset > 0, bytes: fs.statSync(disk).size }), () => inTree),
+    // Made again only where loop mounts fail: a GPT parent's disk as a UEFI-bootable one.
+    lastStep(b, disk, () => root, () => ({ bootable: part !== undefined, firmware: part?.table === "gpt" ? "uefi" : "bios", bytes: fs.statSync(disk).size }), () => inTree),
   ];
 }

@@ -1,11 +1,13 @@
 // The direct backend's disks: an ext4 file system made in a disk file (from
-// a directory with mke2fs -d, or empty), a bootable disk's MBR partition and
-// boot loader, a script of builder/sh/ run in a private mount namespace (so
+// a directory with mke2fs -d, or empty), a bootable disk's partition table
+// (an MBR, or a GPT for UEFI: boot/uefi.ts) and BIOS boot loader, a script of builder/sh/ run in a private mount namespace (so
 // nothing stays mounted if the build is killed), and the finished raw disk
 // as qcow2.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { gptIds } from "../../../model/reproducible";
 import { installMbrCode, PARTITION_OFFSET } from "../../boot/layout";
+import { gptScript, UEFI_ROOT_OFFSET, uefiRootBytes } from "../../boot/uefi";
 import type { BuildContext } from "../../run/steps";
 import { type CommandError, MINUTE, run } from "../../run/exec";
 import { hostScript } from "../../run/shell";
@@ -17,6 +19,14 @@ export const NO_LOOP_MOUNT = 64;
 export interface Layout {
   bootable: boolean;
   bytes: number;
+  /** How a bootable disk starts: unset or "bios", an MBR and extlinux; "uefi", a GPT with an ESP (boot/uefi.ts). */
+  firmware?: "bios" | "uefi";
+}
+
+/** Where a layout's root file system starts in its disk, in bytes. */
+export function rootOffset(layout: Layout): number {
+  if (!layout.bootable) return 0;
+  return layout.firmware === "uefi" ? UEFI_ROOT_OFFSET : PARTITION_OFFSET;
 }
 
 /** A script of builder/sh/ run by bash, with `args` as "$1"..., in a private mount namespace. */
@@ -46,7 +56,7 @@ export async function removeTree(dir: string, ctx: BuildContext): Promise<void> 
   }
 }
 
-/** The disk's ext4 file system, with the files of `root` (mke2fs -d) or empty; for a bootable layout, in an MBR partition. */
+/** The disk's ext4 file system, with the files of `root` (mke2fs -d) or empty; for a bootable layout, in an MBR or GPT partition. */
 export async function makeFileSystem(disk: string, layout: Layout, root: string | undefined, ctx: BuildContext): Promise<void> {
   fs.rmSync(disk, { force: true });
   fs.writeFileSync(disk, "");
@@ -58,12 +68,15 @@ export async function makeFileSystem(disk: string, layout: Layout, root: string 
     await mke2fs([disk]);
     return;
   }
+  const uefi = layout.firmware === "uefi";
   // Not a block device: nothing for the kernel to reread (and no sync(2) of the whole host).
   await run("sfdisk", ["--quiet", "--no-reread", "--no-tell-kernel", disk], {
     label: `${ctx.image} sfdisk`, log: ctx.log, signal: ctx.signal, timeoutMs: MINUTE,
-    input: `label: dos\nstart=${PARTITION_OFFSET / 512}, type=83, bootable\n`,
+    input: uefi ? gptScript(gptIds(ctx.image), layout.bytes) : `label: dos\nstart=${PARTITION_OFFSET / 512}, type=83, bootable\n`,
   });
-  await mke2fs(["-E", `offset=${PARTITION_OFFSET}`, disk, `${Math.floor((layout.bytes - PARTITION_OFFSET) / 1024)}k`]);
+  const offset = rootOffset(layout);
+  const fsBytes = uefi ? uefiRootBytes(layout.bytes) : layout.bytes - PARTITION_OFFSET;
+  await mke2fs(["-E", `offset=${offset}`, disk, `${Math.floor(fsBytes / 1024)}k`]);
 }
 
 /** extlinux into a bootable disk's file system (through a loop mount, or libguestfs where that fails), and the MBR code. */

@@ -5,20 +5,22 @@
 // finished file system is made again from its files: what differs between
 // builds and nothing needs emptied (sh/reproducible-clean.sh, in the
 // sandbox), times clamped at the source date, mke2fs -d with fixed ids and
-// a fake clock (sh/repack-disk.sh), extlinux, then debugfs for what mke2fs
-// and the loop mount still took from the clock, and the journal.
+// a fake clock (sh/repack-disk.sh), the boot loader (extlinux, or a UEFI
+// disk's ESP with GRUB: boot/uefi.ts), then debugfs for what mke2fs and the
+// loop mount still took from the clock, and the journal.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { clockFreeCommands, createdEpoch, fileSystemIds, releaseEpoch, usedInodes } from "../../../model/reproducible";
+import { clockFreeCommands, createdEpoch, fileSystemIds, gptIds, releaseEpoch, usedInodes } from "../../../model/reproducible";
 import { debSources } from "../../../model/rootstage";
-import { installMbrCode, PARTITION_OFFSET } from "../../boot/layout";
+import { installMbrCode } from "../../boot/layout";
+import { gptScript, makeEfiLoader, makeEsp, UEFI_ROOT_OFFSET, uefiRootBytes, writeEspInto } from "../../boot/uefi";
 import { fetchInRelease } from "../../cache/rootstage";
 import { MINUTE, run } from "../../run/exec";
 import { hostScript, scriptText } from "../../run/shell";
 import type { BuildContext, Step } from "../../run/steps";
 import { hasShell, inChroot, type RootFs } from "../../sandbox/sandbox";
 import type { BackendBuild } from "../backend";
-import { inMountNamespace, installBootloader, type Layout } from "./disk";
+import { inMountNamespace, installBootloader, type Layout, rootOffset } from "./disk";
 
 /** mmdebstrap's mirror when the image names none. */
 const DEFAULT_MIRROR = "http://deb.debian.org/debian";
@@ -79,29 +81,50 @@ export async function cleanForRepack(root: RootFs, ctx: BuildContext): Promise<v
 /** Where the image's files are: the build's disk (its file system at `offset`) or a directory. */
 export type RepackSource = { disk: string; offset: number } | { tree: string };
 
+/** repack-disk.sh's TABLE argument and those after it: no table, an MBR, or a GPT (its sfdisk script written to a file). */
+function tableArgs(b: BackendBuild, layout: Layout): { table: string; more: string[] } {
+  if (!layout.bootable) return { table: "0", more: [] };
+  if (layout.firmware !== "uefi") return { table: "1", more: [] };
+  const script = path.join(b.workDir, "gpt.sfdisk");
+  fs.writeFileSync(script, gptScript(gptIds(b.image.name), layout.bytes));
+  return { table: "gpt", more: [script, String(UEFI_ROOT_OFFSET), String(uefiRootBytes(layout.bytes) / 1024)] };
+}
+
 /**
  * The image's files into a new disk that replaces `disk`: same files, same
- * bytes. Raw disks are written sparse, as mke2fs leaves them.
+ * bytes. Raw disks are written sparse, as mke2fs leaves them. A
+ * UEFI-bootable disk gets `loader` on its ESP.
  */
-export async function repackDisk(b: BackendBuild, source: RepackSource, disk: string, layout: Layout, epoch: number, ctx: BuildContext): Promise<void> {
+export async function repackDisk(b: BackendBuild, source: RepackSource, disk: string, layout: Layout, epoch: number, ctx: BuildContext, loader?: Buffer): Promise<void> {
   const ids = fileSystemIds(b.image.name);
+  const uefi = layout.bootable && layout.firmware === "uefi";
+  if (uefi && !loader) throw new Error(`image ${JSON.stringify(ctx.image)}: a UEFI-bootable disk needs its boot loader`);
   const fresh = `${disk}.repack`;
   const mnt = path.join(b.workDir, "repack-mnt");
   fs.mkdirSync(mnt, { recursive: true });
   const from = "tree" in source ? [source.tree, "0"] : [source.disk, String(source.offset)];
   const fake = { E2FSPROGS_FAKE_TIME: String(epoch) };
   try {
-    const args = [...from, fresh, layout.bootable ? "1" : "0", String(layout.bytes), String(epoch), ids.uuid, ids.hashSeed, ids.diskId, mnt];
+    const { table, more } = tableArgs(b, layout);
+    const args = [...from, fresh, table, String(layout.bytes), String(epoch), ids.uuid, ids.hashSeed, ids.diskId, mnt, ...more];
     // Without root, only a directory (no loop mount, no namespace).
     if (process.getuid?.() === 0) await inMountNamespace(ctx, "repack", "repack-disk.sh", args);
     else await run("/bin/bash", [hostScript("repack-disk.sh"), ...args], { label: `${ctx.image} repack`, log: ctx.log, signal: ctx.signal, timeoutMs: 30 * MINUTE });
-    const offset = layout.bootable ? PARTITION_OFFSET : 0;
-    const fsPath = `${fresh}?offset=${offset}`;
-    if (layout.bootable) {
+    const fsPath = `${fresh}?offset=${rootOffset(layout)}`;
+    if (uefi) {
+      const esp = path.join(b.workDir, "esp.fat");
+      try {
+        await makeEsp(esp, loader!, gptIds(b.image.name), epoch, ctx);
+        writeEspInto(fresh, esp);
+      } finally {
+        fs.rmSync(esp, { force: true });
+      }
+    } else if (layout.bootable) {
       await installBootloader(b, fresh, ctx);
       installMbrCode(fresh);
     }
-    await settleClock(b.workDir, fsPath, epoch, layout.bootable, ctx);
+    // Only extlinux writes loader files into the file system.
+    await settleClock(b.workDir, fsPath, epoch, layout.bootable && !uefi, ctx);
     await run("tune2fs", ["-j", fsPath], { label: `${ctx.image} tune2fs`, log: ctx.log, signal: ctx.signal, timeoutMs: 10 * MINUTE, env: fake });
     fs.renameSync(fresh, disk);
   } finally {
@@ -128,8 +151,9 @@ export async function settleClock(workDir: string, fsPath: string, epoch: number
 }
 
 /**
- * The last step: what differs between builds emptied (in the sandbox), then
- * the disk made again from the files.
+ * The last step: what differs between builds emptied (in the sandbox), a
+ * UEFI-bootable image's boot loader made by its own GRUB (in the sandbox),
+ * then the disk made again from the files.
  */
 export function repackStep(b: BackendBuild, disk: string, source: () => RootFs, layout: () => Layout): Step {
   return {
@@ -137,8 +161,10 @@ export function repackStep(b: BackendBuild, disk: string, source: () => RootFs, 
     do: async (ctx) => {
       const root = source();
       await cleanForRepack(root, ctx);
+      const shape = layout();
+      const loader = shape.bootable && shape.firmware === "uefi" ? await makeEfiLoader(root, fileSystemIds(b.image.name).uuid, ctx) : undefined;
       const from = root.disk ? { disk: root.disk.file, offset: root.disk.offset } : { tree: root.dir };
-      await repackDisk(b, from, disk, layout(), ctx.sourceDateEpoch!, ctx);
+      await repackDisk(b, from, disk, shape, ctx.sourceDateEpoch!, ctx, loader);
     },
   };
 }

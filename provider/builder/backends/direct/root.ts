@@ -1,6 +1,7 @@
 // The direct backend's root images. As root: mmdebstrap straight into the
 // new disk's empty file system, loop-mounted (for a bootable image: in an
-// MBR partition, then extlinux and the MBR code); that disk, after package
+// MBR partition, then extlinux and the MBR code; on arm64, in a GPT
+// partition, then an ESP with GRUB); that disk, after package
 // installation, kept in the per-user cache as the packages stage (an image
 // whose actions alone change starts from it); the actions in the sandbox on
 // its loop-mounted file system. Without root, or where loop mounts fail:
@@ -10,7 +11,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { rootSizeBytes } from "../../../model/config";
 import { DEFAULT_SIZE, isBootable } from "../../../model/image";
-import { PARTITION_OFFSET, writeBootConfig } from "../../boot/layout";
+import { bootFirmware } from "../../../model/arch";
+import { fileSystemIds } from "../../../model/reproducible";
+import { writeBootConfig } from "../../boot/layout";
+import { uefiFstab } from "../../boot/uefi";
 import { PackagesStage } from "../../cache/packagestage";
 import type { BuildContext, Step } from "../../run/steps";
 import { MINUTE, run } from "../../run/exec";
@@ -19,7 +23,7 @@ import type { BackendBuild } from "../backend";
 import { bootstrapCommand, hook } from "../mmdebstrap";
 import { bootstrapInSandbox, handoffDir, takenDir } from "../bootstrapsandbox";
 import { actionSteps } from "./actions";
-import { type Layout, makeFileSystem, removeTree } from "./disk";
+import { type Layout, makeFileSystem, removeTree, rootOffset } from "./disk";
 import { repackStep, rootSourceDate } from "./reproducible";
 
 /**
@@ -38,13 +42,15 @@ const UNSAFE_IO_HOOKS = [hook("setup", "unsafe-io-on"), hook("customize", "unsaf
 
 /**
  * The options of our hooks: no fsync while unpacking and, for a bootable
- * image, one initramfs and the boot configuration (fstab, extlinux.conf).
+ * image, one initramfs and the boot configuration (fstab, and extlinux.conf
+ * of a BIOS-bootable one; a UEFI-bootable one's fstab names its root file
+ * system's UUID).
  */
 function bootstrapHooks(b: BackendBuild, bootable: boolean): string[] {
   if (!bootable) return UNSAFE_IO_HOOKS;
   const config = path.join(b.workDir, "boot-config");
   fs.mkdirSync(path.join(config, "etc"), { recursive: true });
-  writeBootConfig(config);
+  writeBootConfig(config, bootFirmware(b.arch) === "uefi" ? uefiFstab(fileSystemIds(b.image.name).uuid) : undefined);
   return [...UNSAFE_IO_HOOKS, ...ONE_INITRAMFS_HOOKS, hook("customize", "boot-config", config)];
 }
 
@@ -75,7 +81,7 @@ async function bootstrapRoot(b: BackendBuild, tree: string, layout: Layout, ctx:
   const hooks = [...bootstrapHooks(b, layout.bootable), hook("extract", "stage-sources", staged)];
   if (!disk) return bootstrapInSandbox(b, { dir: tree }, layout.bootable, hooks, ctx);
   await makeFileSystem(disk, layout, undefined, ctx);
-  const target = { dir: path.join(b.workDir, "target"), disk: { file: disk, offset: layout.bootable ? PARTITION_OFFSET : 0 } };
+  const target = { dir: path.join(b.workDir, "target"), disk: { file: disk, offset: rootOffset(layout) } };
   // The boot loader goes in when the disk is made again (reproducible.ts).
   return bootstrapInSandbox(b, target, layout.bootable, hooks, ctx);
 }
@@ -108,13 +114,16 @@ function unprivilegedRootSteps(b: BackendBuild, disk: string, tree: string, layo
 
 export function rootSteps(b: BackendBuild, disk: string): Step[] {
   const tree = path.join(b.workDir, "rootfs");
-  const layout: Layout = { bootable: isBootable(b.image), bytes: rootSizeBytes(b.image.size ?? DEFAULT_SIZE) };
+  const bootable = isBootable(b.image);
+  const layout: Layout = { bootable, bytes: rootSizeBytes(b.image.size ?? DEFAULT_SIZE), firmware: bootable ? bootFirmware(b.arch) : undefined };
   if (process.getuid?.() !== 0) return unprivilegedRootSteps(b, disk, tree, layout);
   // As root: into the disk, then the actions on its loop-mounted file system.
-  const stage = PackagesStage.of(b.cacheDir, { arch: b.arch, suite: b.suite, mirror: b.mirror, packages: b.image.packages, ...layout });
+  // A UEFI-bootable stage's fstab names its root file system's UUID, which its image's name decides.
+  const rootUuid = layout.firmware === "uefi" ? fileSystemIds(b.image.name).uuid : undefined;
+  const stage = PackagesStage.of(b.cacheDir, { arch: b.arch, suite: b.suite, mirror: b.mirror, packages: b.image.packages, ...layout, rootUuid });
   let fromCache = false;
   let inTree = false;
-  const root: RootFs = { dir: path.join(b.workDir, "root"), disk: { file: disk, offset: layout.bootable ? PARTITION_OFFSET : 0 } };
+  const root: RootFs = { dir: path.join(b.workDir, "root"), disk: { file: disk, offset: rootOffset(layout) } };
   return [
     {
       name: "look up packages stage (cache)",
