@@ -3,7 +3,7 @@
 // the warm-cache one, then the edits) and, for the file beside the JSON, every
 // sample and the cold steps too. Pure: the same results give the same text.
 import type { EditRuns, ForestResult, ImageSample, Results, UpRun } from "./results";
-import { archRatios, floorRows, lvhBuilders, rows, type Row } from "./summary";
+import { archRatios, floorRows, lvhBuilders, median, rows, type Row } from "./summary";
 
 export const fmt = (n: number | undefined) => (n === undefined ? "-" : n.toFixed(1));
 export const secs = (n: number | undefined) => (n === undefined ? "-" : `${fmt(n)} s`);
@@ -99,6 +99,36 @@ function baselines(r: Results, forest: ForestResult): string[] {
   const direct = empty.find((row) => row.builder.tool === "direct" && !row.builder.baseline)?.median;
   return empty.filter((row) => row.builder.baseline && row.median !== undefined && direct !== undefined)
     .map((row) => `${forest.name}: ${row.builder.id} / direct: ${(row.median! / direct!).toFixed(2)} (medians, empty package caches; above 1: this checkout is faster)`);
+}
+
+/** What the docs' architectures section holds while no results file has another architecture. */
+export const NO_ARCH_RESULTS = "No results file with another architecture yet: `npm run bench` on an x86_64 host builds the seed forest for arm64 too (`--no-arm64` leaves it out).";
+
+/** The median of each step of an arch builder's cold samples, per image: where the emulated time goes. */
+function archSteps(forest: ForestResult, builder: string): string[] {
+  const samples = forest.samples.filter((s) => s.builder === builder && s.condition === "empty");
+  return forest.images.flatMap((image) => {
+    const steps = [...new Set(samples.flatMap((s) => Object.keys(s.images[image]?.steps ?? {})))];
+    const cells = steps.map((step) => `${step} ${fmt(median(samples.map((s) => s.images[image]?.steps[step] ?? 0)))}`);
+    return cells.length ? [`- ${forest.name}: ${builder}: ${image}: ${cells.join(", ")} (medians, s)`] : [];
+  });
+}
+
+/** The docs' architectures section: another architecture's rows beside the host's, their ratio, and where its time goes. */
+export function renderArch(r: Results, file: string, linkDir = "../bench/results/"): string {
+  const out = [`From [${file}](${linkDir}${file}), run of ${r.started.slice(0, 10)}, commit ${r.commit.slice(0, 12)}, ` +
+    `on ${r.machine.cores} cores (${r.machine.cpuModel}), kernel ${r.machine.kernel}.`, ""];
+  for (const f of r.forests) {
+    const ratios = archRatios(r, f);
+    if (!ratios.length) continue;
+    const table = rows(r, f, "empty").filter((row) => row.builder.tool === "direct" && !row.builder.baseline);
+    out.push(`**${f.name}**: cold \`up\`, empty package caches, the direct backend for amd64 and for arm64 (every arm64 binary under qemu-user)`, "",
+      "| builder | samples (s) | median |", "|---|---|---|",
+      ...table.map((row) => `| ${row.builder.id} | ${row.times.map(fmt).join(", ")} | ${secs(row.median)} |`), "",
+      ...ratios.map((a) => `- ${a.builder} / direct (amd64): ${a.ratio.toFixed(1)}x (target: at most ${ARCH_TARGET}x)`),
+      ...ratios.flatMap((a) => archSteps(f, a.builder)), "");
+  }
+  return out.join("\n").trimEnd();
 }
 
 /** The part the docs quote. */
