@@ -140,7 +140,7 @@ describe("e2e: the shipped stacks", function () {
       const bpf = span("bpf.qcow2");
       expect(net.start < bpf.end && bpf.start < net.end, `net ${JSON.stringify(net)}, bpf ${JSON.stringify(bpf)}`).to.equal(true);
       // Another up changes nothing.
-      expect(opsByName(await project.preview(), "Image")).to.deep.equal({ "base.qcow2": "same", "bpf.qcow2": "same", "net.qcow2": "same", "router.qcow2": "same" });
+      expect(Object.entries(opsByName(await project.preview(), "Image")).filter(([, op]) => op !== "same")).to.deep.equal([]);
     });
   });
 });
