@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "2f1012f99460b696f8c6074b02a8b5b1040d81fb7da85aa6a8f7d845040fcc8f";
+export const PIPELINE_SOURCES = "3da914c4f4db2c055f7ce84d91ed2aecfbad6c1ed0a856dfa1c82c331a77296c";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
