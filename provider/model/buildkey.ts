@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "f9dab1962205eda9052a4cd11374eef4ef892c88469a51caeb80edc4bd0c091b";
+export const PIPELINE_SOURCES = "47f067207d7fabbce08ab3d1e5f13f264a900371798ecca9e89a31da3a3f6275";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

@@ -81,4 +81,53 @@ describe("mkinitramfs shortcuts", () => {
     expect(r.status, r.stderr).to.equal(0);
     expect(fs.statSync(path.join(dir, "made/deep")).isDirectory()).to.equal(true);
   });
+  it("defer cp -pP of a file to its own path under DESTDIR into one copy, made before DESTDIR is read", () => {
+    const dest = path.join(dir, "dest");
+    const tmp = path.join(dir, "tmp");
+    fs.mkdirSync(path.join(dest, dir, "real/sub"), { recursive: true });
+    fs.mkdirSync(tmp);
+    fs.writeFileSync(path.join(dir, "real/sub/mode.ko"), "z");
+    fs.chmodSync(path.join(dir, "real/sub/mode.ko"), 0o751);
+    fs.utimesSync(path.join(dir, "real/sub/mode.ko"), 1000000, 1000000);
+    // With PATH empty until the flush, a deferred copy starts nothing; the
+    // second copy of a file finds it made; a copy to another name is cp's own.
+    const r = spawnSync("dash", ["-c", `. "$1"; DESTDIR=$2; p=$PATH; PATH=/nonexistent
+      cp -pP "$3/real/sub/file.ko" "$DESTDIR/$3/real/sub/file.ko" && cp -pP "$3/real/sub/mode.ko" "$DESTDIR$3/real/sub/mode.ko" &&
+      [ -e "$DESTDIR/$3/real/sub/file.ko" ] && [ ! -s "$DESTDIR/$3/real/sub/mode.ko" ] || exit 3
+      PATH=$p; cp -pP "$3/plainfile" "$DESTDIR/other" && find "$DESTDIR" -newer "$DESTDIR" >/dev/null && [ ! -s "$4/pending" ]`,
+    "sh", SHORTCUTS, dest, dir, tmp], { encoding: "utf8", env: { ...process.env, VM_IMAGES_INITRAMFS_TMP: tmp } });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(fs.readFileSync(path.join(dest, dir, "real/sub/file.ko"), "utf8")).to.equal("x");
+    expect(fs.readFileSync(path.join(dest, dir, "real/sub/mode.ko"), "utf8")).to.equal("z");
+    const st = fs.statSync(path.join(dest, dir, "real/sub/mode.ko"));
+    expect(st.mode & 0o7777).to.equal(0o751);
+    expect(st.mtimeMs).to.equal(1000000000);
+    expect(fs.readFileSync(path.join(dest, "other"), "utf8")).to.equal("y");
+  });
+
+  it("leave cp and modinfo to the programs without a directory of their own", () => {
+    const dest = path.join(dir, "dest2");
+    fs.mkdirSync(path.join(dest, dir, "real/sub"), { recursive: true });
+    const r = spawnSync("dash", ["-c", `. "$1"; DESTDIR=$2; [ -z "$__vm_images_kver" ] && PATH=/nonexistent cp -pP "$3/real/sub/file.ko" "$DESTDIR/$3/real/sub/file.ko" 2>/dev/null`,
+      "sh", SHORTCUTS, dest, dir], { encoding: "utf8", env: { ...process.env, VM_IMAGES_INITRAMFS_TMP: "" } });
+    expect(r.status).to.not.equal(0);
+  });
+
+  it("answer modinfo -F firmware of a module as modinfo does, where the host has modules", function () {
+    const version = fs.existsSync("/lib/modules") ? fs.readdirSync("/lib/modules").find((v) => fs.existsSync(path.join("/lib/modules", v, "kernel"))) : undefined;
+    const modinfo = spawnSync("sh", ["-c", "command -v modinfo || command -v /sbin/modinfo"], { encoding: "utf8" });
+    if (version === undefined || modinfo.status !== 0) this.skip();
+    const tmp = fs.mkdtempSync(path.join(dir, "fw-"));
+    // Every 10th module, and all it names firmware of: the function's answer, then the program's.
+    const r = spawnSync("dash", ["-c", `PATH=$PATH:/sbin:/usr/sbin; s=$1; shift
+      # As mkinitramfs reads it: with the kernel's version as its only argument.
+      . "$s"; [ "$__vm_images_kver" = "$1" ] || exit 3; set -- "$1" "$1"
+      command find "/lib/modules/$2" -type f -name '*.ko*' | LC_ALL=C sort | { n=0; while IFS= read -r m; do
+        n=$((n + 1)); a=$(modinfo -k "$2" -F firmware "$m")
+        if [ -n "$a" ] || [ $((n % 10)) -eq 0 ]; then f=$(command modinfo -k "$2" -F firmware "$m"); [ "$a" = "$f" ] || echo "differs: $m"; echo "checked $m"; fi
+      done; }`, "sh", SHORTCUTS, version as string], { encoding: "utf8", env: { ...process.env, VM_IMAGES_INITRAMFS_TMP: tmp }, maxBuffer: 64 << 20 });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.not.contain("differs:");
+    expect(r.stdout).to.contain("checked ");
+  });
 });

@@ -85,7 +85,8 @@ case "$hook" in
   # Built with the compressor's fastest level, given in the environment
   # (a conf.d file would be copied into the initramfs), and with
   # mkinitramfs-shortcuts.sh read into mkinitramfs (about 10,000 fewer
-  # processes); the same files inside, written about 10 s sooner, and
+  # processes; for an image of a foreign architecture about 1,800 fewer
+  # still); the same files inside, written about 10 s sooner natively, and
   # nothing of either stays in the image. In the C locale: each of the
   # processes left saves loading C.UTF-8's locale files (the files inside
   # are the same, and it sorts with LC_ALL=C itself).
@@ -94,9 +95,19 @@ case "$hook" in
     chroot "$root" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs
     shortcuts="$root/usr/share/initramfs-tools/conf-hooks.d/zz-vm-images-build-shortcuts"
     if [ -d "${shortcuts%/*}" ]; then cp -- "$(dirname -- "$0")/mkinitramfs-shortcuts.sh" "$shortcuts"; fi
+    # For an image of another architecture than the build host's (its
+    # programs run emulated, each start costing far more), the shortcuts
+    # also defer the per-module cp into one and read every module's firmware
+    # at once, given a directory of their own; off otherwise, so a native
+    # image's initramfs is made exactly as before.
+    tmp=
+    if [ -f "$shortcuts" ] && [ "$(chroot "$root" dpkg --print-architecture)" != "$(dpkg --print-architecture 2>/dev/null)" ]; then
+      tmp=$(mktemp -d "$root/var/tmp/vm-images-initramfs.XXXXXX")
+    fi
     status=0
-    COMPRESSLEVEL=1 LC_ALL=C LANG=C LANGUAGE=C chroot "$root" update-initramfs -c -k all || status=$?
+    VM_IMAGES_INITRAMFS_TMP=${tmp#"$root"} COMPRESSLEVEL=1 LC_ALL=C LANG=C LANGUAGE=C chroot "$root" update-initramfs -c -k all || status=$?
     rm -f "$shortcuts"
+    if [ -n "$tmp" ]; then rm -rf -- "$tmp"; fi
     exit "$status" ;;
   # A bootable image's fstab and extlinux.conf, written into $1/etc/fstab and
   # $1/boot/extlinux/extlinux.conf beforehand (a UEFI-bootable image has no
