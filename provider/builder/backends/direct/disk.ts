@@ -1,8 +1,8 @@
 // The direct backend's disks: an ext4 file system made in a disk file (from
 // a directory with mke2fs -d, or empty), a bootable disk's partition table
-// (an MBR, or a GPT for UEFI: boot/uefi.ts) and BIOS boot loader, a script of builder/sh/ run in a private mount namespace (so
-// nothing stays mounted if the build is killed), and the finished raw disk
-// as qcow2.
+// (an MBR, or a GPT for UEFI: boot/uefi.ts) and BIOS boot loader, a script
+// of builder/sh/ run in a private mount namespace (so nothing stays mounted
+// if the build is killed), and the finished raw disk as qcow2.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { gptIds } from "../../../model/reproducible";
