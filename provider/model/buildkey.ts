@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "47f067207d7fabbce08ab3d1e5f13f264a900371798ecca9e89a31da3a3f6275";
+export const PIPELINE_SOURCES = "191250b6fde1e8e0f4291115a398f8c088b38021fcf1dbb71689c473e04b233d";
 
 export interface BuildKeyInputs {
   image: ImageConfig;
