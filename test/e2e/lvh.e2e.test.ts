@@ -108,6 +108,21 @@ describe("e2e: lvh's build flags through npm run lvh", function () {
     expect(stackConfig()).not.to.include("vm-images:suite");
   });
 
+  it("--arch arm64 with --dry-run shows every image replaced because the architecture changed, and saves nothing", async () => {
+    const r = await lvh("--arch", "arm64", "--dry-run");
+    expect(count(r.stdout, "+-pulumi-nodejs:dynamic/vm-images:Image: (replace)")).to.equal(3);
+    expect(r.stdout).to.include('"arch changed"');
+    expect(stackConfig()).not.to.include("vm-images:arch");
+  });
+
+  it("--arch arm64 with --dir and no --stack previews a stack of its own, its images beside the amd64 ones", async () => {
+    const r = await project.script("dist/cli/lvh.js", "images", "build", "--cwd", project.dir, "--dir", "_data", "--arch", "arm64", "--dry-run");
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^lvh: pulumi preview --diff --stack lvh-arm64 --config-file \S+$/m);
+    expect(count(r.stdout, "+ pulumi-nodejs:dynamic/vm-images:Image: (create)")).to.equal(3);
+    expect(r.stdout).to.include(path.join("_data", "images-arm64", "base.img"));
+  });
+
   it("--pkg-repo is saved in the stack's config", async () => {
     const before = [inode("base.img"), inode("a.qcow2"), inode("b.qcow2")];
     await lvh("--pkg-repo", "bookworm");
