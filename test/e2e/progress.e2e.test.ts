@@ -70,9 +70,9 @@ describe("e2e: what npm start shows, on the seed's forest", function () {
     expect(output).to.match(/Image base\.img creat\w+ \(\d+s\) bootstrap root file system \(mmdebstrap\): \d+\.\d s/);
     expect(output).to.match(/Image base\.img creat\w+ \(\d+s\) boot check: \d+\.\d s/);
     expect(output).to.match(/Image k8s\.qcow2 creat\w+ \(\d+s\) install packages \(apt-get in sandbox\): \d+\.\d s/);
-    expect(start.stdout).to.match(/^image +result +build time +disk +file \(on disk\) +packages +digest$/m);
-    expect(start.stdout).to.match(/^base\.img +built +[\d.]+ s \(boot check [\d.]+ s\) +8\.0 GiB +8\.0 GiB \([\d.]+ [MG]iB\) +\d{3} +sha256:[0-9a-f]{12}$/m);
-    expect(start.stdout).to.match(/^k8s\.qcow2 +built +[\d.]+ s +8\.0 GiB +[\d.]+ [MG]iB.* \d{3} +sha256:[0-9a-f]{12}$/m);
+    expect(start.stdout).to.match(/^image +result +arch +build time +disk +file \(on disk\) +packages +digest$/m);
+    expect(start.stdout).to.match(/^base\.img +built +amd64 +[\d.]+ s \(boot check [\d.]+ s\) +8\.0 GiB +8\.0 GiB \([\d.]+ [MG]iB\) +\d{3} +sha256:[0-9a-f]{12}$/m);
+    expect(start.stdout).to.match(/^k8s\.qcow2 +built +amd64 +[\d.]+ s +8\.0 GiB +[\d.]+ [MG]iB.* \d{3} +sha256:[0-9a-f]{12}$/m);
   });
 
   it("sends each image's progress to its own row, as single-line ephemeral messages", () => {
