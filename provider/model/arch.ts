@@ -42,24 +42,12 @@ export function ociPlatform(arch: string): { os: "linux"; architecture: string; 
   }
 }
 
-/** `linux/arm64/v8` of an architecture, as `--platform` spells it. */
-export function platformText(arch: string): string {
-  const p = ociPlatform(arch);
-  return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
-}
+/** A platform as `--platform` spells it: `os/architecture[/variant]`. */
+export const platformString = (p: { os: string; architecture: string; variant?: string }): string =>
+  [p.os, p.architecture, p.variant].filter(Boolean).join("/");
 
-/**
- * The Debian architecture of an OCI platform (`linux/arm64`, `linux/arm64/v8`,
- * `arm64`), or undefined for one we do not build.
- */
-export function archOfPlatform(platform: string): Arch | undefined {
-  const parts = platform.split("/");
-  const [architecture, variant] = parts[0] === "linux" ? parts.slice(1) : parts;
-  return ARCHES.find((a) => {
-    const p = ociPlatform(a);
-    return (p.architecture === architecture || a === architecture) && (variant === undefined || p.variant === variant);
-  });
-}
+/** `linux/arm64/v8` of an architecture. */
+export const platformText = (arch: string): string => platformString(ociPlatform(arch));
 
 /** The kernel package bootable images get, as lvh's linux-image-amd64. */
 export const kernelPackage = (arch: string) => `linux-image-${arch === "armhf" ? "armmp" : arch}`;

@@ -28,7 +28,7 @@ export const PIPELINE_VERSION = 4;
  * Last updated for version 4 (derived images edited in place, with
  * copy-on-write children as an option).
  */
-export const PIPELINE_SOURCES = "191250b6fde1e8e0f4291115a398f8c088b38021fcf1dbb71689c473e04b233d";
+export const PIPELINE_SOURCES = "75f8599f9e8348855ec31093239c1dc2ad8d781912c9ed98b99a04d82f8c4251";
 
 export interface BuildKeyInputs {
   image: ImageConfig;

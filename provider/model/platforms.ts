@@ -5,7 +5,9 @@
 // architectures holds after one of them is published: a plain manifest
 // while there is one platform, an OCI image index with one entry per
 // platform once there are two, where a publish replaces only its own.
-import { ociPlatform } from "./arch";
+import { ociPlatform, platformString } from "./arch";
+
+export { platformString };
 import { ARCH_ANNOTATION, manifestAnnotations } from "./oci";
 
 export interface Platform {
@@ -46,9 +48,6 @@ export function parsePlatform(text: string): Platform {
   const [os, architecture, variant] = parts.length === 1 ? ["linux", parts[0]] : parts;
   return { os, architecture: ARCH_ALIASES[architecture] ?? architecture, ...(variant ? { variant } : {}) };
 }
-
-/** `linux/arm64/v8`. */
-export const platformString = (p: Platform): string => [p.os, p.architecture, p.variant].filter(Boolean).join("/");
 
 /** The variant an architecture has when none is said (arm64 is v8, arm v7; others have none). */
 function variantOf(p: Platform): string {

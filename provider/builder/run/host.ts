@@ -88,8 +88,9 @@ let probed: HostFacts | undefined;
 
 /** This host's facts, probed on first use. */
 export function hostFacts(): HostFacts {
+  if (probed) return probed;
   const native = debianArchOfNode(process.arch) ?? process.arch;
-  probed ??= {
+  probed = {
     root: process.getuid?.() === 0,
     tools: new Set(DIRECT_TOOLS.filter(onPath)),
     native,
