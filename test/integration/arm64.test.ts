@@ -104,6 +104,10 @@ describe("integration: lvh's seed forest for arm64 on this build host", function
     expect(elfMachine(childRaw, "/usr/sbin/dockerd", work), "dockerd").to.equal(EM_AARCH64);
     // Not in the parent: the child's own apt installed it.
     expect(() => inImage(root.path, mnt, "dpkg-query", "-W", "docker.io")).to.throw();
+    // binfmt_misc's F flag: the interpreter ran without being copied into the image.
+    for (const raw of [root.path, childRaw]) {
+      expect(inImage(raw, mnt, "find", "/usr", "-name", "qemu-*").trim()).to.equal("");
+    }
     // The seed's action ran too (passwd -d root, through qemu-user).
     expect(inImage(root.path, mnt, "sh", "-c", "grep '^root:' /etc/shadow | cut -d: -f2")).to.equal("\n");
 
